@@ -1,0 +1,37 @@
+# Two commands: `make run` starts the whole suite on SQLite; `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
+
+.PHONY: install run test migrate bench lock token clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) -m services.migrate
+
+run: migrate
+	$(PY) -m services.run
+
+test: install
+	$(PY) -m pytest
+
+bench: install
+	$(PY) -m tests.bench
+
+# Re-pin the whole tree after changing a direct dependency in pyproject.toml.
+lock:
+	rm -rf /tmp/omi-lock && $(PYTHON) -m venv /tmp/omi-lock
+	/tmp/omi-lock/bin/pip install --quiet --upgrade pip && /tmp/omi-lock/bin/pip install --quiet '.[dev]'
+	/tmp/omi-lock/bin/pip freeze --exclude-editable | grep -v '^omi-platform' > constraints.txt
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .hypothesis

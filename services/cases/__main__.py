@@ -1,0 +1,3 @@
+from services.cases.app import main
+
+main()

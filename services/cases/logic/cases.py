@@ -1,0 +1,40 @@
+"""The case sample of an inspection."""
+
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.cases import models
+from shared.pagination import PageParams, paginate
+from shared.problems import ProblemError
+from shared.schemas.cases import Case, CaseCreate
+
+
+def as_wire(row: models.Case) -> Case:
+    return Case.model_validate(row, from_attributes=True)
+
+
+async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -> models.Case:
+    row = models.Case(inspection_id=inspection_id, **body.model_dump())
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # the request's transaction rolls back whole
+        raise ProblemError(
+            409, "Conflict", f"case reference {body.reference!r} is already in this inspection", kind="duplicate-reference"
+        ) from exc
+    return row
+
+
+async def get(session: AsyncSession, case_id: UUID) -> models.Case:
+    row = await session.get(models.Case, case_id)
+    if row is None:
+        raise ProblemError(404, "Not Found", f"case {case_id} does not exist", kind="not-found")
+    return row
+
+
+async def list_page(session: AsyncSession, inspection_id: UUID, params: PageParams) -> tuple[list[models.Case], str | None]:
+    statement = select(models.Case).where(models.Case.inspection_id == inspection_id)
+    return await paginate(session, statement, models.Case.created_at, models.Case.id, params)

@@ -1,0 +1,82 @@
+"""Inspections: plan, move through fieldwork and reporting to publication."""
+
+from datetime import timedelta
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.cases import models
+from shared.concurrency import etag
+from shared.pagination import PageParams, paginate
+from shared.problems import ProblemError
+from shared.schemas.enums import InspectionStatus
+from shared.schemas.frameworks import Framework
+from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
+from shared.db import utcnow
+
+_STATUS_ORDER = list(InspectionStatus)
+FIELDWORK_DAYS = 5  # one working week
+
+
+def as_wire(row: models.Inspection) -> Inspection:
+    return Inspection.model_validate(row, from_attributes=True)
+
+
+def inspection_etag(row: models.Inspection) -> str:
+    return etag(row.id, row.version)
+
+
+async def create(session: AsyncSession, body: InspectionCreate, framework: Framework) -> models.Inspection:
+    row = models.Inspection(
+        area=body.area,
+        country=body.country,
+        fieldwork_start=body.fieldwork_start,
+        fieldwork_end=body.fieldwork_start + timedelta(days=FIELDWORK_DAYS - 1),
+        framework_id=framework.id,
+        framework_version=framework.version,
+        status=InspectionStatus.planned,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def get(session: AsyncSession, inspection_id: UUID) -> models.Inspection:
+    row = await session.get(models.Inspection, inspection_id)
+    if row is None:
+        raise ProblemError(404, "Not Found", f"inspection {inspection_id} does not exist", kind="not-found")
+    return row
+
+
+async def list_page(
+    session: AsyncSession, params: PageParams, status: list[InspectionStatus] | None = None
+) -> tuple[list[models.Inspection], str | None]:
+    statement = select(models.Inspection)
+    if status:
+        statement = statement.where(models.Inspection.status.in_([s.value for s in status]))
+    return await paginate(session, statement, models.Inspection.created_at, models.Inspection.id, params)
+
+
+async def change(session: AsyncSession, row: models.Inspection, body: InspectionUpdate) -> models.Inspection:
+    values = body.model_dump(exclude_unset=True, exclude_none=True)
+    if "status" in values:
+        current, wanted = _STATUS_ORDER.index(InspectionStatus(row.status)), _STATUS_ORDER.index(values["status"])
+        if wanted < current:
+            raise ProblemError(
+                409, "Conflict", f"status cannot move back from {row.status} to {values['status'].value}",
+                kind="status-transition",
+            )
+    if "fieldwork_start" in values:
+        values["fieldwork_end"] = values["fieldwork_start"] + timedelta(days=FIELDWORK_DAYS - 1)
+    # Guarded by version so a concurrent writer cannot be overwritten silently.
+    result = await session.execute(
+        update(models.Inspection)
+        .where(models.Inspection.id == row.id, models.Inspection.version == row.version)
+        .values(**values, version=row.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ProblemError(412, "Precondition Failed", "the inspection changed while this update ran", kind="stale-etag")
+    await session.refresh(row)
+    return row

@@ -1,0 +1,75 @@
+"""Tables of the cases service: inspections, the case sample, assessments and their history."""
+
+from datetime import date, datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy import JSON, UniqueConstraint
+from sqlmodel import Column, Field, SQLModel
+
+from shared.db import UtcDateTime, utcnow
+
+
+class Inspection(SQLModel, table=True):
+    __tablename__ = "inspections"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    area: str = Field(max_length=200)
+    country: str = Field(max_length=16)
+    fieldwork_start: date
+    fieldwork_end: date
+    framework_id: str = Field(max_length=64)
+    framework_version: int
+    status: str = Field(max_length=16, index=True)
+    sample_mix: dict | None = Field(None, sa_column=Column(JSON, nullable=True))
+    version: int = 1
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "cases"
+    __table_args__ = (UniqueConstraint("inspection_id", "reference", name="uq_cases_inspection_reference"),)
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    inspection_id: UUID = Field(foreign_key="inspections.id", index=True)
+    reference: str = Field(max_length=64)
+    case_type: str = Field(max_length=16)
+    roh_level: str = Field(max_length=16)
+    tier: int
+    ppo: bool
+    approved_premises: bool
+    statutory_victim_contact: bool
+    gender: str = Field(max_length=16)
+    ethnicity: str = Field(max_length=16)
+    assessor_role: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class Assessment(SQLModel, table=True):
+    """The current version of a case's assessment; every version is also in assessment_versions."""
+
+    __tablename__ = "assessments"
+
+    case_id: UUID = Field(foreign_key="cases.id", primary_key=True)
+    inspection_id: UUID = Field(foreign_key="inspections.id", index=True)
+    framework_id: str = Field(max_length=64)
+    framework_version: int
+    version: int
+    answers: dict = Field(sa_column=Column(JSON, nullable=False))
+    evidence: dict = Field(sa_column=Column(JSON, nullable=False))
+    assessor: str | None = Field(None, max_length=200)
+    reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class AssessmentVersion(SQLModel, table=True):
+    __tablename__ = "assessment_versions"
+
+    case_id: UUID = Field(foreign_key="cases.id", primary_key=True)
+    version: int = Field(primary_key=True)
+    answers: dict = Field(sa_column=Column(JSON, nullable=False))
+    evidence: dict = Field(sa_column=Column(JSON, nullable=False))
+    assessor: str | None = Field(None, max_length=200)
+    reason: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

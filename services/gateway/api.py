@@ -1,0 +1,121 @@
+"""The gateway's endpoints: health, readiness, the merged OpenAPI document and the proxy."""
+
+import asyncio
+import time
+
+import httpx
+from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
+from starlette.background import BackgroundTask
+
+from services.gateway.logic import openapi, proxy
+from shared.problems import problem_response
+
+router = APIRouter()
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+@router.get("/healthz", summary="The gateway process is up", tags=["health"])
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", summary="Ready: the gateway and every service it routes to", tags=["health"])
+async def readyz(request: Request) -> Response:
+    state = request.app.state
+
+    async def ready(service: str) -> bool:
+        try:
+            response = await state.client.get(f"{state.settings.services[service]}/readyz", timeout=state.settings.connect_timeout)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200
+
+    names = sorted(state.routes.services())
+    results = dict(zip(names, await asyncio.gather(*(ready(n) for n in names))))
+    not_ready = [n for n, ok in results.items() if not ok]
+    if not_ready:
+        return problem_response(
+            503, "Not ready", f"not ready: {', '.join(not_ready)}", headers={"Retry-After": str(state.settings.retry_after)}
+        )
+    return JSONResponse({"status": "ready", "services": {n: "ready" for n in names}})
+
+
+async def _merged_openapi(request: Request) -> dict:
+    state = request.app.state
+    cached = state.openapi_cache
+    if cached and time.monotonic() - cached[0] < state.settings.openapi_cache_seconds:
+        return cached[1]
+    names = sorted(state.routes.services())
+    responses = await asyncio.gather(
+        *(state.client.get(f"{state.settings.services[n]}/openapi.json") for n in names), return_exceptions=True
+    )
+    documents = {}
+    for name, response in zip(names, responses):
+        if isinstance(response, BaseException) or response.status_code != 200:
+            raise LookupError(name)
+        documents[name] = response.json()
+    gateway_paths = {
+        path: item for path, item in request.app.openapi()["paths"].items() if path in ("/healthz", "/readyz")
+    }
+    merged = openapi.merge(documents, gateway_paths, request.app.version)
+    merged["components"]["schemas"].update(
+        {k: v for k, v in request.app.openapi().get("components", {}).get("schemas", {}).items() if k not in merged["components"]["schemas"]}
+    )
+    state.openapi_cache = (time.monotonic(), merged)
+    return merged
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def openapi_document(request: Request) -> Response:
+    try:
+        return JSONResponse(await _merged_openapi(request))
+    except LookupError as exc:
+        return problem_response(
+            503, "Service unavailable", f"the {exc.args[0]} service did not give its OpenAPI document",
+            headers={"Retry-After": str(request.app.state.settings.retry_after)},
+        )
+
+
+@router.get("/docs", include_in_schema=False)
+async def docs() -> HTMLResponse:
+    return get_swagger_ui_html(openapi_url="/openapi.json", title="Offender Management Inspection API")
+
+
+@router.api_route("/api/v1/{path:path}", methods=METHODS, include_in_schema=False)
+async def forward(request: Request) -> Response:
+    state = request.app.state
+    service = state.routes.service_for(request.url.path)
+    if service is None:
+        return problem_response(404, "Not found", f"no service serves {request.url.path}")
+    url = state.settings.services[service] + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
+    upstream_request = state.client.build_request(
+        request.method,
+        url,
+        headers=proxy.request_headers(
+            request.headers.items(), request.client.host if request.client else None, request.url.scheme,
+            request.headers.get("host", ""),
+        ),
+        content=request.stream() if has_body else None,
+    )
+    try:
+        upstream = await state.client.send(upstream_request, stream=True)
+    except (httpx.ConnectError, httpx.ConnectTimeout):
+        return problem_response(
+            503, "Service unavailable", f"the {service} service cannot be reached; try again shortly",
+            kind="service-unavailable", headers={"Retry-After": str(state.settings.retry_after)},
+        )
+    except httpx.TimeoutException:
+        return problem_response(
+            504, "Gateway timeout", f"the {service} service did not answer in time", kind="service-timeout",
+        )
+    except httpx.TransportError:
+        return problem_response(502, "Bad gateway", f"the {service} service broke the connection", kind="bad-gateway")
+    return StreamingResponse(
+        upstream.aiter_raw(),
+        status_code=upstream.status_code,
+        headers=dict(proxy.response_headers(upstream.headers.multi_items())),
+        background=BackgroundTask(upstream.aclose),
+    )

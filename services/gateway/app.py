@@ -1,0 +1,58 @@
+"""The API gateway: the one public entry point."""
+
+from contextlib import asynccontextmanager
+
+import httpx
+from fastapi import FastAPI
+
+from services.gateway import api
+from services.gateway.logic.routing import RouteTable
+from services.gateway.settings import GatewaySettings
+from shared.context import RequestContextMiddleware
+from shared.logs import configure_logging
+from shared.problems import install_problem_handlers
+from shared.service import Wiring
+from shared.clients import service_client
+from shared.telemetry import instrument_app, tracer_provider
+
+
+def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring()) -> FastAPI:
+    settings = settings or GatewaySettings()
+    routes = RouteTable(settings.routes)
+    unknown = routes.services() - settings.services.keys()
+    if unknown:
+        raise ValueError(f"routes name services without a URL: {', '.join(sorted(unknown))}")
+    provider = tracer_provider("gateway", wiring.span_processors)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.client = service_client(
+            "", provider,
+            httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout, pool=settings.connect_timeout),
+            wiring.transport, max_connections=500,
+        )
+        try:
+            yield
+        finally:
+            await app.state.client.aclose()
+            provider.force_flush()
+
+    app = FastAPI(
+        title="omi gateway", version="1.0.0", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
+    )
+    app.state.settings = settings
+    app.state.routes = routes
+    app.state.openapi_cache = None
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(api.router)
+    instrument_app(app, provider)
+    return app
+
+
+def main() -> None:
+    import uvicorn
+
+    settings = GatewaySettings()
+    configure_logging("gateway", settings.log_level)
+    uvicorn.run("services.gateway.app:create_app", factory=True, host=settings.host, port=settings.port, log_config=None)

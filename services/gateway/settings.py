@@ -1,0 +1,46 @@
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Route(BaseModel):
+    """Requests whose path starts with ``prefix`` go to ``service``; ``*`` matches one path segment."""
+
+    prefix: str
+    service: str
+
+
+DEFAULT_ROUTES = [
+    Route(prefix="/api/v1/frameworks", service="scoring"),
+    Route(prefix="/api/v1/scores", service="scoring"),
+    Route(prefix="/api/v1/inspections/*/scores", service="scoring"),
+    Route(prefix="/api/v1/questionnaires", service="questionnaires"),
+    Route(prefix="/api/v1/inspections/*/questionnaires", service="questionnaires"),
+    Route(prefix="/api/v1/inspections/*/grades", service="reporting"),
+    Route(prefix="/api/v1/inspections/*/report", service="reporting"),
+    Route(prefix="/api/v1/inspections", service="cases"),
+    Route(prefix="/api/v1/cases", service="cases"),
+]
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="OMI_GATEWAY_", env_file=".env", extra="ignore", env_nested_delimiter="__"
+    )
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "INFO"
+    services: dict[str, str] = Field(
+        {
+            "cases": "http://127.0.0.1:8001",
+            "questionnaires": "http://127.0.0.1:8002",
+            "scoring": "http://127.0.0.1:8003",
+            "reporting": "http://127.0.0.1:8004",
+        },
+        description="Base URL of each routed service (OMI_GATEWAY_SERVICES__CASES=...).",
+    )
+    routes: list[Route] = Field(DEFAULT_ROUTES, description="The route table; the longest matching prefix wins.")
+    connect_timeout: float = Field(2.0, gt=0, description="Seconds to connect to a service before answering 503.")
+    read_timeout: float = Field(30.0, gt=0, description="Seconds to wait for a service's answer before 504.")
+    retry_after: int = Field(5, ge=1, description="Retry-After seconds sent with a 503.")
+    openapi_cache_seconds: float = Field(30.0, ge=0, description="How long the merged OpenAPI document is reused.")

@@ -1,0 +1,3 @@
+from services.questionnaires.app import main
+
+main()

@@ -1,0 +1,28 @@
+"""The scoring service: framework documents and scores."""
+
+from fastapi import FastAPI
+
+from services.scoring import api
+from services.scoring.db import MIGRATIONS
+from services.scoring.logic import frameworks
+from services.scoring.settings import ScoringSettings
+from shared.service import Wiring, build_service, serve
+
+
+def create_app(settings: ScoringSettings | None = None, wiring: Wiring = Wiring()) -> FastAPI:
+    settings = settings or ScoringSettings()
+    documents = frameworks.read_documents(settings.frameworks_dir)  # invalid documents stop start-up
+
+    async def on_startup(app: FastAPI) -> None:
+        async with app.state.sessionmaker() as session, session.begin():
+            await frameworks.store_documents(session, documents)
+
+    return build_service(
+        "scoring", settings, migrations=MIGRATIONS, routers=[api.router], wiring=wiring,
+        calls={"cases": settings.cases_url}, on_startup=on_startup,
+        description="Framework documents and scores.",
+    )
+
+
+def main() -> None:
+    serve("scoring", "services.scoring.app:create_app", ScoringSettings())

@@ -1,0 +1,71 @@
+"""Framework documents: loaded from the repo's YAML files, stored once per version, never edited in place."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.scoring import models
+from shared.schemas.frameworks import Framework
+
+
+class FrameworkChanged(RuntimeError):
+    """A stored framework version differs from its document: a change must be a new version."""
+
+
+class FrameworkMissing(LookupError):
+    pass
+
+
+def read_documents(directory: Path) -> list[Framework]:
+    return [Framework.model_validate(yaml.safe_load(path.read_text())) for path in sorted(directory.glob("*.yaml"))]
+
+
+def fingerprint(framework: Framework) -> str:
+    canonical = json.dumps(framework.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def store_documents(session: AsyncSession, frameworks: list[Framework]) -> None:
+    for framework in frameworks:
+        digest = fingerprint(framework)
+        stored = await session.get(models.FrameworkDocument, (framework.id, framework.version))
+        if stored is None:
+            session.add(
+                models.FrameworkDocument(
+                    id=framework.id, version=framework.version, title=framework.title,
+                    document=framework.model_dump(mode="json"), sha256=digest,
+                )
+            )
+        elif stored.sha256 != digest:
+            raise FrameworkChanged(
+                f"framework {framework.id} version {framework.version} differs from the stored one; "
+                "publish the change as a new version"
+            )
+
+
+async def list_latest(session: AsyncSession) -> list[models.FrameworkDocument]:
+    newest = (
+        select(models.FrameworkDocument.id, func.max(models.FrameworkDocument.version).label("version"))
+        .group_by(models.FrameworkDocument.id)
+        .subquery()
+    )
+    statement = (
+        select(models.FrameworkDocument)
+        .join(newest, (models.FrameworkDocument.id == newest.c.id) & (models.FrameworkDocument.version == newest.c.version))
+        .order_by(models.FrameworkDocument.id)
+    )
+    return list((await session.scalars(statement)).all())
+
+
+async def get(session: AsyncSession, framework_id: str, version: int | None = None) -> Framework:
+    statement = select(models.FrameworkDocument).where(models.FrameworkDocument.id == framework_id)
+    if version is not None:
+        statement = statement.where(models.FrameworkDocument.version == version)
+    row = (await session.scalars(statement.order_by(models.FrameworkDocument.version.desc()).limit(1))).first()
+    if row is None:
+        raise FrameworkMissing(framework_id if version is None else f"{framework_id} version {version}")
+    return Framework.model_validate(row.document)

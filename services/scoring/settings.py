@@ -1,0 +1,18 @@
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from shared.settings import ServiceSettings
+
+
+class ScoringSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="OMI_SCORING_", env_file=".env", extra="ignore")
+
+    port: int = 8003
+    database_url: str = "sqlite+aiosqlite:///data/scoring.db"
+    cases_url: str = Field("http://127.0.0.1:8001", description="Where assessments are read from.")
+    frameworks_dir: Path = Field(
+        Path(__file__).parent / "frameworks", description="Framework documents (YAML) loaded at start-up."
+    )
+    bootstrap_resamples: int = Field(2000, ge=100, le=20000, description="Resamples for bootstrap intervals.")

@@ -1,0 +1,114 @@
+"""Idempotency-Key for creating POSTs, implemented once for every service.
+
+The first response to a key is stored in the same transaction as what it created, so a
+replay returns it again and creates nothing; the same key with a different body is 409.
+"""
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from alembic import op
+from fastapi import Depends, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Column, Field, SQLModel, Text
+
+from shared.db import UtcDateTime, get_session
+from shared.problems import ProblemError
+
+REPLAYED_HEADER = "Idempotent-Replayed"
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    __tablename__ = "idempotency_records"
+
+    key: str = Field(primary_key=True, max_length=255)
+    scope: str = Field(primary_key=True, max_length=512)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response_body: str = Field(sa_column=Column(Text, nullable=False))
+    response_headers: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+
+def create_idempotency_records_table() -> None:
+    """Migration step (revision 1 of each service) that creates the table above."""
+    op.create_table(
+        "idempotency_records",
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("scope", sa.String(512), primary_key=True),
+        sa.Column("request_hash", sa.String(64), nullable=False),
+        sa.Column("status_code", sa.Integer, nullable=False),
+        sa.Column("response_body", sa.Text, nullable=False),
+        sa.Column("response_headers", sa.Text, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+    )
+
+
+def _body_hash(body: bytes) -> str:
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    return hashlib.sha256(canonical).hexdigest()
+
+
+class Idempotency:
+    def __init__(self, session: AsyncSession, key: str | None, scope: str, request_hash: str) -> None:
+        self.session = session
+        self.key = key
+        self.scope = scope
+        self.request_hash = request_hash
+
+    async def replay(self) -> JSONResponse | None:
+        """The stored first response for this key, or None when the key is new (or absent)."""
+        if self.key is None:
+            return None
+        record = await self.session.get(IdempotencyRecord, (self.key, self.scope))
+        if record is None:
+            return None
+        if record.request_hash != self.request_hash:
+            raise ProblemError(
+                409, "Idempotency-Key reused", "This Idempotency-Key was used with a different request body.",
+                kind="idempotency-key-reused",
+            )
+        headers = json.loads(record.response_headers) | {REPLAYED_HEADER: "true"}
+        return JSONResponse(json.loads(record.response_body), status_code=record.status_code, headers=headers)
+
+    async def respond(self, content: Any, status_code: int, headers: dict[str, str] | None = None) -> JSONResponse:
+        """Build the response and, under a key, store it with the transaction that created the resource."""
+        body = jsonable_encoder(content)
+        headers = headers or {}
+        if self.key is not None:
+            self.session.add(
+                IdempotencyRecord(
+                    key=self.key, scope=self.scope, request_hash=self.request_hash, status_code=status_code,
+                    response_body=json.dumps(body), response_headers=json.dumps(headers), created_at=datetime.now(UTC),
+                )
+            )
+            try:
+                await self.session.flush()
+            except IntegrityError as exc:
+                # Another request with the same key committed first; ours rolls back whole.
+                raise ProblemError(
+                    409, "Idempotency-Key in use", "A concurrent request with this Idempotency-Key won; retry to get its response.",
+                    kind="idempotency-key-conflict",
+                ) from exc
+        return JSONResponse(body, status_code=status_code, headers=headers)
+
+
+async def idempotency(
+    request: Request,
+    session: Annotated[AsyncSession, Depends(get_session, scope="function")],
+    idempotency_key: Annotated[
+        str | None,
+        Header(max_length=255, description="Repeat a create safely: same key and body return the first response."),
+    ] = None,
+) -> Idempotency:
+    body = await request.body()
+    return Idempotency(session, idempotency_key, f"{request.method} {request.url.path}", _body_hash(body))

@@ -1,0 +1,55 @@
+"""Alembic, driven from code: each service's migrations/env.py calls run_env; start-up and `make migrate` call migrate."""
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+
+def _config(script_location: Path, connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def migrate(engine: AsyncEngine, script_location: Path) -> None:
+    """Upgrade the database behind ``engine`` to the newest revision."""
+
+    def upgrade(connection: Connection) -> None:
+        command.upgrade(_config(script_location, connection), "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(upgrade)
+
+
+def run_env(target_metadata: MetaData | None = None) -> None:
+    """Body of every env.py: run migrations on the connection handed over by migrate()."""
+    connection = context.config.attributes.get("connection")
+    if connection is None:
+        raise RuntimeError("run migrations through shared.migrations.migrate (make migrate), not the alembic CLI")
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def migrate_url(url: str, script_location: Path) -> None:
+    from shared.db import create_engine
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            await migrate(engine, script_location)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())

@@ -1,0 +1,140 @@
+"""RFC 9457 problem details: one exception type and the handlers every service installs."""
+
+import logging
+from collections.abc import Sequence
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.schemas.common import FieldError, Problem
+
+PROBLEM_JSON = "application/problem+json"
+_TYPE_BASE = "urn:omi:problem:"
+logger = logging.getLogger(__name__)
+
+
+class ProblemError(Exception):
+    """Raise anywhere below a router to answer with a problem document."""
+
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str | None = None,
+        *,
+        kind: str | None = None,
+        errors: Sequence[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail or title)
+        self.status = status
+        self.title = title
+        self.detail = detail
+        self.kind = kind
+        self.errors = list(errors) if errors is not None else None
+        self.headers = headers or {}
+
+
+def problem_response(
+    status: int,
+    title: str,
+    detail: str | None = None,
+    *,
+    kind: str | None = None,
+    errors: Sequence[FieldError] | None = None,
+    headers: dict[str, str] | None = None,
+    instance: str | None = None,
+) -> JSONResponse:
+    problem = Problem(
+        type=_TYPE_BASE + kind if kind else "about:blank",
+        title=title,
+        status=status,
+        detail=detail,
+        instance=instance,
+        errors=list(errors) if errors is not None else None,
+    )
+    return JSONResponse(
+        problem.model_dump(exclude_none=True), status_code=status, headers=headers, media_type=PROBLEM_JSON
+    )
+
+
+def field_errors(errors: Sequence[dict], default_location: str = "body") -> list[FieldError]:
+    """Turn pydantic/FastAPI error dicts into named field errors."""
+    result = []
+    for error in errors:
+        loc = [str(part) for part in error.get("loc", ())]
+        location = default_location
+        if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+            location, loc = loc[0], loc[1:]
+        result.append(
+            FieldError(
+                field=".".join(loc) or location,
+                location=location,
+                message=error.get("msg", "invalid"),
+                type=error.get("type", "value_error"),
+            )
+        )
+    return result
+
+
+def validation_problem(errors: Sequence[FieldError], detail: str | None = None) -> ProblemError:
+    names = ", ".join(e.field for e in errors)
+    return ProblemError(
+        422,
+        "Validation failed",
+        detail or f"Invalid: {names}",
+        kind="validation-error",
+        errors=errors,
+    )
+
+
+async def _on_problem(request: Request, exc: ProblemError) -> JSONResponse:
+    return problem_response(
+        exc.status, exc.title, exc.detail, kind=exc.kind, errors=exc.errors, headers=exc.headers,
+        instance=request.url.path,
+    )
+
+
+async def _on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+    problem = validation_problem(field_errors(exc.errors()))
+    return await _on_problem(request, problem)
+
+
+async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    from http import HTTPStatus
+
+    title = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
+    detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
+    return problem_response(
+        exc.status_code, title, detail, headers=getattr(exc, "headers", None), instance=request.url.path
+    )
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # The stack trace goes to the log (with the trace id), never to the client.
+    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem_response(500, "Internal Server Error", "An unexpected error occurred; it has been logged.")
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(Exception, _on_unexpected)
+
+
+_TITLES = {
+    400: "Bad request", 401: "Not authenticated", 403: "Forbidden", 404: "Not found", 409: "Conflict",
+    412: "Stale If-Match", 422: "Validation failed", 428: "If-Match required", 502: "Bad gateway",
+    503: "A service it needs is unavailable", 504: "A service it needs timed out",
+}
+
+
+def problems(*statuses: int) -> dict[int | str, dict]:
+    """OpenAPI `responses=` entries documenting problem+json answers."""
+    return {
+        status: {"model": Problem, "description": _TITLES.get(status, "Problem"), "content": {PROBLEM_JSON: {}}}
+        for status in statuses
+    }

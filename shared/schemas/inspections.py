@@ -1,0 +1,41 @@
+"""Inspections as they cross the wire."""
+
+from datetime import date, datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.schemas.enums import Country, InspectionStatus
+
+
+class InspectionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    area: str = Field(min_length=1, max_length=200, examples=["West Midlands"])
+    country: Country
+    fieldwork_start: date = Field(description="First day of the fieldwork week.")
+    framework_id: str = Field("omi-2008", min_length=1, max_length=64)
+    framework_version: int | None = Field(None, ge=1, description="Defaults to the framework's newest version.")
+
+
+class InspectionUpdate(BaseModel):
+    """PATCH body; needs If-Match. Status only moves forward: planned, fieldwork, reporting, published."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    area: str | None = Field(None, min_length=1, max_length=200)
+    fieldwork_start: date | None = None
+    status: InspectionStatus | None = None
+
+
+class Inspection(BaseModel):
+    id: UUID
+    area: str
+    country: Country
+    fieldwork_start: date
+    fieldwork_end: date
+    framework_id: str
+    framework_version: int
+    status: InspectionStatus
+    created_at: datetime
+    updated_at: datetime

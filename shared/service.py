@@ -1,0 +1,102 @@
+"""The one shape of every service: app factory, lifespan that owns the engine and clients, health endpoints."""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request
+from opentelemetry.sdk.trace import SpanProcessor
+from sqlalchemy import text
+
+from shared.clients import service_client
+from shared.context import RequestContextMiddleware
+from shared.db import create_engine, sessionmaker
+from shared.logs import configure_logging
+from shared.migrations import migrate
+from shared.problems import ProblemError, install_problem_handlers
+from shared.settings import ServiceSettings
+from shared.telemetry import instrument_app, instrument_engine, tracer_provider
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """How a service meets the world beyond its settings; tests replace parts of it."""
+
+    span_processors: Sequence[SpanProcessor] = ()
+    # Transport for calls to other services; None means real HTTP (pooled aiohttp).
+    transport: httpx.AsyncBaseTransport | None = None
+
+
+health = APIRouter(tags=["health"])
+
+
+@health.get("/healthz", summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@health.get("/readyz", summary="Ready: the service's database answers")
+async def readyz(request: Request) -> dict[str, str]:
+    try:
+        async with asyncio.timeout(2):
+            async with request.app.state.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any failure to reach the database means not ready
+        raise ProblemError(503, "Not ready", f"database unavailable: {type(exc).__name__}", headers={"Retry-After": "5"}) from exc
+    return {"status": "ready"}
+
+
+def build_service(
+    name: str,
+    settings: ServiceSettings,
+    *,
+    migrations: Path,
+    routers: Sequence[APIRouter],
+    wiring: Wiring,
+    calls: Mapping[str, str] = {},
+    on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
+    description: str = "",
+) -> FastAPI:
+    """A FastAPI app whose lifespan opens the database (migrated) and one client per service it calls."""
+    provider = tracer_provider(name, wiring.span_processors)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        engine = create_engine(settings.database_url)
+        instrument_engine(engine, provider)
+        if settings.migrate_on_start:
+            await migrate(engine, migrations)
+        app.state.engine = engine
+        app.state.sessionmaker = sessionmaker(engine)
+        app.state.clients = {
+            callee: service_client(url, provider, settings.call_timeout, wiring.transport) for callee, url in calls.items()
+        }
+        try:
+            if on_startup is not None:
+                await on_startup(app)
+            yield
+        finally:
+            for client in app.state.clients.values():
+                await client.aclose()
+            await engine.dispose()
+            provider.force_flush()
+
+    app = FastAPI(title=f"omi {name}", description=description, version="1.0.0", lifespan=lifespan)
+    app.state.service_name = name
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health)
+    for router in routers:
+        app.include_router(router)
+    instrument_app(app, provider)
+    return app
+
+
+def serve(name: str, factory: str, settings: ServiceSettings) -> None:
+    """Run one service under uvicorn with JSON logs (`python -m services.<name>`)."""
+    configure_logging(name, settings.log_level)
+    uvicorn.run(factory, factory=True, host=settings.host, port=settings.port, log_config=None, access_log=True)

@@ -1,0 +1,18 @@
+"""Settings every service has; each service subclasses with its own env prefix (OMI_<SERVICE>_)."""
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = Field(
+        "sqlite+aiosqlite:///data/service.db",
+        description="sqlite+aiosqlite:///path (embedded default) or postgresql+asyncpg://user@host/db",
+    )
+    migrate_on_start: bool = Field(True, description="Apply Alembic migrations at start-up.")
+    log_level: str = "INFO"
+    call_timeout: float = Field(10.0, gt=0, description="Seconds allowed for a call to another service.")

@@ -1,0 +1,187 @@
+"""The whole suite, in process: every service with its own real, migrated database, behind the real gateway.
+
+Database tests run on SQLite, and on PostgreSQL too when OMI_TEST_POSTGRES_URL is set (each run
+in freshly created databases, dropped afterwards). Under CI=true a missing PostgreSQL fails.
+Calls between services and from the gateway go through httpx to the other apps' ASGI interfaces,
+so every request crosses the same code as in production but the socket.
+"""
+
+import asyncio
+import contextvars
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from services.cases.app import create_app as create_cases
+from services.cases.settings import CasesSettings
+from services.gateway.app import create_app as create_gateway
+from services.gateway.settings import GatewaySettings
+from services.questionnaires.app import create_app as create_questionnaires
+from services.questionnaires.settings import QuestionnairesSettings
+from services.reporting.app import create_app as create_reporting
+from services.reporting.settings import ReportingSettings
+from services.scoring.app import create_app as create_scoring
+from services.scoring.settings import ScoringSettings
+from shared.service import Wiring
+
+SERVICES = ("cases", "questionnaires", "scoring", "reporting")
+# Reference data a service loads at start-up; everything else is emptied after each test.
+KEPT_TABLES = {"alembic_version", "framework_documents"}
+POSTGRES_URL = os.environ.get("OMI_TEST_POSTGRES_URL")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if POSTGRES_URL or IN_CI else ["sqlite"]
+
+
+def url_of(service: str) -> str:
+    return f"http://{service}.test"
+
+
+class AppsTransport(httpx.AsyncBaseTransport):
+    """Routes a request to the in-process app named by its host; an unknown host is unreachable."""
+
+    def __init__(self) -> None:
+        self.apps: dict[str, httpx.ASGITransport] = {}
+
+    def mount(self, host: str, app: FastAPI) -> None:
+        self.apps[host] = httpx.ASGITransport(app=app)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        transport = self.apps.get(request.url.host)
+        if transport is None:
+            raise httpx.ConnectError(f"nothing listens at {request.url.host}", request=request)
+        # A fresh context, as in another process: nothing (current span, request id) leaks from the caller.
+        return await asyncio.create_task(transport.handle_async_request(request), context=contextvars.Context())
+
+
+@dataclass
+class Stack:
+    backend: str
+    gateway: httpx.AsyncClient
+    spans: InMemorySpanExporter
+    database_urls: dict[str, str]
+    apps: dict[str, FastAPI]
+
+    def service(self, name: str) -> httpx.AsyncClient:
+        """A client straight to one service, bypassing the gateway."""
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.apps[name]), base_url=url_of(name))
+
+
+async def _create_postgres_databases(run: str) -> dict[str, str]:
+    if not POSTGRES_URL:
+        pytest.fail("CI=true but OMI_TEST_POSTGRES_URL is not set: the PostgreSQL run cannot be skipped in CI")
+    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    urls = {}
+    try:
+        async with admin.connect() as connection:
+            for service in SERVICES:
+                name = f"omi_test_{run}_{service}"
+                await connection.execute(text(f'CREATE DATABASE "{name}"'))
+                urls[service] = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    except OSError as exc:
+        pytest.fail(f"PostgreSQL at OMI_TEST_POSTGRES_URL is not reachable: {exc}")
+    finally:
+        await admin.dispose()
+    return urls
+
+
+async def _drop_postgres_databases(urls: dict[str, str]) -> None:
+    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as connection:
+            for url in urls.values():
+                await connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+def build_apps(database_urls: dict[str, str], wiring: Wiring, **overrides) -> dict[str, FastAPI]:
+    common = {"migrate_on_start": True}
+    return {
+        "cases": create_cases(
+            CasesSettings(database_url=database_urls["cases"], scoring_url=url_of("scoring"), **common), wiring
+        ),
+        "questionnaires": create_questionnaires(
+            QuestionnairesSettings(database_url=database_urls["questionnaires"], **common), wiring
+        ),
+        "scoring": create_scoring(
+            ScoringSettings(
+                database_url=database_urls["scoring"], cases_url=url_of("cases"), **common,
+                **overrides.get("scoring", {}),
+            ),
+            wiring,
+        ),
+        "reporting": create_reporting(
+            ReportingSettings(
+                database_url=database_urls["reporting"], cases_url=url_of("cases"), scoring_url=url_of("scoring"),
+                questionnaires_url=url_of("questionnaires"), **common,
+            ),
+            wiring,
+        ),
+        "gateway": create_gateway(
+            GatewaySettings(services={s: url_of(s) for s in SERVICES}, **overrides.get("gateway", {})), wiring
+        ),
+    }
+
+
+@pytest.fixture(scope="session", params=_backends())
+async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
+    backend = request.param
+    run = uuid.uuid4().hex[:8]
+    if backend == "sqlite":
+        folder: Path = tmp_path_factory.mktemp(f"db-{run}")
+        database_urls = {s: f"sqlite+aiosqlite:///{folder / s}.db" for s in SERVICES}
+    else:
+        database_urls = await _create_postgres_databases(run)
+    spans = InMemorySpanExporter()
+    transport = AppsTransport()
+    apps = build_apps(database_urls, Wiring(span_processors=[SimpleSpanProcessor(spans)], transport=transport))
+    try:
+        async with AsyncExitStack() as exits:
+            for name, app in apps.items():
+                await exits.enter_async_context(LifespanManager(app))
+                transport.mount(f"{name}.test", app)
+            gateway = await exits.enter_async_context(
+                httpx.AsyncClient(transport=transport, base_url=url_of("gateway"), timeout=60)
+            )
+            yield Stack(backend, gateway, spans, database_urls, apps)
+    finally:
+        if backend == "postgresql":
+            await _drop_postgres_databases(database_urls)
+
+
+@pytest.fixture
+async def gw(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
+    """The gateway client, with every service's data emptied after the test (reference data kept)."""
+    stack.spans.clear()
+    yield stack.gateway
+    for name in SERVICES:
+        engine = stack.apps[name].state.engine
+        async with engine.begin() as connection:
+            metadata = MetaData()
+            await connection.run_sync(metadata.reflect)
+            for table in reversed(metadata.sorted_tables):
+                if table.name not in KEPT_TABLES:
+                    await connection.execute(table.delete())
+
+
+async def plan_inspection(gw: httpx.AsyncClient, **fields) -> dict:
+    body = {"area": "West Midlands", "country": "england", "fieldwork_start": "2008-06-09", "framework_id": "omi-2008"}
+    response = await gw.post("/api/v1/inspections", json=body | fields)
+    assert response.status_code == 201, response.text
+    return response.json()

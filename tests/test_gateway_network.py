@@ -1,0 +1,108 @@
+"""The gateway over real sockets: an unreachable service is 503, a slow one 504, both problem+json."""
+
+import asyncio
+import socket
+import time
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+import uvicorn
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from services.gateway.app import create_app
+from services.gateway.settings import GatewaySettings
+
+PROBLEM = "application/problem+json"
+SLOW_SECONDS = 6
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def slow_service() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/api/v1/inspections")
+    async def slow() -> dict:
+        await asyncio.sleep(SLOW_SECONDS)
+        return {}
+
+    @app.get("/readyz")
+    async def ready() -> dict:
+        return {"status": "ready"}
+
+    return app
+
+
+@pytest.fixture
+async def slow_url() -> AsyncIterator[str]:
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(slow_service(), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def gateway(services: dict[str, str]) -> tuple[LifespanManager, httpx.AsyncClient]:
+    settings = GatewaySettings(services=services, connect_timeout=1.0, read_timeout=0.5, retry_after=7)
+    manager = LifespanManager(create_app(settings))
+    await manager.__aenter__()
+    return manager, httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway")
+
+
+def everything_at(url: str, **overrides: str) -> dict[str, str]:
+    return {name: overrides.get(name, url) for name in ("cases", "questionnaires", "scoring", "reporting")}
+
+
+async def test_unreachable_service_is_503_with_retry_after() -> None:
+    closed = f"http://127.0.0.1:{free_port()}"  # bound then released: nothing listens
+    manager, client = await gateway(everything_at(closed))
+    try:
+        started = time.monotonic()
+        response = await client.get("/api/v1/inspections")
+        elapsed = time.monotonic() - started
+        assert response.status_code == 503
+        assert response.headers["content-type"] == PROBLEM
+        assert response.headers["retry-after"] == "7"
+        assert "cases" in response.json()["detail"]
+        assert elapsed < 5, "answered within the connect timeout, not after hanging"
+        not_ready = await client.get("/readyz")
+        assert not_ready.status_code == 503 and "cases" in not_ready.json()["detail"]
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get("/openapi.json")).status_code == 503
+    finally:
+        await client.aclose()
+        await manager.__aexit__(None, None, None)
+
+
+async def test_slow_service_is_504(slow_url: str) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"
+    manager, client = await gateway(everything_at(closed, cases=slow_url))
+    try:
+        started = time.monotonic()
+        response = await client.get("/api/v1/inspections")
+        assert response.status_code == 504
+        assert response.headers["content-type"] == PROBLEM
+        assert "cases" in response.json()["detail"]
+        assert time.monotonic() - started < SLOW_SECONDS / 2, "the read timeout cut the wait short"
+    finally:
+        await client.aclose()
+        await manager.__aexit__(None, None, None)
+
+
+async def test_unrouted_path_is_404_problem() -> None:
+    manager, client = await gateway(everything_at(f"http://127.0.0.1:{free_port()}"))
+    try:
+        response = await client.get("/api/v1/nothing-here")
+        assert response.status_code == 404 and response.headers["content-type"] == PROBLEM
+    finally:
+        await client.aclose()
+        await manager.__aexit__(None, None, None)
