@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -30,17 +31,32 @@ def page_params(
     return PageParams(limit=limit, cursor=cursor)
 
 
-def encode_cursor(created_at: datetime, item_id: UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(item_id)]).encode()
+_DECODERS = {"dt": datetime.fromisoformat, "uuid": UUID, "int": int, "str": str}
+
+
+def _tagged(value: object) -> list[str]:
+    if isinstance(value, datetime):
+        return ["dt", value.isoformat()]
+    if isinstance(value, UUID):
+        return ["uuid", str(value)]
+    if isinstance(value, int):
+        return ["int", str(value)]
+    return ["str", str(value)]
+
+
+def encode_cursor(*values: object) -> str:
+    raw = json.dumps([_tagged(v) for v in values]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
+def decode_cursor(cursor: str, arity: int) -> tuple[Any, ...]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created_at, item_id = json.loads(raw)
-        return datetime.fromisoformat(created_at), UUID(item_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        values = tuple(_DECODERS[tag](value) for tag, value in json.loads(raw))
+        if len(values) != arity:
+            raise ValueError("wrong arity")
+        return values
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
         raise ProblemError(
             422, "Validation failed", "cursor is not one this API issued",
             kind="validation-error",
@@ -51,18 +67,16 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
 async def paginate(
     session: AsyncSession,
     statement: Select[Any],
-    created_at: InstrumentedAttribute,
-    item_id: InstrumentedAttribute,
+    order: Sequence[InstrumentedAttribute],
     params: PageParams,
 ) -> tuple[list[Any], str | None]:
-    """Rows after the cursor in (created_at, id) order, and the cursor of the next page."""
+    """Rows after the cursor in the order of the (unique together) ``order`` columns, and the next cursor."""
     if params.cursor:
-        after = decode_cursor(params.cursor)
-        statement = statement.where(tuple_(created_at, item_id) > tuple_(*after))
-    statement = statement.order_by(created_at, item_id).limit(params.limit + 1)
+        after = decode_cursor(params.cursor, len(order))
+        statement = statement.where(tuple_(*order) > tuple_(*after))
+    statement = statement.order_by(*order).limit(params.limit + 1)
     rows = list((await session.scalars(statement)).all())
     if len(rows) <= params.limit:
         return rows, None
     rows = rows[: params.limit]
-    last = rows[-1]
-    return rows, encode_cursor(getattr(last, created_at.key), getattr(last, item_id.key))
+    return rows, encode_cursor(*(getattr(rows[-1], column.key) for column in order))

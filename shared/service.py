@@ -10,6 +10,7 @@ import httpx
 import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from opentelemetry.sdk.trace import SpanProcessor
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from shared.clients import service_client
@@ -60,6 +61,7 @@ def build_service(
     calls: Mapping[str, str] = {},
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
     description: str = "",
+    extra_schemas: Sequence[type[BaseModel]] = (),
 ) -> FastAPI:
     """A FastAPI app whose lifespan opens the database (migrated) and one client per service it calls."""
     provider = tracer_provider(name, wiring.span_processors)
@@ -93,7 +95,28 @@ def build_service(
     for router in routers:
         app.include_router(router)
     instrument_app(app, provider)
+    if extra_schemas:
+        _document_schemas(app, extra_schemas)
     return app
+
+
+def _document_schemas(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
+    """Add schemas that endpoints parse by hand (to check rows one by one) to the OpenAPI components."""
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        document = generate()
+        schemas = document.setdefault("components", {}).setdefault("schemas", {})
+        for model in models:
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            for name, definition in schema.pop("$defs", {}).items():
+                schemas.setdefault(name, definition)
+            schemas[model.__name__] = schema
+        return document
+
+    app.openapi = openapi
 
 
 def serve(name: str, factory: str, settings: ServiceSettings) -> None:

@@ -1,21 +1,29 @@
 """Routers of the cases service: thin, the domain is in logic/."""
 
-from typing import Annotated
+import json
+from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
 
+from services.cases.logic import assessments, inspections, sample, sampling, transfer
 from services.cases.logic import cases as case_logic
-from services.cases.logic import inspections
 from shared.concurrency import require_if_match
 from shared.db import SessionDep
 from shared.frameworks import FrameworkNotFound, FrameworkSource
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
-from shared.problems import problems, validation_problem
-from shared.schemas.cases import Case, CaseCreate
+from shared.problems import ProblemError, field_errors, problems, validation_problem
+from shared.schemas.cases import (
+    Assessment, AssessmentImport, AssessmentPut, AssessmentVersion, Case, CaseAssessment, CaseCreate, ImportResult,
+)
 from shared.schemas.common import FieldError, Page
-from shared.schemas.enums import InspectionStatus
+from shared.schemas.enums import CaseType, InspectionStatus
+from shared.schemas.frameworks import Framework
+from shared.schemas.sampling import DrawnSample, SampleComposition, SampleDraw
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
 
 router = APIRouter(prefix="/api/v1")
@@ -98,3 +106,181 @@ async def list_cases(inspection_id: UUID, session: SessionDep, paging: Paging) -
 @router.get("/cases/{case_id}", response_model=Case, tags=["cases"], responses=problems(404))
 async def get_case(case_id: UUID, session: SessionDep) -> Case:
     return case_logic.as_wire(await case_logic.get(session, case_id))
+
+
+async def _framework_of(request: Request, inspection) -> Framework:
+    return await _frameworks(request).get(inspection.framework_id, inspection.framework_version)
+
+
+@router.put(
+    "/cases/{case_id}/assessment", response_model=Assessment, tags=["assessments"],
+    responses={201: {"model": Assessment, "description": "First version created"}} | problems(404, 409, 412, 422, 428),
+    summary="Store a case's assessment (If-Match needed once one exists)",
+)
+async def put_assessment(case_id: UUID, body: AssessmentPut, request: Request, session: SessionDep) -> JSONResponse:
+    case = await case_logic.get(session, case_id)
+    inspection = await inspections.get(session, case.inspection_id)
+    assessments.ensure_open(inspection)
+    existing = await assessments.current(session, case_id)
+    if existing is not None:
+        require_if_match(request, assessments.assessment_etag(existing))
+    framework = await _framework_of(request, inspection)
+    errors = assessments.check_answers(framework, CaseType(case.case_type), body.answers, body.evidence)
+    if errors:
+        raise validation_problem(errors)
+    submission = assessments.Submission(body.answers, body.evidence, body.assessor, body.reason)
+    row = await assessments.store(session, case, inspection, submission, existing)
+    return JSONResponse(
+        jsonable_encoder(assessments.as_wire(row)), status_code=200 if existing else 201,
+        headers={"ETag": assessments.assessment_etag(row)},
+    )
+
+
+@router.get("/cases/{case_id}/assessment", response_model=Assessment, tags=["assessments"], responses=problems(404))
+async def get_assessment(case_id: UUID, session: SessionDep, response: Response) -> Assessment:
+    row = await assessments.get(session, case_id)
+    response.headers["ETag"] = assessments.assessment_etag(row)
+    return assessments.as_wire(row)
+
+
+@router.get(
+    "/cases/{case_id}/assessment/history", response_model=Page[AssessmentVersion], tags=["assessments"],
+    responses=problems(404, 422), summary="Every stored version of a case's assessment, oldest first",
+)
+async def assessment_history(case_id: UUID, session: SessionDep, paging: Paging) -> Page[AssessmentVersion]:
+    case = await case_logic.get(session, case_id)
+    rows, next_cursor = await assessments.history_page(session, case_id, paging)
+    return Page(items=[assessments.version_as_wire(r, case.inspection_id) for r in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/cases/{case_id}/assessment/history/{version}", response_model=AssessmentVersion, tags=["assessments"],
+    responses=problems(404),
+)
+async def assessment_version(case_id: UUID, version: int, session: SessionDep) -> AssessmentVersion:
+    case = await case_logic.get(session, case_id)
+    return assessments.version_as_wire(await assessments.version(session, case_id, version), case.inspection_id)
+
+
+_IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/AssessmentImport"}},
+            "text/csv": {"schema": {"type": "string", "description": "Header: reference, case columns, assessor, version, question ids."}},
+        },
+    }
+}
+
+
+@router.post(
+    "/inspections/{inspection_id}/assessments:import", response_model=ImportResult, tags=["assessments"],
+    responses=problems(404, 409, 415, 422), openapi_extra=_IMPORT_BODY,
+    summary="Import many cases' assessments (JSON or CSV); a result per row",
+)
+async def import_assessments(
+    inspection_id: UUID, request: Request, session: SessionDep, idem: IdempotencyDep,
+    reason: Annotated[str | None, Query(max_length=2000, description="Why (CSV; JSON bodies carry their own).")] = None,
+):
+    if (replay := await idem.replay()) is not None:
+        return replay
+    inspection = await inspections.get(session, inspection_id)
+    assessments.ensure_open(inspection)
+    framework = await _framework_of(request, inspection)
+    body = await request.body()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "text/csv":
+        try:
+            rows = transfer.csv_rows(body.decode("utf-8-sig"), framework)
+        except UnicodeDecodeError as exc:
+            raise ProblemError(422, "Validation failed", "the CSV is not UTF-8", kind="validation-error") from exc
+    elif media_type in ("application/json", ""):
+        try:
+            document = json.loads(body)
+        except ValueError as exc:
+            raise validation_problem([FieldError(field="body", location="body", type="json_invalid", message=str(exc))]) from exc
+        if not isinstance(document, dict) or not isinstance(document.get("rows"), list):
+            raise validation_problem([FieldError(field="rows", location="body", type="missing", message="an object with a rows list is required")])
+        rows, reason = document["rows"], document.get("reason", reason)
+    else:
+        raise ProblemError(415, "Unsupported Media Type", "send application/json or text/csv", kind="media-type")
+    result = await transfer.import_rows(session, inspection, framework, rows, reason)
+    return await idem.respond(result, 200)
+
+
+@router.get(
+    "/inspections/{inspection_id}/assessments", response_model=Page[CaseAssessment], tags=["assessments"],
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}} | problems(404, 422),
+    summary="Every case with its current assessment: JSON pages, or the CSV spreadsheet (?format=csv or Accept: text/csv)",
+)
+async def export_assessments(
+    inspection_id: UUID, request: Request, session: SessionDep, paging: Paging,
+    format: Annotated[Literal["json", "csv"] | None, Query(description="csv streams the whole spreadsheet")] = None,
+):
+    inspection = await inspections.get(session, inspection_id)
+    if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
+        framework = await _framework_of(request, inspection)
+        return StreamingResponse(
+            transfer.export_csv(request.app.state.sessionmaker, inspection_id, framework),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="assessments-{inspection_id}.csv"'},
+        )
+    items, next_cursor = await transfer.export_page(session, inspection_id, paging)
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get(
+    "/inspections/{inspection_id}/sample", response_model=SampleComposition, tags=["sample"],
+    responses=problems(404), summary="The sample's composition against the inspection's mix, with a warning per shortfall",
+)
+async def sample_composition(inspection_id: UUID, session: SessionDep) -> SampleComposition:
+    return await sample.composition(session, await inspections.get(session, inspection_id))
+
+
+_DRAW_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/SampleDraw"}},
+            "text/csv": {"schema": {"type": "string", "description": "The caseload: a header of case attributes, a row per case."}},
+        },
+    }
+}
+
+
+@router.post(
+    "/inspections/{inspection_id}/sample:draw", response_model=DrawnSample, tags=["sample"],
+    responses=problems(404, 409, 415, 422), openapi_extra=_DRAW_BODY,
+    summary="Draw a reproducible stratified random sample from the area's caseload (JSON or CSV)",
+)
+async def draw_sample(
+    inspection_id: UUID, request: Request, session: SessionDep, idem: IdempotencyDep,
+    seed: Annotated[int | None, Query(ge=0, description="CSV caseloads: the seed.")] = None,
+    add_to_inspection: Annotated[bool, Query(description="CSV caseloads: add the drawn cases to the sample.")] = False,
+):
+    if (replay := await idem.replay()) is not None:
+        return replay
+    inspection = await inspections.get(session, inspection_id)
+    body = await request.body()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "text/csv":
+        if seed is None:
+            raise validation_problem([FieldError(field="seed", location="query", type="missing", message="a CSV caseload needs ?seed=")])
+        try:
+            caseload = sampling.parse_caseload_csv(body.decode("utf-8-sig"))
+        except sampling.CaseloadError as exc:
+            raise sample.caseload_problem(exc) from exc
+        except UnicodeDecodeError as exc:
+            raise ProblemError(422, "Validation failed", "the CSV is not UTF-8", kind="validation-error") from exc
+        request_body = SampleDraw(seed=seed, caseload=caseload, add_to_inspection=add_to_inspection)
+    elif media_type in ("application/json", ""):
+        try:
+            request_body = SampleDraw.model_validate_json(body)
+        except ValidationError as exc:
+            raise validation_problem(field_errors(exc.errors())) from exc
+    else:
+        raise ProblemError(415, "Unsupported Media Type", "send application/json or text/csv", kind="media-type")
+    drawn = sample.draw(request_body.caseload, inspections.sample_mix(inspection), request_body.seed)
+    if request_body.add_to_inspection:
+        await sample.add_to_inspection(session, inspection_id, drawn, request_body.area_assessor_share)
+    return await idem.respond(drawn, 200)

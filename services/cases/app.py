@@ -6,6 +6,8 @@ from services.cases import api
 from services.cases.db import MIGRATIONS
 from services.cases.settings import CasesSettings
 from shared.frameworks import FrameworkSource
+from shared.schemas.cases import AssessmentImport
+from shared.schemas.sampling import SampleDraw
 from shared.service import Wiring, build_service, serve
 
 
@@ -19,6 +21,7 @@ def create_app(settings: CasesSettings | None = None, wiring: Wiring = Wiring())
         "cases", settings, migrations=MIGRATIONS, routers=[api.router], wiring=wiring,
         calls={"scoring": settings.scoring_url}, on_startup=_on_startup,
         description="Inspections, the case sample and case assessments.",
+        extra_schemas=[AssessmentImport, SampleDraw],
     )
 
 

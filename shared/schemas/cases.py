@@ -1,10 +1,14 @@
 """Cases of the sample and their assessments, as they cross the wire."""
 
 from datetime import datetime
+from enum import StrEnum
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated
 
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from shared.schemas.common import FieldError
 from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, Judgement, RohLevel
 
 
@@ -34,10 +38,15 @@ class Case(CaseCreate):
     created_at: datetime
 
 
+# Judgements are checked together with the question ids (so one 422 names every bad entry at
+# once); the schema still documents the three values.
+JudgementText = Annotated[str, WithJsonSchema({"type": "string", "enum": [j.value for j in Judgement]})]
+
+
 class AssessmentPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    answers: dict[str, Judgement]
+    answers: dict[str, JudgementText] = Field(description="Question id to yes | no | na; unanswered questions are left out.")
     evidence: dict[str, str] = Field({}, description="Optional free-text evidence per question id.")
     assessor: str | None = Field(None, max_length=200)
     reason: str | None = Field(None, max_length=2000, description="Why this version was stored.")
@@ -54,3 +63,75 @@ class Assessment(BaseModel):
     assessor: str | None
     reason: str | None
     updated_at: datetime
+
+
+class AssessmentVersion(BaseModel):
+    """One stored version of an assessment, as kept in its history."""
+
+    case_id: UUID
+    inspection_id: UUID
+    version: int
+    answers: dict[str, Judgement]
+    evidence: dict[str, str]
+    assessor: str | None
+    reason: str | None
+    created_at: datetime
+
+
+class CaseAssessment(BaseModel):
+    """A case of the sample with its current assessment (null when not yet assessed): the bulk read."""
+
+    case: Case
+    assessment: Assessment | None
+
+
+class ImportRow(BaseModel):
+    """One case of a bulk import: the case (attributes needed only for a case not yet in the sample) and its answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reference: str = Field(min_length=1, max_length=64)
+    case_type: CaseType | None = None
+    roh_level: RohLevel | None = None
+    tier: int | None = Field(None, ge=1, le=4)
+    ppo: bool | None = None
+    approved_premises: bool | None = None
+    statutory_victim_contact: bool | None = None
+    gender: Gender | None = None
+    ethnicity: Ethnicity | None = None
+    assessor_role: AssessorRole | None = None
+    assessor: str | None = Field(None, max_length=200)
+    version: int | None = Field(None, ge=1, description="The assessment version this row was based on; a stale one is rejected.")
+    answers: dict[str, JudgementText] = {}
+    evidence: dict[str, str] = {}
+
+
+class AssessmentImport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rows: list[ImportRow] = Field(description="Each row is checked on its own: a bad row is rejected, the others still count.")
+    reason: str | None = Field(None, max_length=2000)
+
+
+class ImportOutcome(StrEnum):
+    created = "created"
+    updated = "updated"
+    unchanged = "unchanged"
+    rejected = "rejected"
+
+
+class ImportRowResult(BaseModel):
+    row: int = Field(description="1-based position of the row in the import (CSV: data row, header not counted).")
+    reference: str | None
+    outcome: ImportOutcome
+    case_id: UUID | None = None
+    version: int | None = None
+    errors: list[FieldError] = []
+
+
+class ImportResult(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    rows: list[ImportRowResult]

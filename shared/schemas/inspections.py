@@ -6,6 +6,7 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.schemas.enums import Country, InspectionStatus
+from shared.schemas.sampling import SampleMix
 
 
 class InspectionCreate(BaseModel):
@@ -16,6 +17,7 @@ class InspectionCreate(BaseModel):
     fieldwork_start: date = Field(description="First day of the fieldwork week.")
     framework_id: str = Field("omi-2008", min_length=1, max_length=64)
     framework_version: int | None = Field(None, ge=1, description="Defaults to the framework's newest version.")
+    sample_mix: SampleMix = Field(default_factory=SampleMix, description="How the case sample is composed.")
 
 
 class InspectionUpdate(BaseModel):
@@ -26,6 +28,7 @@ class InspectionUpdate(BaseModel):
     area: str | None = Field(None, min_length=1, max_length=200)
     fieldwork_start: date | None = None
     status: InspectionStatus | None = None
+    sample_mix: SampleMix | None = None
 
 
 class Inspection(BaseModel):
@@ -37,5 +40,6 @@ class Inspection(BaseModel):
     framework_id: str
     framework_version: int
     status: InspectionStatus
+    sample_mix: SampleMix
     created_at: datetime
     updated_at: datetime

@@ -37,4 +37,4 @@ async def get(session: AsyncSession, case_id: UUID) -> models.Case:
 
 async def list_page(session: AsyncSession, inspection_id: UUID, params: PageParams) -> tuple[list[models.Case], str | None]:
     statement = select(models.Case).where(models.Case.inspection_id == inspection_id)
-    return await paginate(session, statement, models.Case.created_at, models.Case.id, params)
+    return await paginate(session, statement, (models.Case.created_at, models.Case.id), params)

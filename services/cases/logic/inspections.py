@@ -12,6 +12,7 @@ from shared.pagination import PageParams, paginate
 from shared.problems import ProblemError
 from shared.schemas.enums import InspectionStatus
 from shared.schemas.frameworks import Framework
+from shared.schemas.sampling import SampleMix
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
 from shared.db import utcnow
 
@@ -21,6 +22,10 @@ FIELDWORK_DAYS = 5  # one working week
 
 def as_wire(row: models.Inspection) -> Inspection:
     return Inspection.model_validate(row, from_attributes=True)
+
+
+def sample_mix(row: models.Inspection) -> SampleMix:
+    return SampleMix.model_validate(row.sample_mix)
 
 
 def inspection_etag(row: models.Inspection) -> str:
@@ -36,6 +41,7 @@ async def create(session: AsyncSession, body: InspectionCreate, framework: Frame
         framework_id=framework.id,
         framework_version=framework.version,
         status=InspectionStatus.planned,
+        sample_mix=body.sample_mix.model_dump(mode="json"),
     )
     session.add(row)
     await session.flush()
@@ -55,20 +61,21 @@ async def list_page(
     statement = select(models.Inspection)
     if status:
         statement = statement.where(models.Inspection.status.in_([s.value for s in status]))
-    return await paginate(session, statement, models.Inspection.created_at, models.Inspection.id, params)
+    return await paginate(session, statement, (models.Inspection.created_at, models.Inspection.id), params)
 
 
 async def change(session: AsyncSession, row: models.Inspection, body: InspectionUpdate) -> models.Inspection:
-    values = body.model_dump(exclude_unset=True, exclude_none=True)
+    values = body.model_dump(mode="json", exclude_unset=True, exclude_none=True)
     if "status" in values:
         current, wanted = _STATUS_ORDER.index(InspectionStatus(row.status)), _STATUS_ORDER.index(values["status"])
         if wanted < current:
             raise ProblemError(
-                409, "Conflict", f"status cannot move back from {row.status} to {values['status'].value}",
+                409, "Conflict", f"status cannot move back from {row.status} to {values['status']}",
                 kind="status-transition",
             )
     if "fieldwork_start" in values:
-        values["fieldwork_end"] = values["fieldwork_start"] + timedelta(days=FIELDWORK_DAYS - 1)
+        values["fieldwork_start"] = body.fieldwork_start
+        values["fieldwork_end"] = body.fieldwork_start + timedelta(days=FIELDWORK_DAYS - 1)
     # Guarded by version so a concurrent writer cannot be overwritten silently.
     result = await session.execute(
         update(models.Inspection)

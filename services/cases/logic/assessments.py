@@ -1,0 +1,133 @@
+"""Case assessments: answers per question, validated against the inspection's framework version,
+kept with their whole history."""
+
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.cases import models
+from shared.concurrency import etag
+from shared.db import utcnow
+from shared.pagination import PageParams, paginate
+from shared.problems import ProblemError
+from shared.schemas.cases import Assessment, AssessmentVersion
+from shared.schemas.common import FieldError
+from shared.schemas.enums import CaseType, InspectionStatus, Judgement
+from shared.schemas.frameworks import Framework
+
+
+def check_answers(
+    framework: Framework, case_type: CaseType, answers: dict[str, Any], evidence: dict[str, Any], prefix: str = ""
+) -> list[FieldError]:
+    """Every entry the framework does not allow for this case, named; empty when all is well."""
+    questions = framework.questions()
+    errors: list[FieldError] = []
+    for question_id, judgement in answers.items():
+        field = f"{prefix}answers.{question_id}"
+        question = questions.get(question_id)
+        if question is None:
+            errors.append(FieldError(field=field, location="body", type="unknown_question",
+                                     message=f"{question_id} is not a question of {framework.id} v{framework.version}"))
+        elif judgement not in Judgement.__members__:
+            errors.append(FieldError(field=field, location="body", type="judgement",
+                                     message=f"{judgement!r} is not a judgement; use yes, no or na"))
+        elif judgement != Judgement.na and not question.applies(case_type):
+            errors.append(FieldError(field=field, location="body", type="not_applicable",
+                                     message=f"{question_id} does not apply to {case_type.value} cases; answer na or leave it out"))
+    for question_id in evidence:
+        if question_id not in questions:
+            errors.append(FieldError(field=f"{prefix}evidence.{question_id}", location="body", type="unknown_question",
+                                     message=f"{question_id} is not a question of {framework.id} v{framework.version}"))
+    return errors
+
+
+def assessment_etag(row: models.Assessment) -> str:
+    return etag(row.case_id, row.version)
+
+
+def as_wire(row: models.Assessment) -> Assessment:
+    return Assessment.model_validate(row, from_attributes=True)
+
+
+def version_as_wire(row: models.AssessmentVersion, inspection_id: UUID) -> AssessmentVersion:
+    return AssessmentVersion(
+        case_id=row.case_id, inspection_id=inspection_id, version=row.version, answers=row.answers,
+        evidence=row.evidence, assessor=row.assessor, reason=row.reason, created_at=row.created_at,
+    )
+
+
+def ensure_open(inspection: models.Inspection) -> None:
+    if inspection.status == InspectionStatus.published:
+        raise ProblemError(409, "Conflict", "the inspection is published; its assessments are frozen", kind="published")
+
+
+async def current(session: AsyncSession, case_id: UUID) -> models.Assessment | None:
+    return await session.get(models.Assessment, case_id)
+
+
+async def get(session: AsyncSession, case_id: UUID) -> models.Assessment:
+    row = await current(session, case_id)
+    if row is None:
+        raise ProblemError(404, "Not Found", f"case {case_id} has no assessment yet", kind="not-found")
+    return row
+
+
+@dataclass(frozen=True)
+class Submission:
+    answers: dict[str, str]
+    evidence: dict[str, str]
+    assessor: str | None
+    reason: str | None
+
+
+async def store(
+    session: AsyncSession,
+    case: models.Case,
+    inspection: models.Inspection,
+    submission: Submission,
+    existing: models.Assessment | None,
+) -> models.Assessment:
+    """Store a new version (the first, or one after ``existing``) and keep it in the history."""
+    now = utcnow()
+    values = {
+        "answers": submission.answers, "evidence": submission.evidence,
+        "assessor": submission.assessor, "reason": submission.reason,
+    }
+    if existing is None:
+        row = models.Assessment(
+            case_id=case.id, inspection_id=inspection.id, framework_id=inspection.framework_id,
+            framework_version=inspection.framework_version, version=1, created_at=now, updated_at=now, **values,
+        )
+        session.add(row)
+    else:
+        # Guarded by version: of two concurrent writers, one wins and the other gets 412.
+        result = await session.execute(
+            update(models.Assessment)
+            .where(models.Assessment.case_id == case.id, models.Assessment.version == existing.version)
+            .values(version=existing.version + 1, updated_at=now, **values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            raise ProblemError(412, "Precondition Failed", "the assessment changed while this update ran", kind="stale-etag")
+        await session.refresh(existing)
+        row = existing
+    session.add(models.AssessmentVersion(case_id=case.id, version=row.version, created_at=now, **values))
+    await session.flush()
+    return row
+
+
+async def history_page(
+    session: AsyncSession, case_id: UUID, params: PageParams
+) -> tuple[list[models.AssessmentVersion], str | None]:
+    statement = select(models.AssessmentVersion).where(models.AssessmentVersion.case_id == case_id)
+    return await paginate(session, statement, (models.AssessmentVersion.version,), params)
+
+
+async def version(session: AsyncSession, case_id: UUID, number: int) -> models.AssessmentVersion:
+    row = await session.get(models.AssessmentVersion, (case_id, number))
+    if row is None:
+        raise ProblemError(404, "Not Found", f"case {case_id} has no assessment version {number}", kind="not-found")
+    return row

@@ -1,0 +1,61 @@
+"""An inspection's case sample against its mix, and drawing one from the area's caseload."""
+
+from uuid import UUID
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.cases import models
+from services.cases.logic import sampling
+from shared.problems import ProblemError, validation_problem
+from shared.schemas.cases import CaseAttributes
+from shared.schemas.common import FieldError
+from shared.schemas.enums import AssessorRole
+from shared.schemas.sampling import DrawnSample, SampleComposition, SampleMix
+
+
+async def composition(session: AsyncSession, inspection: models.Inspection) -> SampleComposition:
+    cases = (await session.scalars(select(models.Case).where(models.Case.inspection_id == inspection.id))).all()
+    return sampling.composition(cases, SampleMix.model_validate(inspection.sample_mix))
+
+
+def draw(caseload: list[CaseAttributes], mix: SampleMix, seed: int) -> DrawnSample:
+    try:
+        return sampling.draw_sample(caseload, mix, seed)
+    except sampling.SampleInfeasible as exc:
+        raise validation_problem(
+            [FieldError(field=p.quota, location="body", type="quota", message=p.message) for p in exc.problems],
+            "the caseload cannot meet the sample mix",
+        ) from exc
+    except sampling.CaseloadError as exc:
+        raise caseload_problem(exc) from exc
+
+
+def caseload_problem(exc: sampling.CaseloadError) -> ProblemError:
+    return validation_problem(
+        [
+            FieldError(
+                field=f"caseload.{e['row']}.{e['field']}" if e.get("row") and e.get("field") else
+                f"caseload.{e.get('row') or e.get('field') or ''}".rstrip("."),
+                location="body", type="caseload", message=e["message"],
+            )
+            for e in exc.errors
+        ],
+        "the caseload has bad rows",
+    )
+
+
+async def add_to_inspection(
+    session: AsyncSession, inspection_id: UUID, drawn: DrawnSample, area_assessor_share: float
+) -> None:
+    """Put the drawn cases in the (empty) sample; a seeded share goes to area assessors."""
+    existing = await session.scalar(select(func.count()).select_from(models.Case).where(models.Case.inspection_id == inspection_id))
+    if existing:
+        raise ProblemError(409, "Conflict", f"the inspection already has {existing} cases", kind="sample-not-empty")
+    count = len(drawn.selected)
+    by_area = set(np.random.default_rng(drawn.seed).choice(count, size=round(count * area_assessor_share), replace=False).tolist())
+    for index, case in enumerate(drawn.selected):
+        role = AssessorRole.area_assessor if index in by_area else AssessorRole.inspector
+        session.add(models.Case(inspection_id=inspection_id, assessor_role=role, **case.model_dump()))
+    await session.flush()

@@ -1,0 +1,213 @@
+"""Bulk import and export of assessments, as JSON and as the inspectors' spreadsheets (CSV: one row per
+case, one column per question id). An export re-imports unchanged."""
+
+import csv
+import io
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+from uuid import UUID
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.cases import models
+from services.cases.logic import assessments
+from shared.pagination import PageParams, paginate
+from shared.problems import field_errors, validation_problem
+from shared.schemas.cases import (
+    Case, CaseAssessment, CaseCreate, ImportOutcome, ImportResult, ImportRow, ImportRowResult,
+)
+from shared.schemas.common import FieldError
+from shared.schemas.enums import CaseType
+from shared.schemas.frameworks import Framework
+
+CASE_COLUMNS = [name for name in CaseCreate.model_fields if name != "reference"]
+LEADING_COLUMNS = ["reference", *CASE_COLUMNS, "assessor", "version"]
+_BOOLEAN_COLUMNS = {"ppo", "approved_premises", "statutory_victim_contact"}
+_TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
+
+
+def question_columns(framework: Framework) -> list[str]:
+    return [q.id for c in framework.criteria() if c.scored_by == "cases" for q in c.questions]
+
+
+def csv_rows(text: str, framework: Framework) -> list[dict[str, Any]]:
+    """Rows of an inspectors' spreadsheet as import rows; unknown columns reject the whole file."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    questions = set(question_columns(framework))
+    unknown = [c for c in header if c not in LEADING_COLUMNS and c not in questions]
+    problems = [
+        FieldError(field=c, location="body", type="unknown_column",
+                   message=f"{c} is neither a case column nor a question of {framework.id} v{framework.version}")
+        for c in unknown
+    ]
+    if "reference" not in header:
+        problems.append(FieldError(field="reference", location="body", type="missing", message="the reference column is required"))
+    duplicated = {c for c in header if header.count(c) > 1}
+    problems += [FieldError(field=c, location="body", type="duplicate_column", message=f"{c} appears twice") for c in sorted(duplicated)]
+    if problems:
+        raise validation_problem(problems, "the spreadsheet's columns do not fit the framework")
+    rows = []
+    for record in reader:
+        row: dict[str, Any] = {"answers": {}}
+        for column, value in record.items():
+            value = (value or "").strip()
+            if column is None or value == "":
+                continue  # blank cell: unanswered / not given
+            if column in questions:
+                row["answers"][column] = value.lower()
+            elif column in _BOOLEAN_COLUMNS and value.lower() in _TRUE | _FALSE:
+                row[column] = value.lower() in _TRUE
+            else:
+                row[column] = value
+        rows.append(row)
+    return rows
+
+
+def _case_differences(case: models.Case, row: ImportRow) -> list[FieldError]:
+    given = row.model_dump(include=set(CASE_COLUMNS), exclude_none=True)
+    return [
+        FieldError(field=name, location="body", type="differs",
+                   message=f"{name} is {getattr(case, name)!s} for case {case.reference}, not {value!s}")
+        for name, value in given.items()
+        if str(getattr(case, name)) != str(value.value if hasattr(value, "value") else value)
+    ]
+
+
+def _new_case(inspection_id: UUID, row: ImportRow) -> tuple[models.Case | None, list[FieldError]]:
+    attributes = row.model_dump(include={"reference", *CASE_COLUMNS}, exclude_none=True)
+    try:
+        case = CaseCreate.model_validate(attributes)
+    except ValidationError as exc:
+        return None, [
+            FieldError(field=e.field, location="body", type=e.type, message=f"a new case needs it: {e.message}")
+            for e in field_errors(exc.errors())
+        ]
+    return models.Case(inspection_id=inspection_id, **case.model_dump()), []
+
+
+async def import_rows(
+    session: AsyncSession,
+    inspection: models.Inspection,
+    framework: Framework,
+    raw_rows: Sequence[Any],
+    reason: str | None,
+) -> ImportResult:
+    """Check every row on its own; store the good ones in this transaction. A rejected row writes nothing."""
+    cases = {c.reference: c for c in (await session.scalars(
+        select(models.Case).where(models.Case.inspection_id == inspection.id))).all()}
+    current = {a.case_id: a for a in (await session.scalars(
+        select(models.Assessment).where(models.Assessment.inspection_id == inspection.id))).all()}
+    results: list[ImportRowResult] = []
+    seen: set[str] = set()
+    for number, raw in enumerate(raw_rows, start=1):
+        reference = raw.get("reference") if isinstance(raw, dict) else None
+
+        def rejected(errors: list[FieldError]) -> ImportRowResult:
+            return ImportRowResult(row=number, reference=reference, outcome=ImportOutcome.rejected, errors=errors)
+
+        try:
+            row = ImportRow.model_validate(raw)
+        except ValidationError as exc:
+            results.append(rejected(field_errors(exc.errors())))
+            continue
+        if row.reference in seen:
+            results.append(rejected([FieldError(field="reference", location="body", type="duplicate",
+                                                message=f"{row.reference} appears earlier in this import")]))
+            continue
+        seen.add(row.reference)
+        case = cases.get(row.reference)
+        errors = _case_differences(case, row) if case else []
+        if case is None:
+            case, errors = _new_case(inspection.id, row)
+        if errors:
+            results.append(rejected(errors))
+            continue
+        errors = assessments.check_answers(framework, CaseType(case.case_type), row.answers, row.evidence)
+        existing = current.get(case.id)
+        if row.version is not None and (existing is None or existing.version != row.version):
+            errors.append(FieldError(field="version", location="body", type="stale",
+                                     message=f"the assessment is at version {existing.version if existing else 'none'}, not {row.version}"))
+        if errors:
+            results.append(rejected(errors))
+            continue
+        # A spreadsheet has no evidence column: keep the stored evidence unless the row brings its own.
+        evidence = row.evidence or (existing.evidence if existing else {})
+        submission = assessments.Submission(dict(row.answers), evidence, row.assessor, reason)
+        unchanged = (
+            (existing.answers, existing.evidence, existing.assessor) == (submission.answers, evidence, row.assessor)
+            if existing else not (row.answers or row.evidence) and case.reference in cases  # an unassessed row stays so
+        )
+        if unchanged:
+            results.append(ImportRowResult(row=number, reference=row.reference, outcome=ImportOutcome.unchanged,
+                                           case_id=case.id, version=existing.version if existing else None))
+            continue
+        if case.reference not in cases:
+            session.add(case)
+            await session.flush()
+            cases[case.reference] = case
+        stored = await assessments.store(session, case, inspection, submission, existing)
+        results.append(ImportRowResult(
+            row=number, reference=row.reference, case_id=case.id, version=stored.version,
+            outcome=ImportOutcome.updated if existing else ImportOutcome.created,
+        ))
+    count = {outcome: sum(r.outcome == outcome for r in results) for outcome in ImportOutcome}
+    return ImportResult(
+        created=count[ImportOutcome.created], updated=count[ImportOutcome.updated],
+        unchanged=count[ImportOutcome.unchanged], rejected=count[ImportOutcome.rejected], rows=results,
+    )
+
+
+async def export_page(
+    session: AsyncSession, inspection_id: UUID, params: PageParams
+) -> tuple[list[CaseAssessment], str | None]:
+    statement = select(models.Case).where(models.Case.inspection_id == inspection_id)
+    page, next_cursor = await paginate(session, statement, (models.Case.created_at, models.Case.id), params)
+    found = {a.case_id: a for a in (await session.scalars(
+        select(models.Assessment).where(models.Assessment.case_id.in_([c.id for c in page])))).all()} if page else {}
+    items = [
+        CaseAssessment(
+            case=Case.model_validate(c, from_attributes=True),
+            assessment=assessments.as_wire(found[c.id]) if c.id in found else None,
+        )
+        for c in page
+    ]
+    return items, next_cursor
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(getattr(value, "value", value))
+
+
+def _csv_line(values: Sequence[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(values)
+    return buffer.getvalue()
+
+
+async def export_csv(
+    sessions: async_sessionmaker[AsyncSession], inspection_id: UUID, framework: Framework, batch: int = 500
+) -> AsyncIterator[str]:
+    """The spreadsheet, streamed a batch of cases at a time, in a session of its own (it outlives the request's)."""
+    questions = question_columns(framework)
+    yield _csv_line(LEADING_COLUMNS + questions)
+    cursor = None
+    async with sessions() as session:
+        while True:
+            items, cursor = await export_page(session, inspection_id, PageParams(limit=batch, cursor=cursor))
+            for item in items:
+                case, assessment = item.case, item.assessment
+                answers = assessment.answers if assessment else {}
+                yield _csv_line(
+                    [case.reference, *(_cell(getattr(case, c)) for c in CASE_COLUMNS)]
+                    + [_cell(assessment.assessor) if assessment else "", assessment.version if assessment else ""]
+                    + [_cell(answers.get(q)) for q in questions]
+                )
+            if cursor is None:
+                return
