@@ -89,6 +89,7 @@ def build_service(
 
     app = FastAPI(title=f"omi {name}", description=description, version="1.0.0", lifespan=lifespan)
     app.state.service_name = name
+    app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health)

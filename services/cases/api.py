@@ -1,6 +1,7 @@
 """Routers of the cases service: thin, the domain is in logic/."""
 
 import json
+from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -57,9 +58,14 @@ async def create_inspection(body: InspectionCreate, request: Request, session: S
 
 @router.get("/inspections", response_model=Page[Inspection], tags=["inspections"], responses=problems(422))
 async def list_inspections(
-    session: SessionDep, paging: Paging, status: Annotated[list[InspectionStatus] | None, Query()] = None
+    session: SessionDep, paging: Paging,
+    status: Annotated[list[InspectionStatus] | None, Query(description="Any of these statuses.")] = None,
+    fieldwork_from: Annotated[date | None, Query(description="Fieldwork starting on or after.")] = None,
+    fieldwork_to: Annotated[date | None, Query(description="Fieldwork starting on or before.")] = None,
+    framework_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[Inspection]:
-    rows, next_cursor = await inspections.list_page(session, paging, status)
+    where = inspections.InspectionFilter(status, fieldwork_from, fieldwork_to, framework_id)
+    rows, next_cursor = await inspections.list_page(session, paging, where)
     return Page(items=[inspections.as_wire(r) for r in rows], next_cursor=next_cursor)
 
 

@@ -1,15 +1,26 @@
 """Routers of the scoring service."""
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
 
-from fastapi import APIRouter, Query
+import httpx
+from fastapi import APIRouter, Body, Depends, Query, Request
+from pydantic import Field
 
-from services.scoring.logic import frameworks
+from services.scoring.logic import assessed, frameworks, live, snapshots
 from shared.db import SessionDep
-from shared.problems import ProblemError, problems
+from shared.idempotency import Idempotency, idempotency
+from shared.pagination import PageParams, page_params
+from shared.problems import ProblemError, problems, validation_problem
+from shared.schemas.common import FieldError, Page
+from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, InspectionStatus, RohLevel
 from shared.schemas.frameworks import Framework, FrameworkSummary
+from shared.schemas.scores import InspectionScores, NationalView, ScoreBreakdown, ScoreSnapshot, SnapshotCreate
 
 router = APIRouter(prefix="/api/v1")
+IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
+Paging = Annotated[PageParams, Depends(page_params)]
 
 
 @router.get("/frameworks", response_model=list[FrameworkSummary], tags=["frameworks"])
@@ -24,5 +35,115 @@ async def get_framework(
 ) -> Framework:
     try:
         return await frameworks.get(session, framework_id, version)
+    except frameworks.FrameworkMissing as exc:
+        raise ProblemError(404, "Not Found", f"no framework {exc}", kind="not-found") from exc
+
+
+def _client(request: Request) -> httpx.AsyncClient:
+    return request.app.state.clients["cases"]
+
+
+def _resamples(request: Request) -> int:
+    return request.app.state.settings.bootstrap_resamples
+
+
+def breakdown_filters(
+    case_type: Annotated[list[CaseType] | None, Query()] = None,
+    roh_level: Annotated[list[RohLevel] | None, Query()] = None,
+    tier: Annotated[list[Annotated[int, Field(ge=1, le=4)]] | None, Query()] = None,
+    ppo: Annotated[list[bool] | None, Query()] = None,
+    approved_premises: Annotated[list[bool] | None, Query()] = None,
+    statutory_victim_contact: Annotated[list[bool] | None, Query()] = None,
+    gender: Annotated[list[Gender] | None, Query()] = None,
+    ethnicity: Annotated[list[Ethnicity] | None, Query()] = None,
+    assessor_role: Annotated[list[AssessorRole] | None, Query()] = None,
+) -> dict[str, list[str]]:
+    """Case attributes to score a subset on; repeat a parameter for several values."""
+    given = {
+        "case_type": case_type, "roh_level": roh_level, "tier": tier, "ppo": ppo,
+        "approved_premises": approved_premises, "statutory_victim_contact": statutory_victim_contact,
+        "gender": gender, "ethnicity": ethnicity, "assessor_role": assessor_role,
+    }
+    return {
+        name: sorted({("true" if v else "false") if isinstance(v, bool) else str(getattr(v, "value", v)) for v in values})
+        for name, values in given.items() if values
+    }
+
+
+Filters = Annotated[dict[str, list[str]], Depends(breakdown_filters)]
+
+
+@router.get(
+    "/inspections/{inspection_id}/scores", response_model=InspectionScores, tags=["scores"],
+    responses=problems(404, 422, 503), summary="Live scores of an inspection, optionally of a subset of its cases",
+)
+async def inspection_scores(inspection_id: UUID, request: Request, session: SessionDep, filters: Filters) -> InspectionScores:
+    sample = await live.sample(_client(request), session, inspection_id)
+    return live.score(sample, filters, _resamples(request))
+
+
+@router.get(
+    "/inspections/{inspection_id}/scores/breakdown", response_model=ScoreBreakdown, tags=["scores"],
+    responses=problems(404, 422, 503), summary="Scores of each group of cases side by side (e.g. by=roh_level)",
+)
+async def score_breakdown(
+    inspection_id: UUID, request: Request, session: SessionDep, filters: Filters,
+    by: Annotated[Literal[assessed.ATTRIBUTES], Query(description="The case attribute to group on.")],
+) -> ScoreBreakdown:
+    sample = await live.sample(_client(request), session, inspection_id)
+    return live.breakdown(sample, by, filters, _resamples(request))
+
+
+@router.post(
+    "/inspections/{inspection_id}/scores/snapshots", status_code=201, response_model=ScoreSnapshot, tags=["scores"],
+    responses=problems(404, 409, 422, 503), summary="Freeze the current scores (the report publishes from a snapshot)",
+)
+async def take_snapshot(
+    inspection_id: UUID, request: Request, session: SessionDep, idem: IdempotencyDep,
+    body: Annotated[SnapshotCreate, Body()] = SnapshotCreate(),
+):
+    if (replay := await idem.replay()) is not None:
+        return replay
+    sample = await live.sample(_client(request), session, inspection_id)
+    row = await snapshots.take(session, live.score(sample, {}, _resamples(request)), assessed.fingerprint(sample.cases), body.label)
+    return await idem.respond(
+        snapshots.as_wire(row), 201, {"Location": f"/api/v1/inspections/{inspection_id}/scores/snapshots/{row.id}"}
+    )
+
+
+@router.get(
+    "/inspections/{inspection_id}/scores/snapshots", response_model=Page[ScoreSnapshot], tags=["scores"],
+    responses=problems(422),
+)
+async def list_snapshots(inspection_id: UUID, session: SessionDep, paging: Paging) -> Page[ScoreSnapshot]:
+    rows, next_cursor = await snapshots.list_page(session, inspection_id, paging)
+    return Page(items=[snapshots.as_wire(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/inspections/{inspection_id}/scores/snapshots/{snapshot_id}", response_model=ScoreSnapshot, tags=["scores"],
+    responses=problems(404),
+)
+async def get_snapshot(inspection_id: UUID, snapshot_id: UUID, session: SessionDep) -> ScoreSnapshot:
+    return snapshots.as_wire(await snapshots.get(session, inspection_id, snapshot_id))
+
+
+@router.get(
+    "/scores/national", response_model=NationalView, tags=["scores"], responses=problems(404, 422, 503),
+    summary="Every criterion's score in each inspection of a period, against the national mean",
+)
+async def national_view(
+    request: Request, session: SessionDep,
+    period_from: Annotated[date | None, Query(alias="from", description="Fieldwork starting on or after.")] = None,
+    period_to: Annotated[date | None, Query(alias="to", description="Fieldwork starting on or before.")] = None,
+    status: Annotated[list[InspectionStatus], Query(description="Inspections with these statuses.")] = [InspectionStatus.published],
+    framework_id: Annotated[str, Query(max_length=64)] = "omi-2008",
+) -> NationalView:
+    if period_from and period_to and period_from > period_to:
+        raise validation_problem([FieldError(field="from", location="query", type="range", message="from is after to")])
+    try:
+        return await live.national(
+            _client(request), session, framework_id, period_from, period_to, [s.value for s in status], _resamples(request)
+        )
     except frameworks.FrameworkMissing as exc:
         raise ProblemError(404, "Not Found", f"no framework {exc}", kind="not-found") from exc

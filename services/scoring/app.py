@@ -1,6 +1,7 @@
 """The scoring service: framework documents and scores."""
 
 from fastapi import FastAPI
+from threadpoolctl import threadpool_limits
 
 from services.scoring import api
 from services.scoring.db import MIGRATIONS
@@ -12,6 +13,8 @@ from shared.service import Wiring, build_service, serve
 def create_app(settings: ScoringSettings | None = None, wiring: Wiring = Wiring()) -> FastAPI:
     settings = settings or ScoringSettings()
     documents = frameworks.read_documents(settings.frameworks_dir)  # invalid documents stop start-up
+    # Bootstrap matrices are small: a second BLAS thread only spins and slows scoring on two cores.
+    threadpool_limits(limits=1, user_api="blas")
 
     async def on_startup(app: FastAPI) -> None:
         async with app.state.sessionmaker() as session, session.begin():

@@ -1,6 +1,7 @@
 """Tables of the scoring service."""
 
 from datetime import datetime
+from uuid import UUID, uuid4
 
 from sqlalchemy import JSON
 from sqlmodel import Column, Field, SQLModel
@@ -19,3 +20,18 @@ class FrameworkDocument(SQLModel, table=True):
     document: dict = Field(sa_column=Column(JSON, nullable=False))
     sha256: str = Field(max_length=64)
     loaded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ScoreSnapshotRecord(SQLModel, table=True):
+    """Scores frozen with the fingerprint of their assessments; rows are only ever inserted."""
+
+    __tablename__ = "score_snapshots"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    inspection_id: UUID = Field(index=True)
+    label: str | None = Field(None, max_length=200)
+    framework_id: str = Field(max_length=64)
+    framework_version: int
+    assessments_sha256: str = Field(max_length=64)
+    scores: dict = Field(sa_column=Column(JSON, nullable=False))
+    taken_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -1,6 +1,7 @@
 """Inspections: plan, move through fieldwork and reporting to publication."""
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from uuid import UUID
 
 from sqlalchemy import select, update
@@ -55,12 +56,26 @@ async def get(session: AsyncSession, inspection_id: UUID) -> models.Inspection:
     return row
 
 
+@dataclass(frozen=True)
+class InspectionFilter:
+    status: list[InspectionStatus] | None = None
+    fieldwork_from: date | None = None
+    fieldwork_to: date | None = None
+    framework_id: str | None = None
+
+
 async def list_page(
-    session: AsyncSession, params: PageParams, status: list[InspectionStatus] | None = None
+    session: AsyncSession, params: PageParams, where: InspectionFilter = InspectionFilter()
 ) -> tuple[list[models.Inspection], str | None]:
     statement = select(models.Inspection)
-    if status:
-        statement = statement.where(models.Inspection.status.in_([s.value for s in status]))
+    if where.status:
+        statement = statement.where(models.Inspection.status.in_([s.value for s in where.status]))
+    if where.fieldwork_from:
+        statement = statement.where(models.Inspection.fieldwork_start >= where.fieldwork_from)
+    if where.fieldwork_to:
+        statement = statement.where(models.Inspection.fieldwork_start <= where.fieldwork_to)
+    if where.framework_id:
+        statement = statement.where(models.Inspection.framework_id == where.framework_id)
     return await paginate(session, statement, (models.Inspection.created_at, models.Inspection.id), params)
 
 

@@ -1,0 +1,86 @@
+"""The assessed sample of an inspection, read from the cases service in one paged bulk read."""
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from uuid import UUID
+
+import httpx
+
+from shared.problems import ProblemError
+from shared.schemas.cases import CaseAssessment
+from shared.schemas.common import Page
+from shared.schemas.inspections import Inspection
+
+PAGE_SIZE = 500
+# Case attributes a breakdown may filter or group on.
+ATTRIBUTES = (
+    "case_type", "roh_level", "tier", "ppo", "approved_premises", "statutory_victim_contact",
+    "gender", "ethnicity", "assessor_role",
+)
+
+
+async def read(client: httpx.AsyncClient, url: str, params: dict) -> httpx.Response:
+    try:
+        response = await client.get(url, params=params)
+    except httpx.TransportError as exc:
+        raise ProblemError(503, "Cases service unavailable", "assessments could not be read", headers={"Retry-After": "5"}) from exc
+    if response.status_code == 404:
+        raise ProblemError(404, "Not Found", response.json().get("detail", "not found"), kind="not-found")
+    if response.status_code != 200:
+        raise ProblemError(502, "Bad gateway", f"the cases service answered {response.status_code}")
+    return response
+
+
+async def inspection(client: httpx.AsyncClient, inspection_id: UUID) -> Inspection:
+    return Inspection.model_validate_json((await read(client, f"/api/v1/inspections/{inspection_id}", {})).content)
+
+
+async def assessed_cases(client: httpx.AsyncClient, inspection_id: UUID) -> list[CaseAssessment]:
+    """Every case of the sample that has an assessment, page by page (no call per case)."""
+    found: list[CaseAssessment] = []
+    cursor: str | None = None
+    while True:
+        params = {"limit": PAGE_SIZE} | ({"cursor": cursor} if cursor else {})
+        response = await read(client, f"/api/v1/inspections/{inspection_id}/assessments", params)
+        page = Page[CaseAssessment].model_validate_json(response.content)
+        found += [item for item in page.items if item.assessment is not None]
+        cursor = page.next_cursor
+        if cursor is None:
+            return found
+
+
+def attribute_value(item: CaseAssessment, attribute: str) -> str:
+    value = getattr(item.case, attribute)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(getattr(value, "value", value))
+
+
+def select(items: Iterable[CaseAssessment], filters: Mapping[str, Sequence[str]]) -> list[CaseAssessment]:
+    """The cases whose every filtered attribute takes one of the given values."""
+    return [i for i in items if all(attribute_value(i, a) in values for a, values in filters.items())]
+
+
+def group(items: Iterable[CaseAssessment], attribute: str) -> dict[str, list[CaseAssessment]]:
+    groups: dict[str, list[CaseAssessment]] = {}
+    for item in items:
+        groups.setdefault(attribute_value(item, attribute), []).append(item)
+    return dict(sorted(groups.items()))
+
+
+def answers(items: Iterable[CaseAssessment]) -> list[dict[str, str]]:
+    return [{q: j.value for q, j in item.assessment.answers.items()} for item in items]
+
+
+def fingerprint(items: Iterable[CaseAssessment]) -> str:
+    """SHA-256 of the canonical assessments: by case id, each with its version and answers, keys sorted."""
+    canonical = sorted(
+        (
+            {"case_id": str(i.case.id), "version": i.assessment.version,
+             "answers": {q: j.value for q, j in i.assessment.answers.items()}}
+            for i in items
+        ),
+        key=lambda entry: entry["case_id"],
+    )
+    return hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -1,0 +1,118 @@
+"""Scores of an inspection as its assessments stand now, and the national view across inspections."""
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.scoring.logic import assessed, frameworks, results, scoring, snapshots
+from shared.schemas.cases import CaseAssessment
+from shared.schemas.common import Page
+from shared.schemas.frameworks import Framework
+from shared.schemas.inspections import Inspection
+from shared.schemas.scores import AreaScore, InspectionScores, NationalCriterion, NationalView, ScoreBreakdown
+
+_CONCURRENT_READS = 8
+
+
+@dataclass(frozen=True)
+class LiveSample:
+    inspection: Inspection
+    framework: Framework
+    cases: list[CaseAssessment]
+
+
+async def sample(client: httpx.AsyncClient, session: AsyncSession, inspection_id: UUID) -> LiveSample:
+    inspection, cases = await asyncio.gather(
+        assessed.inspection(client, inspection_id), assessed.assessed_cases(client, inspection_id)
+    )
+    framework = await frameworks.get(session, inspection.framework_id, inspection.framework_version)
+    return LiveSample(inspection, framework, cases)
+
+
+def score(live: LiveSample, filters: Mapping[str, Sequence[str]], resamples: int) -> InspectionScores:
+    chosen = assessed.select(live.cases, filters)
+    result = scoring.score_inspection(live.framework, assessed.answers(chosen), resamples=resamples)
+    return results.inspection_scores(live.framework, result, live.inspection.id, {k: list(v) for k, v in filters.items()})
+
+
+def breakdown(live: LiveSample, by: str, filters: Mapping[str, Sequence[str]], resamples: int) -> ScoreBreakdown:
+    groups = assessed.group(assessed.select(live.cases, filters), by)
+    return ScoreBreakdown(
+        inspection_id=live.inspection.id, framework_id=live.framework.id, framework_version=live.framework.version,
+        by=by,
+        groups=[
+            results.group_scores(
+                live.framework, value, scoring.score_inspection(live.framework, assessed.answers(cases), resamples=resamples)
+            )
+            for value, cases in groups.items()
+        ],
+    )
+
+
+async def _inspections(client: httpx.AsyncClient, params: dict) -> list[Inspection]:
+    found: list[Inspection] = []
+    cursor = None
+    while True:
+        response = await assessed.read(client, "/api/v1/inspections", params | ({"cursor": cursor} if cursor else {}))
+        page = Page[Inspection].model_validate_json(response.content)
+        found += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            return found
+
+
+async def national(
+    client: httpx.AsyncClient,
+    session: AsyncSession,
+    framework_id: str,
+    period_from: date | None,
+    period_to: date | None,
+    statuses: list[str],
+    resamples: int,
+) -> NationalView:
+    framework = await frameworks.get(session, framework_id)
+    params = {"limit": 500, "framework_id": framework_id, "status": statuses}
+    params |= {"fieldwork_from": period_from.isoformat()} if period_from else {}
+    params |= {"fieldwork_to": period_to.isoformat()} if period_to else {}
+    inspections = await _inspections(client, params)
+    frozen = await snapshots.latest(session, [i.id for i in inspections])
+    gate = asyncio.Semaphore(_CONCURRENT_READS)
+
+    async def scores_of(inspection: Inspection) -> tuple[InspectionScores, str]:
+        if inspection.id in frozen:
+            return snapshots.as_wire(frozen[inspection.id]).scores, "snapshot"
+        async with gate:
+            live = LiveSample(
+                inspection,
+                await frameworks.get(session, inspection.framework_id, inspection.framework_version),
+                await assessed.assessed_cases(client, inspection.id),
+            )
+        return score(live, {}, resamples), "live"
+
+    scored = await asyncio.gather(*(scores_of(i) for i in inspections))
+    criteria = []
+    for criterion in (c for c in framework.criteria() if c.scored_by == "cases"):
+        per_area = {}
+        for inspection, (scores, _) in zip(inspections, scored):
+            found = next((c for c in scores.criteria if c.id == criterion.id), None)
+            per_area[str(inspection.id)] = (found.score, found.interval) if found else (None, None)
+        mean, comparisons = scoring.compare_with_mean(per_area)
+        criteria.append(NationalCriterion(
+            id=criterion.id, title=criterion.title, national_mean=mean,
+            areas=[
+                AreaScore(
+                    inspection_id=inspection.id, area=inspection.area, fieldwork_start=inspection.fieldwork_start,
+                    score=comparison.score, interval=comparison.interval, differs=comparison.differs, source=source,
+                )
+                for inspection, (_, source), comparison in zip(inspections, scored, comparisons)
+            ],
+        ))
+    return NationalView(
+        framework_id=framework.id, framework_version=framework.version, period_from=period_from, period_to=period_to,
+        statuses=statuses, inspections=len(inspections), criteria=criteria,
+    )

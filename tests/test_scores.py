@@ -1,0 +1,255 @@
+"""Scores through the gateway: equal to an independent recomputation, filters, breakdowns, snapshots,
+the national view, a second (ratings) framework, and one trace across three services."""
+
+import random
+from statistics import mean
+
+import httpx
+import pytest
+from opentelemetry.trace import SpanKind
+
+from tests.conftest import Stack, plan_inspection
+
+ATTRIBUTES = {
+    "case_type": ["licence"] * 40 + ["community"] * 60 + ["custody"] * 20,
+    "roh_level": ["low", "medium", "high", "very_high"],
+    "tier": [1, 2, 3, 4],
+    "gender": ["male", "male", "male", "female"],
+    "ethnicity": ["white", "white", "black", "asian", "mixed"],
+    "assessor_role": ["inspector", "inspector", "area_assessor"],
+}
+
+
+async def framework(gw: httpx.AsyncClient, framework_id: str = "omi-2008") -> dict:
+    return (await gw.get(f"/api/v1/frameworks/{framework_id}")).json()
+
+
+def generated_rows(document: dict, count: int, seed: int) -> list[dict]:
+    """A sample of ``count`` assessed cases with answers fitting each case's type."""
+    rng = random.Random(seed)
+    questions = [q for s in document["sections"] for c in s["criteria"] for q in c["questions"]]
+    rows = []
+    for number in range(count):
+        case_type = ATTRIBUTES["case_type"][number % 120]
+        answers = {}
+        for q in questions:
+            if q["applies_to"] is not None and case_type not in q["applies_to"]:
+                continue
+            draw = rng.random()
+            if draw < 0.85:  # some questions stay unanswered
+                answers[q["id"]] = "yes" if draw < 0.55 else ("no" if draw < 0.75 else "na")
+        rows.append({
+            "reference": f"G{seed}-{number:04}", "case_type": case_type,
+            "roh_level": rng.choice(ATTRIBUTES["roh_level"]), "tier": rng.choice(ATTRIBUTES["tier"]),
+            "ppo": rng.random() < 0.15, "approved_premises": rng.random() < 0.08,
+            "statutory_victim_contact": rng.random() < 0.25, "gender": rng.choice(ATTRIBUTES["gender"]),
+            "ethnicity": rng.choice(ATTRIBUTES["ethnicity"]), "assessor_role": rng.choice(ATTRIBUTES["assessor_role"]),
+            "answers": answers,
+        })
+    return rows
+
+
+async def assessed_inspection(gw: httpx.AsyncClient, count: int = 120, seed: int = 1, **fields) -> tuple[dict, list[dict]]:
+    inspection = await plan_inspection(gw, **fields)
+    rows = generated_rows(await framework(gw, inspection["framework_id"]), count, seed)
+    result = (await gw.post(f"/api/v1/inspections/{inspection['id']}/assessments:import", json={"rows": rows})).json()
+    assert result["created"] == count, result["rows"][:3]
+    return inspection, rows
+
+
+def expected_scores(document: dict, rows: list[dict]) -> dict:
+    """scoring.md, transcribed plainly: the independent recomputation."""
+
+    def p(question_id: str) -> float | None:
+        judged = [r["answers"].get(question_id) for r in rows]
+        relevant = [j for j in judged if j in ("yes", "no")]
+        return 100 * relevant.count("yes") / len(relevant) if relevant else None
+
+    w_q, w_s = document["weights"]["questions"], document["weights"]["summary"]
+    criteria, sections, thread = {}, {}, []
+    for section in document["sections"]:
+        section_scores = []
+        for criterion in section["criteria"]:
+            if criterion["scored_by"] != "cases":
+                continue
+            individual = [p(q["id"]) for q in criterion["questions"] if not q["summary"]]
+            individual = [v for v in individual if v is not None]
+            summary = [p(q["id"]) for q in criterion["questions"] if q["summary"]][0]
+            q_mean = mean(individual) if individual else None
+            if q_mean is not None and summary is not None:
+                score = w_q * q_mean + w_s * summary
+            else:
+                score = q_mean if q_mean is not None else summary
+            criteria[criterion["id"]] = score
+            if score is not None:
+                section_scores.append(score)
+            if section["id"] in (document["roh_thread_sections"] or [section["id"]]):
+                thread += [v for q in criterion["questions"] if q["roh"] and (v := p(q["id"])) is not None]
+        if any(c["scored_by"] == "cases" for c in section["criteria"]):
+            sections[section["id"]] = mean(section_scores) if section_scores else None
+    return {"criteria": criteria, "sections": sections, "thread": mean(thread) if thread else None}
+
+
+def assert_equal_scores(actual: dict, expected: dict) -> None:
+    assert {c["id"]: c["score"] for c in actual["criteria"]} == pytest.approx(expected["criteria"], abs=1e-9)
+    assert {s["id"]: s["score"] for s in actual["sections"]} == pytest.approx(expected["sections"], abs=1e-9)
+    assert actual["roh_thread"]["score"] == pytest.approx(expected["thread"], abs=1e-9)
+
+
+async def test_scores_equal_an_independent_recomputation(gw: httpx.AsyncClient) -> None:
+    inspection, rows = await assessed_inspection(gw)
+    document = await framework(gw)
+    response = await gw.get(f"/api/v1/inspections/{inspection['id']}/scores")
+    assert response.status_code == 200, response.text
+    scores = response.json()
+    assert scores["cases_assessed"] == 120 and scores["framework_id"] == "omi-2008"
+    assert len(scores["criteria"]) == 14 and [s["id"] for s in scores["sections"]] == ["1", "2", "3"]
+    assert_equal_scores(scores, expected_scores(document, rows))
+    for criterion in scores["criteria"]:
+        lo, hi = criterion["interval"]
+        assert 0 <= lo <= criterion["score"] <= hi <= 100
+        assert criterion["suggested_conclusion"] in {"urgent priority for improvement", "priority for improvement", "performance was good"}
+        for question in criterion["questions"]:
+            judged = [r["answers"].get(question["id"]) for r in rows]
+            assert question["relevant"] == sum(j in ("yes", "no") for j in judged)
+            assert question["above_line"] == judged.count("yes")
+    again = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores")).json()
+    assert again == scores, "the same data gives the same intervals"
+
+
+async def test_filtered_scores_equal_scoring_the_subset(gw: httpx.AsyncClient) -> None:
+    inspection, rows = await assessed_inspection(gw, seed=2)
+    document = await framework(gw)
+    params = {"case_type": "licence", "roh_level": ["high", "very_high"]}
+    scores = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores", params=params)).json()
+    subset = [r for r in rows if r["case_type"] == "licence" and r["roh_level"] in ("high", "very_high")]
+    assert scores["cases_assessed"] == len(subset) > 0
+    assert scores["filters"] == {"case_type": ["licence"], "roh_level": ["high", "very_high"]}
+    assert_equal_scores(scores, expected_scores(document, subset))
+
+    by_role = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores", params={"ppo": "true"})).json()
+    assert by_role["cases_assessed"] == sum(r["ppo"] for r in rows)
+    bad = await gw.get(f"/api/v1/inspections/{inspection['id']}/scores", params={"roh_level": "extreme"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "roh_level.0"
+
+
+async def test_breakdown_puts_groups_side_by_side(gw: httpx.AsyncClient) -> None:
+    inspection, rows = await assessed_inspection(gw, seed=3)
+    document = await framework(gw)
+    breakdown = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores/breakdown", params={"by": "roh_level"})).json()
+    assert breakdown["by"] == "roh_level"
+    assert [g["value"] for g in breakdown["groups"]] == sorted({r["roh_level"] for r in rows})
+    for group in breakdown["groups"]:
+        subset = [r for r in rows if r["roh_level"] == group["value"]]
+        assert group["cases_assessed"] == len(subset)
+        assert_equal_scores(group, expected_scores(document, subset))
+    assert (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores/breakdown", params={"by": "shoe_size"})).status_code == 422
+
+
+async def test_snapshot_is_frozen_while_live_scores_move(gw: httpx.AsyncClient) -> None:
+    inspection, rows = await assessed_inspection(gw, count=30, seed=4)
+    base = f"/api/v1/inspections/{inspection['id']}/scores"
+    taken = await gw.post(f"{base}/snapshots", json={"label": "draft"}, headers={"Idempotency-Key": "snap-1"})
+    assert taken.status_code == 201, taken.text
+    snapshot = taken.json()
+    assert len(snapshot["assessments_sha256"]) == 64 and snapshot["framework_version"] == 1
+    replay = await gw.post(f"{base}/snapshots", json={"label": "draft"}, headers={"Idempotency-Key": "snap-1"})
+    assert replay.json()["id"] == snapshot["id"]
+
+    case_id = (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases", params={"limit": 1})).json()["items"][0]["id"]
+    current = await gw.get(f"/api/v1/cases/{case_id}/assessment")
+    flipped = {q: ("no" if j == "yes" else j) for q, j in current.json()["answers"].items()}
+    changed = await gw.put(f"/api/v1/cases/{case_id}/assessment", json={"answers": flipped}, headers={"If-Match": current.headers["etag"]})
+    assert changed.status_code == 200
+
+    stored = (await gw.get(snapshot_url := f"{base}/snapshots/{snapshot['id']}")).json()
+    assert stored == snapshot
+    live = (await gw.get(base)).json()
+    assert live["criteria"] != snapshot["scores"]["criteria"]
+    second = (await gw.post(f"{base}/snapshots", json={})).json()
+    assert second["assessments_sha256"] != snapshot["assessments_sha256"]
+    listed = (await gw.get(f"{base}/snapshots")).json()["items"]
+    assert [s["id"] for s in listed] == [snapshot["id"], second["id"]]
+    assert (await gw.get(snapshot_url)).json() == snapshot
+
+
+async def test_national_view_compares_areas_with_the_mean(gw: httpx.AsyncClient) -> None:
+    published = []
+    for seed, start in ((5, "2008-02-04"), (6, "2008-05-12"), (7, "2008-09-01")):
+        inspection, rows = await assessed_inspection(gw, count=40, seed=seed, fieldwork_start=start, area=f"Area {seed}")
+        published.append((inspection, rows))
+    etag = (await gw.get(f"/api/v1/inspections/{published[0][0]['id']}")).headers["etag"]
+    await gw.post(f"/api/v1/inspections/{published[0][0]['id']}/scores/snapshots", json={})
+    for inspection, _ in published:
+        etag = (await gw.get(f"/api/v1/inspections/{inspection['id']}")).headers["etag"]
+        response = await gw.patch(f"/api/v1/inspections/{inspection['id']}", json={"status": "published"}, headers={"If-Match": etag})
+        assert response.status_code == 200
+    await plan_inspection(gw, fieldwork_start="2008-06-02")  # planned, not published: left out by default
+
+    view = (await gw.get("/api/v1/scores/national", params={"from": "2008-01-01", "to": "2008-06-30"})).json()
+    assert view["inspections"] == 2 and view["statuses"] == ["published"]
+    document = await framework(gw)
+    for criterion in view["criteria"]:
+        scores = {a["area"]: a["score"] for a in criterion["areas"]}
+        expected = {
+            inspection["area"]: expected_scores(document, rows)["criteria"][criterion["id"]]
+            for inspection, rows in published[:2]
+        }
+        assert scores == pytest.approx(expected, abs=1e-9)
+        defined = [v for v in expected.values() if v is not None]
+        assert criterion["national_mean"] == (pytest.approx(mean(defined), abs=1e-9) if defined else None)
+        for area in criterion["areas"]:
+            if area["score"] is None:
+                assert area["interval"] is None and area["differs"] is None
+                continue
+            lo, hi = area["interval"]
+            expected_flag = "above" if lo > criterion["national_mean"] else "below" if hi < criterion["national_mean"] else None
+            assert area["differs"] == expected_flag
+    assert {a["source"] for a in view["criteria"][0]["areas"]} == {"snapshot", "live"}
+    everything = (await gw.get("/api/v1/scores/national", params={"status": ["published", "planned"]})).json()
+    assert everything["inspections"] == 4
+    backwards = await gw.get("/api/v1/scores/national", params={"from": "2009-01-01", "to": "2008-01-01"})
+    assert backwards.status_code == 422
+
+
+async def test_a_ratings_framework_is_scored_by_its_own_rule(gw: httpx.AsyncClient) -> None:
+    inspection, rows = await assessed_inspection(gw, count=40, seed=8, framework_id="ratings-2024")
+    document = await framework(gw, "ratings-2024")
+    scores = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores")).json()
+    bands = sorted(document["scoring"]["ratings"], key=lambda b: b["min"])
+    for criterion in scores["criteria"]:
+        definition = next(c for s in document["sections"] for c in s["criteria"] if c["id"] == criterion["id"])
+        key_proportions = [q["proportion"] for q in criterion["questions"]
+                           if next(d for d in definition["questions"] if d["id"] == q["id"])["key"] and q["proportion"] is not None]
+        assert criterion["score"] == pytest.approx(min(key_proportions), abs=1e-9)
+        assert criterion["rating"] == [b["label"] for b in bands if b["min"] <= criterion["score"]][-1]
+
+
+async def test_scores_of_a_missing_inspection_are_404(gw: httpx.AsyncClient) -> None:
+    response = await gw.get("/api/v1/inspections/00000000-0000-0000-0000-000000000000/scores")
+    assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
+
+
+async def test_one_trace_through_scoring_and_cases_to_the_database(stack: Stack, gw: httpx.AsyncClient) -> None:
+    inspection, _ = await assessed_inspection(gw, count=5, seed=9)
+    stack.spans.clear()
+    response = await gw.get(f"/api/v1/inspections/{inspection['id']}/scores")
+    assert response.status_code == 200
+    spans = stack.spans.get_finished_spans()
+    assert len({s.context.trace_id for s in spans}) == 1
+    by_id = {s.context.span_id: s for s in spans}
+
+    def lineage(span) -> list[tuple[str, SpanKind]]:
+        path = []
+        while span is not None:
+            path.append((span.resource.attributes["service.name"], span.kind))
+            span = by_id.get(span.parent.span_id) if span.parent else None
+        return path[::-1]
+
+    database = [s for s in spans if s.resource.attributes["service.name"] == "cases"
+                and s.kind == SpanKind.CLIENT and any(k.startswith("db.") for k in s.attributes)]
+    assert database
+    assert lineage(database[0]) == [
+        ("gateway", SpanKind.SERVER), ("gateway", SpanKind.CLIENT), ("scoring", SpanKind.SERVER),
+        ("scoring", SpanKind.CLIENT), ("cases", SpanKind.SERVER), ("cases", SpanKind.CLIENT),
+    ]
