@@ -25,7 +25,7 @@ test: install
 	$(PY) -m pytest
 
 bench: install
-	$(PY) -m tests.bench
+	$(PY) -m bench
 
 # Re-pin the whole tree after changing a direct dependency in pyproject.toml.
 lock:

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, event
 from sqlalchemy.types import TypeDecorator
@@ -12,12 +13,18 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
+# JSON columns (answers, documents) are decoded on every bulk read: orjson is several times faster.
+_JSON = {"json_serializer": lambda value: orjson.dumps(value).decode(), "json_deserializer": orjson.loads}
+
+
 def create_engine(url: str) -> AsyncEngine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # Sessions and connections end their own transactions; skipping the pool's extra rollback
+        # saves a thread round trip per request on aiosqlite.
+        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None, **_JSON)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
@@ -28,7 +35,7 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **_JSON)
 
 
 def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

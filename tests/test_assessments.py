@@ -238,3 +238,23 @@ async def test_sample_drawn_from_a_large_caseload(gw: httpx.AsyncClient) -> None
     problem = impossible.json()
     assert "case_types.custody" in {e["field"] for e in problem["errors"]}
     assert "4" in next(e["message"] for e in problem["errors"] if e["field"] == "case_types.custody")
+
+
+async def test_bulk_read_is_conditional_on_the_sample_revision(stack, gw: httpx.AsyncClient) -> None:
+    inspection = await plan_inspection(gw)
+    case = await add_case(gw, inspection["id"])
+    url = f"/api/v1/inspections/{inspection['id']}/assessments"
+    first = await gw.get(url)
+    etag = first.headers["etag"]
+    assert (await gw.get(url, headers={"If-None-Match": etag})).status_code == 304
+    await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": {"1.2.01": "yes"}})
+    after_create = await gw.get(url, headers={"If-None-Match": etag})
+    assert after_create.status_code == 200 and after_create.headers["etag"] != etag
+    current = await gw.get(f"/api/v1/cases/{case['id']}/assessment")
+    await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": {"1.2.01": "no"}},
+                 headers={"If-Match": current.headers["etag"]})
+    after_update = await gw.get(url, headers={"If-None-Match": after_create.headers["etag"]})
+    assert after_update.status_code == 200
+    assert after_update.json()["items"][0]["assessment"]["answers"] == {"1.2.01": "no"}
+    await add_case(gw, inspection["id"], reference="WM-002")
+    assert (await gw.get(url, headers={"If-None-Match": after_update.headers["etag"]})).status_code == 200

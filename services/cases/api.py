@@ -17,6 +17,7 @@ from shared.db import SessionDep
 from shared.frameworks import FrameworkNotFound, FrameworkSource
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
+from shared.responses import model_response
 from shared.problems import ProblemError, field_errors, problems, validation_problem
 from shared.schemas.cases import (
     Assessment, AssessmentImport, AssessmentPut, AssessmentVersion, Case, CaseAssessment, CaseCreate, ImportResult,
@@ -231,8 +232,12 @@ async def export_assessments(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="assessments-{inspection_id}.csv"'},
         )
+    # Readers that keep the sample (scoring) ask again with If-None-Match and get 304 until it changes.
+    revision = await transfer.revision(session, inspection_id)
+    if revision in (request.headers.get("if-none-match") or "").split(", "):
+        return Response(status_code=304, headers={"ETag": revision})
     items, next_cursor = await transfer.export_page(session, inspection_id, paging)
-    return Page(items=items, next_cursor=next_cursor)
+    return model_response(Page[CaseAssessment](items=items, next_cursor=next_cursor), headers={"ETag": revision})
 
 
 @router.get(

@@ -5,7 +5,7 @@ from threadpoolctl import threadpool_limits
 
 from services.scoring import api
 from services.scoring.db import MIGRATIONS
-from services.scoring.logic import frameworks
+from services.scoring.logic import frameworks, live
 from services.scoring.settings import ScoringSettings
 from shared.service import Wiring, build_service, serve
 
@@ -17,6 +17,7 @@ def create_app(settings: ScoringSettings | None = None, wiring: Wiring = Wiring(
     threadpool_limits(limits=1, user_api="blas")
 
     async def on_startup(app: FastAPI) -> None:
+        app.state.caches = live.Caches()
         async with app.state.sessionmaker() as session, session.begin():
             await frameworks.store_documents(session, documents)
 

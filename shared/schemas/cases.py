@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
@@ -41,6 +41,9 @@ class Case(CaseCreate):
 # Judgements are checked together with the question ids (so one 422 names every bad entry at
 # once); the schema still documents the three values.
 JudgementText = Annotated[str, WithJsonSchema({"type": "string", "enum": [j.value for j in Judgement]})]
+# Stored answers as plain strings: bulk reads carry tens of thousands, and enum members cost
+# several times more to validate and serialise than a Literal checked in pydantic-core.
+JudgementValue = Literal["yes", "no", "na"]
 
 
 class AssessmentPut(BaseModel):
@@ -58,7 +61,7 @@ class Assessment(BaseModel):
     framework_id: str
     framework_version: int
     version: int
-    answers: dict[str, Judgement]
+    answers: dict[str, JudgementValue]
     evidence: dict[str, str]
     assessor: str | None
     reason: str | None
@@ -71,7 +74,7 @@ class AssessmentVersion(BaseModel):
     case_id: UUID
     inspection_id: UUID
     version: int
-    answers: dict[str, Judgement]
+    answers: dict[str, JudgementValue]
     evidence: dict[str, str]
     assessor: str | None
     reason: str | None

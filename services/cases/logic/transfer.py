@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from uuid import UUID
 
-from pydantic import ValidationError
-from sqlalchemy import select
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.cases import models
@@ -22,6 +22,7 @@ from shared.schemas.common import FieldError
 from shared.schemas.enums import CaseType
 from shared.schemas.frameworks import Framework
 
+_CASE_ASSESSMENTS = TypeAdapter(list[CaseAssessment])
 CASE_COLUMNS = [name for name in CaseCreate.model_fields if name != "reference"]
 LEADING_COLUMNS = ["reference", *CASE_COLUMNS, "assessor", "version"]
 _BOOLEAN_COLUMNS = {"ppo", "approved_premises", "statutory_victim_contact"}
@@ -160,20 +161,36 @@ async def import_rows(
     )
 
 
+async def revision(session: AsyncSession, inspection_id: UUID) -> str:
+    """An ETag for the whole bulk read: cases are only ever added and every stored assessment version
+    adds one to the sum of versions, so (cases, assessments, sum of versions) changes with every write."""
+    cases, assessments_table = models.Case.__table__, models.Assessment.__table__
+    counted = (await session.execute(
+        select(
+            select(func.count()).select_from(cases).where(cases.c.inspection_id == inspection_id).scalar_subquery(),
+            func.count(assessments_table.c.case_id),
+            func.coalesce(func.sum(assessments_table.c.version), 0),
+        ).where(assessments_table.c.inspection_id == inspection_id)
+    )).one()
+    return 'W/"{}-{}-{}-{}"'.format(inspection_id, *counted)
+
+
 async def export_page(
     session: AsyncSession, inspection_id: UUID, params: PageParams
 ) -> tuple[list[CaseAssessment], str | None]:
-    statement = select(models.Case).where(models.Case.inspection_id == inspection_id)
-    page, next_cursor = await paginate(session, statement, (models.Case.created_at, models.Case.id), params)
-    found = {a.case_id: a for a in (await session.scalars(
-        select(models.Assessment).where(models.Assessment.case_id.in_([c.id for c in page])))).all()} if page else {}
-    items = [
-        CaseAssessment(
-            case=Case.model_validate(c, from_attributes=True),
-            assessment=assessments.as_wire(found[c.id]) if c.id in found else None,
-        )
-        for c in page
-    ]
+    """A page of cases with their current assessments: the bulk read (scoring reads whole samples this way)."""
+    cases, assessments_table = models.Case.__table__, models.Assessment.__table__
+    statement = select(cases).where(cases.c.inspection_id == inspection_id)
+    page, next_cursor = await paginate(session, statement, (cases.c.created_at, cases.c.id), params, as_mappings=True)
+    found = {
+        row["case_id"]: dict(row)
+        for row in (await session.execute(
+            select(assessments_table).where(assessments_table.c.case_id.in_([c["id"] for c in page]))
+        )).mappings()
+    } if page else {}
+    items = _CASE_ASSESSMENTS.validate_python(
+        [{"case": dict(c), "assessment": found.get(c["id"])} for c in page]
+    )
     return items, next_cursor
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import httpx
 
+from services.scoring.logic.cache import LruCache
 from shared.problems import ProblemError
 from shared.schemas.cases import CaseAssessment
 from shared.schemas.common import Page
@@ -20,11 +21,14 @@ ATTRIBUTES = (
 )
 
 
-async def read(client: httpx.AsyncClient, url: str, params: dict) -> httpx.Response:
+async def read(client: httpx.AsyncClient, url: str, params: dict, headers: dict | None = None) -> httpx.Response:
+    """A GET to the cases service; its failures become problems (a 304 is the caller's to handle)."""
     try:
-        response = await client.get(url, params=params)
+        response = await client.get(url, params=params, headers=headers)
     except httpx.TransportError as exc:
         raise ProblemError(503, "Cases service unavailable", "assessments could not be read", headers={"Retry-After": "5"}) from exc
+    if response.status_code == 304:
+        return response
     if response.status_code == 404:
         raise ProblemError(404, "Not Found", response.json().get("detail", "not found"), kind="not-found")
     if response.status_code != 200:
@@ -36,18 +40,27 @@ async def inspection(client: httpx.AsyncClient, inspection_id: UUID) -> Inspecti
     return Inspection.model_validate_json((await read(client, f"/api/v1/inspections/{inspection_id}", {})).content)
 
 
-async def assessed_cases(client: httpx.AsyncClient, inspection_id: UUID) -> list[CaseAssessment]:
-    """Every case of the sample that has an assessment, page by page (no call per case)."""
+Sample = tuple[str, list[CaseAssessment]]  # the cases service's revision (ETag) and the assessed cases
+
+
+async def assessed_cases(client: httpx.AsyncClient, inspection_id: UUID, cache: LruCache[Sample]) -> Sample:
+    """Every case of the sample that has an assessment, page by page (no call per case), and the
+    sample's revision. Unchanged since the last read: one conditional request answered 304."""
+    url = f"/api/v1/inspections/{inspection_id}/assessments"
+    cached = cache.get(inspection_id)
+    response = await read(client, url, {"limit": PAGE_SIZE}, {"If-None-Match": cached[0]} if cached else None)
+    if response.status_code == 304 and cached:
+        return cached
+    # The first page's revision: a write during the read makes the next read fetch again.
+    etag = response.headers.get("etag", "")
     found: list[CaseAssessment] = []
-    cursor: str | None = None
     while True:
-        params = {"limit": PAGE_SIZE} | ({"cursor": cursor} if cursor else {})
-        response = await read(client, f"/api/v1/inspections/{inspection_id}/assessments", params)
         page = Page[CaseAssessment].model_validate_json(response.content)
         found += [item for item in page.items if item.assessment is not None]
-        cursor = page.next_cursor
-        if cursor is None:
-            return found
+        if page.next_cursor is None:
+            break
+        response = await read(client, url, {"limit": PAGE_SIZE, "cursor": page.next_cursor})
+    return cache.put(inspection_id, (etag, found)) if etag else (etag, found)
 
 
 def attribute_value(item: CaseAssessment, attribute: str) -> str:
@@ -70,7 +83,7 @@ def group(items: Iterable[CaseAssessment], attribute: str) -> dict[str, list[Cas
 
 
 def answers(items: Iterable[CaseAssessment]) -> list[dict[str, str]]:
-    return [{q: j.value for q, j in item.assessment.answers.items()} for item in items]
+    return [item.assessment.answers for item in items]
 
 
 def fingerprint(items: Iterable[CaseAssessment]) -> str:
@@ -78,7 +91,7 @@ def fingerprint(items: Iterable[CaseAssessment]) -> str:
     canonical = sorted(
         (
             {"case_id": str(i.case.id), "version": i.assessment.version,
-             "answers": {q: j.value for q, j in i.assessment.answers.items()}}
+             "answers": i.assessment.answers}
             for i in items
         ),
         key=lambda entry: entry["case_id"],

@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
 
@@ -10,6 +10,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring.logic import assessed, frameworks, results, scoring, snapshots
+from services.scoring.logic.cache import LruCache
 from shared.schemas.cases import CaseAssessment
 from shared.schemas.common import Page
 from shared.schemas.frameworks import Framework
@@ -23,21 +24,35 @@ _CONCURRENT_READS = 8
 class LiveSample:
     inspection: Inspection
     framework: Framework
+    revision: str  # the cases service's ETag of the assessments
     cases: list[CaseAssessment]
 
 
-async def sample(client: httpx.AsyncClient, session: AsyncSession, inspection_id: UUID) -> LiveSample:
-    inspection, cases = await asyncio.gather(
-        assessed.inspection(client, inspection_id), assessed.assessed_cases(client, inspection_id)
+@dataclass
+class Caches:
+    """What the scoring service keeps between requests: samples by inspection, scores by sample revision."""
+
+    samples: LruCache[assessed.Sample] = field(default_factory=lambda: LruCache(256))
+    scores: LruCache[InspectionScores] = field(default_factory=lambda: LruCache(1024))
+
+
+async def sample(client: httpx.AsyncClient, session: AsyncSession, inspection_id: UUID, caches: Caches) -> LiveSample:
+    inspection, (revision, cases) = await asyncio.gather(
+        assessed.inspection(client, inspection_id), assessed.assessed_cases(client, inspection_id, caches.samples)
     )
     framework = await frameworks.get(session, inspection.framework_id, inspection.framework_version)
-    return LiveSample(inspection, framework, cases)
+    return LiveSample(inspection, framework, revision, cases)
 
 
-def score(live: LiveSample, filters: Mapping[str, Sequence[str]], resamples: int) -> InspectionScores:
+def score(live: LiveSample, filters: Mapping[str, Sequence[str]], resamples: int, caches: Caches) -> InspectionScores:
+    """Scores of the (filtered) sample; the same revision, filters and resamples are scored once."""
+    key = (live.inspection.id, live.revision, tuple(sorted((k, tuple(v)) for k, v in filters.items())), resamples)
+    if live.revision and (known := caches.scores.get(key)) is not None:
+        return known
     chosen = assessed.select(live.cases, filters)
     result = scoring.score_inspection(live.framework, assessed.answers(chosen), resamples=resamples)
-    return results.inspection_scores(live.framework, result, live.inspection.id, {k: list(v) for k, v in filters.items()})
+    scores = results.inspection_scores(live.framework, result, live.inspection.id, {k: list(v) for k, v in filters.items()})
+    return caches.scores.put(key, scores) if live.revision else scores
 
 
 def breakdown(live: LiveSample, by: str, filters: Mapping[str, Sequence[str]], resamples: int) -> ScoreBreakdown:
@@ -74,6 +89,7 @@ async def national(
     period_to: date | None,
     statuses: list[str],
     resamples: int,
+    caches: Caches,
 ) -> NationalView:
     framework = await frameworks.get(session, framework_id)
     params = {"limit": 500, "framework_id": framework_id, "status": statuses}
@@ -87,12 +103,9 @@ async def national(
         if inspection.id in frozen:
             return snapshots.as_wire(frozen[inspection.id]).scores, "snapshot"
         async with gate:
-            live = LiveSample(
-                inspection,
-                await frameworks.get(session, inspection.framework_id, inspection.framework_version),
-                await assessed.assessed_cases(client, inspection.id),
-            )
-        return score(live, {}, resamples), "live"
+            revision, cases = await assessed.assessed_cases(client, inspection.id, caches.samples)
+        framework_used = await frameworks.get(session, inspection.framework_id, inspection.framework_version)
+        return score(LiveSample(inspection, framework_used, revision, cases), {}, resamples, caches), "live"
 
     scored = await asyncio.gather(*(scores_of(i) for i in inspections))
     criteria = []
