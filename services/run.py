@@ -36,7 +36,7 @@ def _announce_when_ready(settings: GatewaySettings, stop: threading.Event) -> No
         f"  gateway   {gateway}",
         f"  API docs  {gateway}/docs",
         f"  OpenAPI   {gateway}/openapi.json",
-    ] + [f"  {name:<15} {url}" for name, url in sorted(settings.services.items())] + ["Ctrl-C stops everything.", ""]
+    ] + [f"  {name:<15} {url}" for name, url in sorted(settings.services.model_dump().items())] + ["Ctrl-C stops everything.", ""]
     print("\n".join(lines), flush=True)
 
 

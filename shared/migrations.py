@@ -7,7 +7,7 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 
 def _config(script_location: Path, connection: Connection | None = None) -> Config:
@@ -53,3 +53,21 @@ def migrate_url(url: str, script_location: Path) -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def head_revision(script_location: Path) -> str | None:
+    """The newest revision of a service's migrations."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_config(script_location)).get_current_head()
+
+
+async def current_revision(connection: AsyncConnection) -> str | None:
+    """The revision a database is at (None before the first migration)."""
+
+    def read(sync_connection: Connection) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
+        return MigrationContext.configure(sync_connection).get_current_revision()
+
+    return await connection.run_sync(read)

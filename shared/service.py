@@ -11,13 +11,12 @@ import uvicorn
 from fastapi import APIRouter, FastAPI, Request
 from opentelemetry.sdk.trace import SpanProcessor
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from shared.clients import service_client
 from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
 from shared.logs import configure_logging
-from shared.migrations import migrate
+from shared.migrations import current_revision, head_revision, migrate
 from shared.problems import ProblemError, install_problem_handlers
 from shared.settings import ServiceSettings
 from shared.telemetry import instrument_app, instrument_engine, tracer_provider
@@ -40,14 +39,19 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@health.get("/readyz", summary="Ready: the service's database answers")
+@health.get("/readyz", summary="Ready: the service's database answers and is migrated to the newest revision")
 async def readyz(request: Request) -> dict[str, str]:
     try:
         async with asyncio.timeout(2):
             async with request.app.state.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+                revision = await current_revision(connection)
     except Exception as exc:  # any failure to reach the database means not ready
         raise ProblemError(503, "Not ready", f"database unavailable: {type(exc).__name__}", headers={"Retry-After": "5"}) from exc
+    if revision != request.app.state.migration_head:
+        raise ProblemError(
+            503, "Not ready", f"database at revision {revision}, the service needs {request.app.state.migration_head}",
+            headers={"Retry-After": "5"},
+        )
     return {"status": "ready"}
 
 
@@ -73,6 +77,7 @@ def build_service(
         if settings.migrate_on_start:
             await migrate(engine, migrations)
         app.state.engine = engine
+        app.state.migration_head = head_revision(migrations)
         app.state.sessionmaker = sessionmaker(engine)
         app.state.clients = {
             callee: service_client(url, provider, settings.call_timeout, wiring.transport) for callee, url in calls.items()

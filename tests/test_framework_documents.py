@@ -295,3 +295,40 @@ def test_ratings_criterion_without_key_question_rejected():
     doc["scoring"] = {"kind": "lowest_key_question", "ratings": [{"min": 0, "label": "inadequate"}]}
     with pytest.raises(ValidationError, match="no key question"):
         Framework.model_validate(doc)
+
+
+def _tiny(**overrides):
+    document = {
+        "id": "tiny", "version": 1, "title": "tiny",
+        "sections": [{"id": "1", "title": "one", "criteria": [{
+            "id": "1.1", "title": "c", "statement": "s", "scored_by": "cases",
+            "questions": [{"id": "1.1.01", "text": "q?"}, {"id": "1.1.S", "text": "s?", "summary": True}],
+        }]}],
+    }
+    return document | overrides
+
+
+@pytest.mark.parametrize(
+    "overrides, complaint",
+    [
+        ({"conclusion_bands": [{"min": 10, "label": "a"}]}, "min 0"),
+        ({"conclusion_bands": [{"min": 0, "label": "a"}, {"min": 0, "label": "b"}]}, "same min"),
+        ({"roh_thread_sections": ["9"]}, "no such section"),
+        ({"grade_scale": ["a", "a"]}, "repeats"),
+    ],
+)
+def test_more_broken_documents_are_rejected(overrides, complaint) -> None:
+    with pytest.raises(ValidationError, match=complaint):
+        Framework.model_validate(_tiny(**overrides))
+
+
+def test_flags_must_fit_the_rule_and_case_types_are_distinct() -> None:
+    keyed = _tiny()
+    keyed["sections"][0]["criteria"][0]["questions"][0]["key"] = True
+    with pytest.raises(ValidationError, match="is key"):
+        Framework.model_validate(keyed)
+    twice = _tiny()
+    twice["sections"][0]["criteria"][0]["questions"][0]["applies_to"] = ["licence", "licence"]
+    with pytest.raises(ValidationError, match="twice"):
+        Framework.model_validate(twice)
+    Framework.model_validate(_tiny())

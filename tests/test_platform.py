@@ -164,3 +164,21 @@ async def test_one_trace_from_gateway_through_two_services_to_the_database(stack
     cases_db = [s for s in spans if service(s) == "cases" and s.kind == SpanKind.CLIENT and s.attributes and
                 any(k.startswith("db.") for k in s.attributes)]
     assert cases_db, "the cases service's insert is traced too"
+
+
+async def test_a_service_is_not_ready_until_its_database_is_migrated(tmp_path) -> None:
+    from asgi_lifespan import LifespanManager
+
+    from services.cases.app import create_app
+    from services.cases.db import MIGRATIONS
+    from services.cases.settings import CasesSettings
+    from shared.migrations import migrate
+
+    app = create_app(CasesSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/cases.db", migrate_on_start=False))
+    async with LifespanManager(app):
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cases")
+        assert (await client.get("/healthz")).status_code == 200
+        not_ready = await client.get("/readyz")
+        assert not_ready.status_code == 503 and "revision None" in not_ready.json()["detail"]
+        await migrate(app.state.engine, MIGRATIONS)
+        assert (await client.get("/readyz")).status_code == 200

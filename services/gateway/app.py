@@ -19,7 +19,7 @@ from shared.telemetry import instrument_app, tracer_provider
 def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring()) -> FastAPI:
     settings = settings or GatewaySettings()
     routes = RouteTable(settings.routes)
-    unknown = routes.services() - settings.services.keys()
+    unknown = routes.services() - settings.services.names()
     if unknown:
         raise ValueError(f"routes name services without a URL: {', '.join(sorted(unknown))}")
     provider = tracer_provider("gateway", wiring.span_processors)

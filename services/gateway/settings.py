@@ -1,4 +1,4 @@
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,6 +22,23 @@ DEFAULT_ROUTES = [
 ]
 
 
+class ServiceUrls(BaseModel):
+    """One field per service, so setting one URL from the environment keeps the others' defaults."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    cases: str = "http://127.0.0.1:8001"
+    questionnaires: str = "http://127.0.0.1:8002"
+    scoring: str = "http://127.0.0.1:8003"
+    reporting: str = "http://127.0.0.1:8004"
+
+    def __getitem__(self, service: str) -> str:
+        return getattr(self, service)
+
+    def names(self) -> set[str]:
+        return set(type(self).model_fields)
+
+
 class GatewaySettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="OMI_GATEWAY_", env_file=".env", extra="ignore", env_nested_delimiter="__"
@@ -30,14 +47,9 @@ class GatewaySettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
-    services: dict[str, str] = Field(
-        {
-            "cases": "http://127.0.0.1:8001",
-            "questionnaires": "http://127.0.0.1:8002",
-            "scoring": "http://127.0.0.1:8003",
-            "reporting": "http://127.0.0.1:8004",
-        },
-        description="Base URL of each routed service (OMI_GATEWAY_SERVICES__CASES=...).",
+    services: ServiceUrls = Field(
+        default_factory=lambda: ServiceUrls(),
+        description="Base URL of each routed service; set one with OMI_GATEWAY_SERVICES__CASES=... (the others keep theirs).",
     )
     routes: list[Route] = Field(DEFAULT_ROUTES, description="The route table; the longest matching prefix wins.")
     connect_timeout: float = Field(2.0, gt=0, description="Seconds to connect to a service before answering 503.")

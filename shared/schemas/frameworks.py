@@ -22,9 +22,15 @@ class Question(_Strict):
     roh: bool = False
     key: bool = Field(False, description="A key question of a ratings framework.")
     applies_to: list[CaseType] | None = Field(
-        None, description="Case types the question concerns; null means every case type."
+        None, min_length=1, description="Case types the question concerns; null means every case type."
     )
     guidance: str = ""
+
+    @model_validator(mode="after")
+    def _distinct_case_types(self) -> "Question":
+        if self.applies_to is not None and len(set(self.applies_to)) != len(self.applies_to):
+            raise ValueError(f"question {self.id}: applies_to names a case type twice")
+        return self
 
     def applies(self, case_type: CaseType) -> bool:
         return self.applies_to is None or case_type in self.applies_to
@@ -68,11 +74,25 @@ class WeightedMeanRule(_Strict):
     kind: Literal["weighted_mean"] = "weighted_mean"
 
 
+def _check_bands(bands: list[Band], name: str) -> None:
+    """One band starts at 0 and no two start at the same score, so every score in [0, 100] has one label."""
+    mins = [b.min for b in bands]
+    if bands and min(mins) != 0:
+        raise ValueError(f"{name}: one band must start at min 0")
+    if len(set(mins)) != len(mins):
+        raise ValueError(f"{name}: two bands start at the same min")
+
+
 class LowestKeyQuestionRule(_Strict):
     """Ratings scoring: a criterion is rated by its lowest key-question percentage."""
 
     kind: Literal["lowest_key_question"] = "lowest_key_question"
     ratings: list[Band] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "LowestKeyQuestionRule":
+        _check_bands(self.ratings, "scoring.ratings")
+        return self
 
 
 ScoringRule = Annotated[WeightedMeanRule | LowestKeyQuestionRule, Field(discriminator="kind")]
@@ -101,7 +121,17 @@ class Framework(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "Framework":
+        _check_bands(self.conclusion_bands, "conclusion_bands")
         problems: list[str] = []
+        section_ids = [s.id for s in self.sections]
+        if len(set(section_ids)) != len(section_ids):
+            problems.append("section ids must be unique")
+        unknown_thread = set(self.roh_thread_sections or []) - set(section_ids)
+        if unknown_thread:
+            problems.append(f"roh_thread_sections names no such section: {', '.join(sorted(unknown_thread))}")
+        if len(set(self.grade_scale)) != len(self.grade_scale):
+            problems.append("grade_scale repeats a grade")
+        rates_by_key = isinstance(self.scoring, LowestKeyQuestionRule)
         seen_questions: set[str] = set()
         seen_criteria: set[str] = set()
         for section in self.sections:
@@ -113,6 +143,8 @@ class Framework(_Strict):
                     if question.id in seen_questions:
                         problems.append(f"question {question.id} appears twice")
                     seen_questions.add(question.id)
+                    if question.key and not rates_by_key:
+                        problems.append(f"question {question.id} is key, but this framework's rule has no key questions")
                 summaries = sum(q.summary for q in criterion.questions)
                 if criterion.scored_by == "grade":
                     if criterion.questions:
