@@ -3,12 +3,16 @@
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import orjson
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, event
 from sqlalchemy.types import TypeDecorator
+
+from shared.problems import ProblemError
+
+T = TypeVar("T")
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -83,3 +87,11 @@ def utcnow() -> datetime:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+async def get_or_404(session: AsyncSession, model: type[T], key: object, what: str) -> T:
+    """The row with this primary key, or a 404 problem naming ``what`` was looked for."""
+    row = await session.get(model, key)
+    if row is None:
+        raise ProblemError(404, "Not Found", f"{what} does not exist", kind="not-found")
+    return row

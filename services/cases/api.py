@@ -169,15 +169,29 @@ async def assessment_version(case_id: UUID, version: int, session: SessionDep) -
     return assessments.version_as_wire(await assessments.version(session, case_id, version), case.inspection_id)
 
 
-_IMPORT_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/AssessmentImport"}},
-            "text/csv": {"schema": {"type": "string", "description": "Header: reference, case columns, assessor, version, question ids."}},
-        },
-    }
-}
+def _json_or_csv(schema: str, csv_description: str) -> dict:
+    """OpenAPI request body of an endpoint that reads JSON (``schema``) or a CSV spreadsheet."""
+    return {"requestBody": {"required": True, "content": {
+        "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+        "text/csv": {"schema": {"type": "string", "description": csv_description}},
+    }}}
+
+
+async def _table_body(request: Request) -> tuple[Literal["json", "csv"], bytes | str]:
+    """The body of a JSON-or-CSV endpoint: ("csv", text) or ("json", bytes); 415 for anything else."""
+    body = await request.body()
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type == "text/csv":
+        try:
+            return "csv", body.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise validation_problem([FieldError(field="body", location="body", type="encoding", message="the CSV is not UTF-8")]) from exc
+    if media_type in ("application/json", ""):
+        return "json", body
+    raise ProblemError(415, "Unsupported Media Type", "send application/json or text/csv", kind="media-type")
+
+
+_IMPORT_BODY = _json_or_csv("AssessmentImport", "Header: reference, case columns, assessor, version, question ids.")
 
 
 @router.post(
@@ -194,14 +208,10 @@ async def import_assessments(
     inspection = await inspections.get(session, inspection_id)
     assessments.ensure_open(inspection)
     framework = await _framework_of(request, inspection)
-    body = await request.body()
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type == "text/csv":
-        try:
-            rows = transfer.csv_rows(body.decode("utf-8-sig"), framework)
-        except UnicodeDecodeError as exc:
-            raise ProblemError(422, "Validation failed", "the CSV is not UTF-8", kind="validation-error") from exc
-    elif media_type in ("application/json", ""):
+    kind, body = await _table_body(request)
+    if kind == "csv":
+        rows = transfer.csv_rows(body, framework)
+    else:
         try:
             document = json.loads(body)
         except ValueError as exc:
@@ -209,8 +219,6 @@ async def import_assessments(
         if not isinstance(document, dict) or not isinstance(document.get("rows"), list):
             raise validation_problem([FieldError(field="rows", location="body", type="missing", message="an object with a rows list is required")])
         rows, reason = document["rows"], document.get("reason", reason)
-    else:
-        raise ProblemError(415, "Unsupported Media Type", "send application/json or text/csv", kind="media-type")
     result = await transfer.import_rows(session, inspection, framework, rows, reason)
     return await idem.respond(result, 200)
 
@@ -248,15 +256,7 @@ async def sample_composition(inspection_id: UUID, session: SessionDep) -> Sample
     return await sample.composition(session, await inspections.get(session, inspection_id))
 
 
-_DRAW_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/SampleDraw"}},
-            "text/csv": {"schema": {"type": "string", "description": "The caseload: a header of case attributes, a row per case."}},
-        },
-    }
-}
+_DRAW_BODY = _json_or_csv("SampleDraw", "The caseload: a header of case attributes, a row per case.")
 
 
 @router.post(
@@ -272,25 +272,20 @@ async def draw_sample(
     if (replay := await idem.replay()) is not None:
         return replay
     inspection = await inspections.get(session, inspection_id)
-    body = await request.body()
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type == "text/csv":
+    kind, body = await _table_body(request)
+    if kind == "csv":
         if seed is None:
             raise validation_problem([FieldError(field="seed", location="query", type="missing", message="a CSV caseload needs ?seed=")])
         try:
-            caseload = sampling.parse_caseload_csv(body.decode("utf-8-sig"))
+            caseload = sampling.parse_caseload_csv(body)
         except sampling.CaseloadError as exc:
             raise sample.caseload_problem(exc) from exc
-        except UnicodeDecodeError as exc:
-            raise ProblemError(422, "Validation failed", "the CSV is not UTF-8", kind="validation-error") from exc
         request_body = SampleDraw(seed=seed, caseload=caseload, add_to_inspection=add_to_inspection)
-    elif media_type in ("application/json", ""):
+    else:
         try:
             request_body = SampleDraw.model_validate_json(body)
         except ValidationError as exc:
             raise validation_problem(field_errors(exc.errors())) from exc
-    else:
-        raise ProblemError(415, "Unsupported Media Type", "send application/json or text/csv", kind="media-type")
     drawn = sample.draw(request_body.caseload, inspections.sample_mix(inspection), request_body.seed)
     if request_body.add_to_inspection:
         await sample.add_to_inspection(session, inspection_id, drawn, request_body.area_assessor_share)

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
 from shared.concurrency import etag
-from shared.db import utcnow
+from shared.db import get_or_404, utcnow
 from shared.pagination import PageParams, paginate
 from shared.problems import ProblemError
 from shared.schemas.cases import Assessment, AssessmentVersion
@@ -69,10 +69,7 @@ async def current(session: AsyncSession, case_id: UUID) -> models.Assessment | N
 
 
 async def get(session: AsyncSession, case_id: UUID) -> models.Assessment:
-    row = await current(session, case_id)
-    if row is None:
-        raise ProblemError(404, "Not Found", f"case {case_id} has no assessment yet", kind="not-found")
-    return row
+    return await get_or_404(session, models.Assessment, case_id, f"an assessment of case {case_id}")
 
 
 @dataclass(frozen=True)
@@ -127,7 +124,4 @@ async def history_page(
 
 
 async def version(session: AsyncSession, case_id: UUID, number: int) -> models.AssessmentVersion:
-    row = await session.get(models.AssessmentVersion, (case_id, number))
-    if row is None:
-        raise ProblemError(404, "Not Found", f"case {case_id} has no assessment version {number}", kind="not-found")
-    return row
+    return await get_or_404(session, models.AssessmentVersion, (case_id, number), f"version {number} of case {case_id}'s assessment")

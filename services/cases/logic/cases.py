@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
+from shared.db import get_or_404
 from shared.pagination import PageParams, paginate
 from shared.problems import ProblemError
 from shared.schemas.cases import Case, CaseCreate
@@ -29,10 +30,7 @@ async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -
 
 
 async def get(session: AsyncSession, case_id: UUID) -> models.Case:
-    row = await session.get(models.Case, case_id)
-    if row is None:
-        raise ProblemError(404, "Not Found", f"case {case_id} does not exist", kind="not-found")
-    return row
+    return await get_or_404(session, models.Case, case_id, f"case {case_id}")
 
 
 async def list_page(session: AsyncSession, inspection_id: UUID, params: PageParams) -> tuple[list[models.Case], str | None]:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
 from shared.concurrency import etag
+from shared.db import get_or_404
 from shared.pagination import PageParams, paginate
 from shared.problems import ProblemError
 from shared.schemas.enums import InspectionStatus
@@ -50,10 +51,7 @@ async def create(session: AsyncSession, body: InspectionCreate, framework: Frame
 
 
 async def get(session: AsyncSession, inspection_id: UUID) -> models.Inspection:
-    row = await session.get(models.Inspection, inspection_id)
-    if row is None:
-        raise ProblemError(404, "Not Found", f"inspection {inspection_id} does not exist", kind="not-found")
-    return row
+    return await get_or_404(session, models.Inspection, inspection_id, f"inspection {inspection_id}")
 
 
 @dataclass(frozen=True)
