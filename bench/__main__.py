@@ -35,16 +35,35 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+async def _postgres_databases(admin_url: str) -> dict[str, str]:
+    """Fresh databases, one per service, on the PostgreSQL server of ``admin_url``."""
+    from sqlalchemy import make_url, text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
+    urls = {}
+    async with admin.connect() as connection:
+        for service in SERVICES:
+            name = f"omi_bench_{service}"
+            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await connection.execute(text(f'CREATE DATABASE "{name}"'))
+            urls[service] = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    await admin.dispose()
+    return urls
+
+
 @contextmanager
-def running_suite() -> Iterator[dict[str, str]]:
-    """The five processes under honcho, as `make run` starts them, torn down afterwards; yields their URLs."""
+def running_suite(database_urls: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
+    """The five processes under honcho, as `make run` starts them, torn down afterwards; yields their URLs.
+
+    Databases: fresh SQLite files (the embedded default), or the given URLs."""
     folder = tempfile.mkdtemp(prefix="omi-bench-")
     ports = {name: _free_port() for name in [*SERVICES, "gateway"]}
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     env = dict(os.environ, OMI_GATEWAY_PORT=str(ports["gateway"]), OMI_GATEWAY_READ_TIMEOUT="120", PYTHONUNBUFFERED="1")
     for name, prefix in SERVICES.items():
         env[f"OMI_{prefix}_PORT"] = str(ports[name])
-        env[f"OMI_{prefix}_DATABASE_URL"] = f"sqlite+aiosqlite:///{folder}/{name}.db"
+        env[f"OMI_{prefix}_DATABASE_URL"] = (database_urls or {}).get(name, f"sqlite+aiosqlite:///{folder}/{name}.db")
         env[f"OMI_{prefix}_LOG_LEVEL"] = "WARNING"
         env[f"OMI_GATEWAY_SERVICES__{prefix}"] = url[name]
     env["OMI_GATEWAY_LOG_LEVEL"] = "WARNING"
@@ -109,6 +128,8 @@ async def _change(client: httpx.AsyncClient, inspection_id: str, flip: int) -> N
     answers["1.2.S"] = "yes" if flip % 2 else "no"
     response = await client.put(url, json={"answers": answers}, headers={"If-Match": current.headers["etag"]})
     assert response.status_code == 200, response.text[:300]
+    # Let the write's own work (commit, logs) finish: this measures the read that follows a change.
+    await asyncio.sleep(0.1)
 
 
 async def _time(
@@ -183,8 +204,12 @@ def main() -> None:
     parser.add_argument("--inspections", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a median misses its target")
+    parser.add_argument("--postgres", metavar="ADMIN_URL", help="run on fresh PostgreSQL databases of this server "
+                        "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) instead of SQLite")
     options = parser.parse_args()
-    with running_suite() as urls:
+    database_urls = asyncio.run(_postgres_databases(options.postgres)) if options.postgres else None
+    print(f"databases: {'PostgreSQL' if database_urls else 'SQLite'}", file=sys.stderr)
+    with running_suite(database_urls) as urls:
         rows = asyncio.run(run(urls["gateway"], options.inspections, options.repeat))
     print(f"\n{'measure (ms)':<50} {'median':>9} {'p90':>9} {'target':>8}")
     for name, timings, target in rows:

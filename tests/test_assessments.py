@@ -258,3 +258,19 @@ async def test_bulk_read_is_conditional_on_the_sample_revision(stack, gw: httpx.
     assert after_update.json()["items"][0]["assessment"]["answers"] == {"1.2.01": "no"}
     await add_case(gw, inspection["id"], reference="WM-002")
     assert (await gw.get(url, headers={"If-None-Match": after_update.headers["etag"]})).status_code == 200
+
+
+async def test_bulk_read_is_exactly_the_documented_page(gw: httpx.AsyncClient) -> None:
+    from shared.schemas.cases import CaseAssessment
+    from shared.schemas.common import Page
+
+    inspection = await plan_inspection(gw)
+    assessed = await add_case(gw, inspection["id"])
+    await add_case(gw, inspection["id"], reference="WM-002")
+    await gw.put(f"/api/v1/cases/{assessed['id']}/assessment",
+                 json={"answers": {"1.2.01": "yes", "1.2.S": "na"}, "evidence": {"1.2.01": 'seen "MAPPA" é'}})
+    body = (await gw.get(f"/api/v1/inspections/{inspection['id']}/assessments")).json()
+    # Every field the schema has, in its formats, and nothing more.
+    assert Page[CaseAssessment].model_validate(body).model_dump(mode="json") == body
+    assert body["items"][0]["assessment"]["evidence"] == {"1.2.01": 'seen "MAPPA" é'}
+    assert body["items"][1]["assessment"] is None

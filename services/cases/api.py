@@ -17,7 +17,6 @@ from shared.db import SessionDep
 from shared.frameworks import FrameworkNotFound, FrameworkSource
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
-from shared.responses import model_response
 from shared.problems import ProblemError, field_errors, problems, validation_problem
 from shared.schemas.cases import (
     Assessment, AssessmentImport, AssessmentPut, AssessmentVersion, Case, CaseAssessment, CaseCreate, ImportResult,
@@ -244,8 +243,8 @@ async def export_assessments(
     revision = await transfer.revision(session, inspection_id)
     if revision in (request.headers.get("if-none-match") or "").split(", "):
         return Response(status_code=304, headers={"ETag": revision})
-    items, next_cursor = await transfer.export_page(session, inspection_id, paging)
-    return model_response(Page[CaseAssessment](items=items, next_cursor=next_cursor), headers={"ETag": revision})
+    body, _ = await transfer.export_page_json(session, inspection_id, paging)
+    return Response(body, media_type="application/json", headers={"ETag": revision})
 
 
 @router.get(

@@ -8,7 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import func, select
+import orjson
+from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.cases import models
@@ -16,7 +17,7 @@ from services.cases.logic import assessments
 from shared.pagination import PageParams, paginate
 from shared.problems import field_errors, validation_problem
 from shared.schemas.cases import (
-    Case, CaseAssessment, CaseCreate, ImportOutcome, ImportResult, ImportRow, ImportRowResult,
+    Assessment, Case, CaseAssessment, CaseCreate, ImportOutcome, ImportResult, ImportRow, ImportRowResult,
 )
 from shared.schemas.common import FieldError
 from shared.schemas.enums import CaseType
@@ -173,6 +174,34 @@ async def revision(session: AsyncSession, inspection_id: UUID) -> str:
         ).where(assessments_table.c.inspection_id == inspection_id)
     )).one()
     return 'W/"{}-{}-{}-{}"'.format(inspection_id, *counted)
+
+
+_CASE_FIELDS = list(Case.model_fields)
+_ASSESSMENT_FIELDS = list(Assessment.model_fields)
+_RAW_JSON = ("answers", "evidence")
+
+
+def _as_stored(value: object) -> object:
+    # SQLite hands back the stored JSON text; asyncpg decodes json columns itself.
+    return orjson.Fragment(value) if isinstance(value, str | bytes) else value
+
+
+async def export_page_json(session: AsyncSession, inspection_id: UUID, params: PageParams) -> tuple[bytes, str | None]:
+    """The bulk read as JSON bytes, a Page[CaseAssessment]: stored answers were validated when written,
+    so they go out as stored, without being decoded, validated and encoded again."""
+    cases, stored = models.Case.__table__, models.Assessment.__table__
+    statement = select(*(cases.c[f] for f in _CASE_FIELDS)).where(cases.c.inspection_id == inspection_id)
+    page, next_cursor = await paginate(session, statement, (cases.c.created_at, cases.c.id), params, as_mappings=True)
+    columns = [type_coerce(stored.c[f], Text).label(f) if f in _RAW_JSON else stored.c[f] for f in _ASSESSMENT_FIELDS]
+    found = {
+        row["case_id"]: {**row, **{f: _as_stored(row[f]) for f in _RAW_JSON}}
+        for row in (await session.execute(
+            select(*columns).where(stored.c.case_id.in_([c["id"] for c in page]))
+        )).mappings()
+    } if page else {}
+    items = [{"case": dict(c), "assessment": found.get(c["id"])} for c in page]
+    # default=str: asyncpg hands back its own UUID class, which orjson does not know.
+    return orjson.dumps({"items": items, "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z, default=str), next_cursor
 
 
 async def export_page(
