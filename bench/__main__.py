@@ -23,7 +23,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from tests.test_scores import generated_rows
+from tests.factories import generated_rows
 
 TARGETS_MS = {"scores_e2e": 50.0, "national_live_e2e": 1000.0, "national_snapshots_e2e": 1000.0}
 SERVICES = {"cases": "CASES", "questionnaires": "QUESTIONNAIRES", "scoring": "SCORING", "reporting": "REPORTING"}

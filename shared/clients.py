@@ -1,5 +1,7 @@
 """Clients for calling other services: a pooled aiohttp transport behind the httpx API, traced, with the request id."""
 
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+
 import httpx
 from httpx_aiohttp import AiohttpTransport
 from opentelemetry.sdk.trace import TracerProvider
@@ -25,6 +27,9 @@ def service_client(
     inner = transport if transport is not None else AiohttpTransport(limits=httpx.Limits(max_connections=max_connections))
     return httpx.AsyncClient(
         base_url=base_url,
+        # Calls carry no client state between requests: a cookie one caller's answer set must never
+        # ride along on another caller's request.
+        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         transport=traced_transport(inner, provider),
         timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
         event_hooks={"request": [_forward_request_id]},

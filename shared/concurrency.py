@@ -17,7 +17,8 @@ def require_if_match(request: Request, current: str) -> None:
             428, "Precondition Required", "Send If-Match with the ETag you last read.", kind="if-match-required",
             headers={"ETag": current},
         )
-    candidates = {part.strip().removeprefix("W/") for part in header.split(",")}
+    # Strong comparison (RFC 9110 13.1.1): a weak validator never matches.
+    candidates = {part.strip() for part in header.split(",")}
     if "*" not in candidates and current not in candidates:
         raise ProblemError(
             412, "Precondition Failed", f"The resource has changed; its ETag is now {current}.", kind="stale-etag",

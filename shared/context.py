@@ -37,11 +37,13 @@ class RequestContextMiddleware:
         span = trace.get_current_span()
         if span.is_recording():
             span.set_attribute("http.request_id", request_id)
+        carrier: dict[str, str] = {}
+        _propagator.inject(carrier)
+        # Kept on the request too: a 500 is answered outside this middleware, where the context is gone.
+        scope.setdefault("state", {})["context_headers"] = {REQUEST_ID_HEADER: request_id, **carrier}
 
         async def send_with_context(message: Message) -> None:
             if message["type"] == "http.response.start":
-                carrier: dict[str, str] = {}
-                _propagator.inject(carrier)
                 extra = [(b"x-request-id", request_id.encode())]
                 extra += [(k.encode(), v.encode()) for k, v in carrier.items()]
                 kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"x-request-id", b"traceparent")]

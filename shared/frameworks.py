@@ -1,5 +1,7 @@
 """Fetching framework documents from the scoring service, cached by id and version (a version never changes)."""
 
+from urllib.parse import quote
+
 import httpx
 
 from shared.problems import ProblemError
@@ -20,7 +22,7 @@ class FrameworkSource:
             return self._cache[(framework_id, version)]
         params = {"version": version} if version is not None else {}
         try:
-            response = await self.client.get(f"/api/v1/frameworks/{framework_id}", params=params)
+            response = await self.client.get(f"/api/v1/frameworks/{quote(framework_id, safe='')}", params=params)
         except httpx.TransportError as exc:
             raise ProblemError(
                 503, "Scoring service unavailable", "Frameworks could not be read from the scoring service.",

@@ -110,5 +110,11 @@ async def idempotency(
         Header(max_length=255, description="Repeat a create safely: same key and body return the first response."),
     ] = None,
 ) -> Idempotency:
+    if idempotency_key is None:
+        return Idempotency(session, None, "", "")
+    # The request is what the key stands for: its body, its query (a seed, a reason) and its media type.
     body = await request.body()
-    return Idempotency(session, idempotency_key, f"{request.method} {request.url.path}", _body_hash(body))
+    query = "&".join(sorted(request.url.query.split("&"))) if request.url.query else ""
+    media_type = request.headers.get("content-type", "")
+    fingerprint = _body_hash(body) + hashlib.sha256(f"{query}\n{media_type}".encode()).hexdigest()
+    return Idempotency(session, idempotency_key, f"{request.method} {request.url.path}", hashlib.sha256(fingerprint.encode()).hexdigest())

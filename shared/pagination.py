@@ -31,7 +31,21 @@ def page_params(
     return PageParams(limit=limit, cursor=cursor)
 
 
-_DECODERS = {"dt": datetime.fromisoformat, "uuid": UUID, "int": int, "str": str}
+def _bounded_int(text: str) -> int:
+    value = int(text)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError("out of range")
+    return value
+
+
+def _aware(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise ValueError("naive datetime")
+    return value
+
+
+_DECODERS = {"dt": _aware, "uuid": UUID, "int": _bounded_int, "str": str}
 
 
 def _tagged(value: object) -> list[str]:
@@ -57,11 +71,15 @@ def decode_cursor(cursor: str, arity: int) -> tuple[Any, ...]:
             raise ValueError("wrong arity")
         return values
     except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
-        raise ProblemError(
-            422, "Validation failed", "cursor is not one this API issued",
-            kind="validation-error",
-            errors=[FieldError(field="cursor", location="query", message="invalid cursor", type="cursor")],
-        ) from exc
+        raise _bad_cursor() from exc
+
+
+def _bad_cursor() -> ProblemError:
+    return ProblemError(
+        422, "Validation failed", "cursor is not one this API issued",
+        kind="validation-error",
+        errors=[FieldError(field="cursor", location="query", message="invalid cursor", type="cursor")],
+    )
 
 
 async def paginate(
@@ -78,6 +96,8 @@ async def paginate(
     wire models on bulk reads."""
     if params.cursor:
         after = decode_cursor(params.cursor, len(order))
+        if not all(isinstance(value, column.type.python_type) for value, column in zip(after, order, strict=True)):
+            raise _bad_cursor()
         statement = statement.where(tuple_(*order) > tuple_(*after))
     statement = statement.order_by(*order).limit(params.limit + 1)
     if as_mappings:

@@ -1,11 +1,13 @@
 """RFC 9457 problem details: one exception type and the handlers every service installs."""
 
 import logging
+from http import HTTPStatus
 from collections.abc import Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.schemas.common import FieldError, Problem
@@ -68,6 +70,8 @@ def field_errors(errors: Sequence[dict], default_location: str = "body") -> list
         location = default_location
         if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
             location, loc = loc[0], loc[1:]
+        if error.get("type") == "json_invalid":
+            loc = []  # pydantic's location is a character offset, not a field
         result.append(
             FieldError(
                 field=".".join(loc) or location,
@@ -103,9 +107,10 @@ async def _on_validation(request: Request, exc: RequestValidationError) -> JSONR
 
 
 async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    from http import HTTPStatus
-
-    title = HTTPStatus(exc.status_code).phrase if exc.status_code in HTTPStatus._value2member_map_ else "Error"
+    try:
+        title = HTTPStatus(exc.status_code).phrase
+    except ValueError:
+        title = "Error"
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
     return problem_response(
         exc.status_code, title, detail, headers=getattr(exc, "headers", None), instance=request.url.path
@@ -113,15 +118,31 @@ async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONRespons
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    # The stack trace goes to the log (with the trace id), never to the client.
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
-    return problem_response(500, "Internal Server Error", "An unexpected error occurred; it has been logged.")
+    # The stack trace goes to the log (with the request id), never to the client.
+    context = getattr(request.state, "context_headers", {})
+    logger.exception(
+        "unhandled error on %s %s", request.method, request.url.path,
+        extra={"request_id": context.get("X-Request-ID"), "traceparent": context.get("traceparent")},
+    )
+    return problem_response(
+        500, "Internal Server Error", "An unexpected error occurred; it has been logged.", headers=context
+    )
+
+
+async def _on_conflicting_write(request: Request, exc: IntegrityError) -> JSONResponse:
+    # Two requests raced to create the same thing (a first assessment, a case reference): the
+    # loser's transaction was rolled back whole.
+    return problem_response(
+        409, "Conflict", "a concurrent request changed the same data first; read it again and retry",
+        kind="concurrent-change", instance=request.url.path,
+    )
 
 
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
+    app.add_exception_handler(IntegrityError, _on_conflicting_write)
     app.add_exception_handler(Exception, _on_unexpected)
 
 
@@ -135,6 +156,9 @@ _TITLES = {
 def problems(*statuses: int) -> dict[int | str, dict]:
     """OpenAPI `responses=` entries documenting problem+json answers."""
     return {
-        status: {"model": Problem, "description": _TITLES.get(status, "Problem"), "content": {PROBLEM_JSON: {}}}
+        status: {
+            "description": _TITLES.get(status, "Problem"),
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
         for status in statuses
     }

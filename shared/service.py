@@ -17,7 +17,8 @@ from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
 from shared.logs import configure_logging
 from shared.migrations import current_revision, head_revision, migrate
-from shared.problems import ProblemError, install_problem_handlers
+from shared.problems import PROBLEM_JSON, ProblemError, install_problem_handlers
+from shared.schemas.common import Problem
 from shared.settings import ServiceSettings
 from shared.telemetry import instrument_app, instrument_engine, tracer_provider
 
@@ -101,13 +102,13 @@ def build_service(
     for router in routers:
         app.include_router(router)
     instrument_app(app, provider)
-    if extra_schemas:
-        _document_schemas(app, extra_schemas)
+    _document(app, [Problem, *extra_schemas])
     return app
 
 
-def _document_schemas(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
-    """Add schemas that endpoints parse by hand (to check rows one by one) to the OpenAPI components."""
+def _document(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
+    """The OpenAPI document as the service answers: every error is problem+json (FastAPI would
+    advertise its own 422 shape), and schemas of bodies parsed by hand are in the components."""
     generate = app.openapi
 
     def openapi() -> dict:
@@ -120,6 +121,15 @@ def _document_schemas(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
             for name, definition in schema.pop("$defs", {}).items():
                 schemas.setdefault(name, definition)
             schemas[model.__name__] = schema
+        problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for item in document.get("paths", {}).values():
+            for operation in item.values():
+                for status, response in operation.get("responses", {}).items():
+                    if status.isdigit() and int(status) >= 400:
+                        response["content"] = problem
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        app.openapi_schema = document
         return document
 
     app.openapi = openapi

@@ -5,7 +5,7 @@ import io
 
 import httpx
 
-from services.cases.logic.sampling import generate_caseload
+from tests.factories import generate_caseload
 from tests.conftest import plan_inspection
 
 PROBLEM = "application/problem+json"

@@ -9,7 +9,8 @@ import httpx
 import pytest
 import uvicorn
 from asgi_lifespan import LifespanManager
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
@@ -31,6 +32,13 @@ def slow_service() -> FastAPI:
     async def slow() -> dict:
         await asyncio.sleep(SLOW_SECONDS)
         return {}
+
+    @app.get("/api/v1/cases/echo")
+    async def echo(request: Request) -> Response:
+        response = JSONResponse({k: v for k, v in request.headers.items()})
+        response.set_cookie("a", "1")
+        response.set_cookie("b", "2")
+        return response
 
     @app.get("/readyz")
     async def ready() -> dict:
@@ -103,6 +111,22 @@ async def test_unrouted_path_is_404_problem() -> None:
     try:
         response = await client.get("/api/v1/nothing-here")
         assert response.status_code == 404 and response.headers["content-type"] == PROBLEM
+    finally:
+        await client.aclose()
+        await manager.__aexit__(None, None, None)
+
+
+async def test_proxy_keeps_repeated_headers_and_no_state_between_callers(slow_url: str) -> None:
+    manager, client = await gateway(everything_at(slow_url))
+    try:
+        first = await client.get("/api/v1/cases/echo", headers={"Connection": "x-secret", "X-Secret": "s", "X-Request-ID": "r-1"})
+        assert first.headers.get_list("set-cookie") == ["a=1; Path=/; SameSite=lax", "b=2; Path=/; SameSite=lax"]
+        seen = first.json()
+        assert "x-secret" not in seen, "headers named by Connection are hop-by-hop"
+        assert seen["x-request-id"] == "r-1" and seen["traceparent"].startswith("00-")
+        assert "x-forwarded-for" in seen and seen["x-forwarded-proto"] == "http"
+        second = await httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway").get("/api/v1/cases/echo")
+        assert "cookie" not in second.json(), "a cookie set for one caller never rides on another's request"
     finally:
         await client.aclose()
         await manager.__aexit__(None, None, None)

@@ -182,3 +182,27 @@ async def test_a_service_is_not_ready_until_its_database_is_migrated(tmp_path) -
         assert not_ready.status_code == 503 and "revision None" in not_ready.json()["detail"]
         await migrate(app.state.engine, MIGRATIONS)
         assert (await client.get("/readyz")).status_code == 200
+
+
+async def test_an_unexpected_error_is_a_500_problem_that_still_names_the_request(tmp_path) -> None:
+    from asgi_lifespan import LifespanManager
+    from fastapi import APIRouter
+
+    from services.cases.db import MIGRATIONS
+    from shared.service import Wiring, build_service
+    from shared.settings import ServiceSettings
+
+    broken = APIRouter()
+
+    @broken.get("/api/v1/broken")
+    async def fail() -> None:
+        raise RuntimeError("a bug")
+
+    app = build_service("probe", ServiceSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/p.db"),
+                        migrations=MIGRATIONS, routers=[broken], wiring=Wiring())
+    async with LifespanManager(app):
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://p")
+        response = await client.get("/api/v1/broken", headers={"X-Request-ID": "req-500"})
+    assert response.status_code == 500 and response.headers["content-type"] == PROBLEM
+    assert response.headers["x-request-id"] == "req-500" and response.headers["traceparent"].startswith("00-")
+    assert "a bug" not in response.text and "Traceback" not in response.text

@@ -13,10 +13,10 @@ from services.cases.logic.sampling import (
     composition,
     draw_sample,
     female_target,
-    generate_caseload,
     parse_caseload_csv,
 )
 from shared.schemas.cases import CaseAttributes, CaseCreate
+from tests.factories import generate_caseload
 from shared.schemas.enums import AssessorRole, CaseType
 from shared.schemas.sampling import SampleComposition, SampleMix
 

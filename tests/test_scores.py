@@ -1,7 +1,6 @@
 """Scores through the gateway: equal to an independent recomputation, filters, breakdowns, snapshots,
 the national view, a second (ratings) framework, and one trace across three services."""
 
-import random
 from statistics import mean
 
 import httpx
@@ -9,44 +8,10 @@ import pytest
 from opentelemetry.trace import SpanKind
 
 from tests.conftest import Stack, plan_inspection
-
-ATTRIBUTES = {
-    "case_type": ["licence"] * 40 + ["community"] * 60 + ["custody"] * 20,
-    "roh_level": ["low", "medium", "high", "very_high"],
-    "tier": [1, 2, 3, 4],
-    "gender": ["male", "male", "male", "female"],
-    "ethnicity": ["white", "white", "black", "asian", "mixed"],
-    "assessor_role": ["inspector", "inspector", "area_assessor"],
-}
-
+from tests.factories import generated_rows
 
 async def framework(gw: httpx.AsyncClient, framework_id: str = "omi-2008") -> dict:
     return (await gw.get(f"/api/v1/frameworks/{framework_id}")).json()
-
-
-def generated_rows(document: dict, count: int, seed: int) -> list[dict]:
-    """A sample of ``count`` assessed cases with answers fitting each case's type."""
-    rng = random.Random(seed)
-    questions = [q for s in document["sections"] for c in s["criteria"] for q in c["questions"]]
-    rows = []
-    for number in range(count):
-        case_type = ATTRIBUTES["case_type"][number % 120]
-        answers = {}
-        for q in questions:
-            if q["applies_to"] is not None and case_type not in q["applies_to"]:
-                continue
-            draw = rng.random()
-            if draw < 0.85:  # some questions stay unanswered
-                answers[q["id"]] = "yes" if draw < 0.55 else ("no" if draw < 0.75 else "na")
-        rows.append({
-            "reference": f"G{seed}-{number:04}", "case_type": case_type,
-            "roh_level": rng.choice(ATTRIBUTES["roh_level"]), "tier": rng.choice(ATTRIBUTES["tier"]),
-            "ppo": rng.random() < 0.15, "approved_premises": rng.random() < 0.08,
-            "statutory_victim_contact": rng.random() < 0.25, "gender": rng.choice(ATTRIBUTES["gender"]),
-            "ethnicity": rng.choice(ATTRIBUTES["ethnicity"]), "assessor_role": rng.choice(ATTRIBUTES["assessor_role"]),
-            "answers": answers,
-        })
-    return rows
 
 
 async def assessed_inspection(gw: httpx.AsyncClient, count: int = 120, seed: int = 1, **fields) -> tuple[dict, list[dict]]:

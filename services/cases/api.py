@@ -1,11 +1,10 @@
 """Routers of the cases service: thin, the domain is in logic/."""
 
-import json
 from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
@@ -19,7 +18,7 @@ from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.problems import ProblemError, field_errors, problems, validation_problem
 from shared.schemas.cases import (
-    Assessment, AssessmentImport, AssessmentPut, AssessmentVersion, Case, CaseAssessment, CaseCreate, ImportResult,
+    Assessment, AssessmentImportEnvelope, AssessmentPut, AssessmentVersion, Case, CaseAssessment, CaseCreate, ImportResult,
 )
 from shared.schemas.common import FieldError, Page
 from shared.schemas.enums import CaseType, InspectionStatus
@@ -81,7 +80,8 @@ async def get_inspection(inspection_id: UUID, session: SessionDep, response: Res
     responses=problems(404, 409, 412, 422, 428), summary="Change an inspection (needs If-Match)",
 )
 async def update_inspection(
-    inspection_id: UUID, body: InspectionUpdate, request: Request, session: SessionDep, response: Response
+    inspection_id: UUID, body: InspectionUpdate, request: Request, session: SessionDep, response: Response,
+    if_match: Annotated[str | None, Header(description="The ETag last read; required.")] = None,
 ) -> Inspection:
     row = await inspections.get(session, inspection_id)
     require_if_match(request, inspections.inspection_etag(row))
@@ -97,7 +97,7 @@ async def update_inspection(
 async def create_case(inspection_id: UUID, body: CaseCreate, session: SessionDep, idem: IdempotencyDep):
     if (replay := await idem.replay()) is not None:
         return replay
-    await inspections.get(session, inspection_id)
+    assessments.ensure_open(await inspections.get(session, inspection_id))
     row = await case_logic.create(session, inspection_id, body)
     return await idem.respond(case_logic.as_wire(row), 201, {"Location": f"/api/v1/cases/{row.id}"})
 
@@ -123,7 +123,10 @@ async def _framework_of(request: Request, inspection) -> Framework:
     responses={201: {"model": Assessment, "description": "First version created"}} | problems(404, 409, 412, 422, 428),
     summary="Store a case's assessment (If-Match needed once one exists)",
 )
-async def put_assessment(case_id: UUID, body: AssessmentPut, request: Request, session: SessionDep) -> JSONResponse:
+async def put_assessment(
+    case_id: UUID, body: AssessmentPut, request: Request, session: SessionDep,
+    if_match: Annotated[str | None, Header(description="The ETag last read; required once an assessment exists.")] = None,
+) -> JSONResponse:
     case = await case_logic.get(session, case_id)
     inspection = await inspections.get(session, case.inspection_id)
     assessments.ensure_open(inspection)
@@ -163,7 +166,9 @@ async def assessment_history(case_id: UUID, session: SessionDep, paging: Paging)
     "/cases/{case_id}/assessment/history/{version}", response_model=AssessmentVersion, tags=["assessments"],
     responses=problems(404),
 )
-async def assessment_version(case_id: UUID, version: int, session: SessionDep) -> AssessmentVersion:
+async def assessment_version(
+    case_id: UUID, version: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep
+) -> AssessmentVersion:
     case = await case_logic.get(session, case_id)
     return assessments.version_as_wire(await assessments.version(session, case_id, version), case.inspection_id)
 
@@ -212,12 +217,10 @@ async def import_assessments(
         rows = transfer.csv_rows(body, framework)
     else:
         try:
-            document = json.loads(body)
-        except ValueError as exc:
-            raise validation_problem([FieldError(field="body", location="body", type="json_invalid", message=str(exc))]) from exc
-        if not isinstance(document, dict) or not isinstance(document.get("rows"), list):
-            raise validation_problem([FieldError(field="rows", location="body", type="missing", message="an object with a rows list is required")])
-        rows, reason = document["rows"], document.get("reason", reason)
+            envelope = AssessmentImportEnvelope.model_validate_json(body)
+        except ValidationError as exc:
+            raise validation_problem(field_errors(exc.errors())) from exc
+        rows, reason = envelope.rows, envelope.reason
     result = await transfer.import_rows(session, inspection, framework, rows, reason)
     return await idem.respond(result, 200)
 
@@ -265,7 +268,7 @@ _DRAW_BODY = _json_or_csv("SampleDraw", "The caseload: a header of case attribut
 )
 async def draw_sample(
     inspection_id: UUID, request: Request, session: SessionDep, idem: IdempotencyDep,
-    seed: Annotated[int | None, Query(ge=0, description="CSV caseloads: the seed.")] = None,
+    seed: Annotated[int | None, Query(ge=0, le=2**32 - 1, description="CSV caseloads: the seed.")] = None,
     add_to_inspection: Annotated[bool, Query(description="CSV caseloads: add the drawn cases to the sample.")] = False,
 ):
     if (replay := await idem.replay()) is not None:
@@ -277,9 +280,11 @@ async def draw_sample(
             raise validation_problem([FieldError(field="seed", location="query", type="missing", message="a CSV caseload needs ?seed=")])
         try:
             caseload = sampling.parse_caseload_csv(body)
+            request_body = SampleDraw(seed=seed, caseload=caseload, add_to_inspection=add_to_inspection)
         except sampling.CaseloadError as exc:
             raise sample.caseload_problem(exc) from exc
-        request_body = SampleDraw(seed=seed, caseload=caseload, add_to_inspection=add_to_inspection)
+        except ValidationError as exc:
+            raise validation_problem(field_errors(exc.errors())) from exc
     else:
         try:
             request_body = SampleDraw.model_validate_json(body)
@@ -287,5 +292,6 @@ async def draw_sample(
             raise validation_problem(field_errors(exc.errors())) from exc
     drawn = sample.draw(request_body.caseload, inspections.sample_mix(inspection), request_body.seed)
     if request_body.add_to_inspection:
+        assessments.ensure_open(inspection)
         await sample.add_to_inspection(session, inspection_id, drawn, request_body.area_assessor_share)
     return await idem.respond(drawn, 200)

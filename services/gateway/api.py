@@ -86,23 +86,30 @@ async def docs() -> HTMLResponse:
 @router.api_route("/api/v1/{path:path}", methods=METHODS, include_in_schema=False)
 async def forward(request: Request) -> Response:
     state = request.app.state
+    try:
+        path = proxy.upstream_path(request.scope.get("raw_path") or request.url.path.encode())
+    except proxy.UnsafePath:
+        return problem_response(400, "Bad request", "the path has dot segments, encoded slashes or NULs", kind="unsafe-path")
     service = state.routes.service_for(request.url.path)
     if service is None:
         return problem_response(404, "Not found", f"no service serves {request.url.path}")
-    url = state.settings.services[service] + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    url = state.settings.services[service] + path + (f"?{request.url.query}" if request.url.query else "")
     has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
-    upstream_request = state.client.build_request(
-        request.method,
-        url,
-        headers=proxy.request_headers(
-            request.headers.items(), request.client.host if request.client else None, request.url.scheme,
-            request.headers.get("host", ""),
-        ),
-        content=request.stream() if has_body else None,
-    )
+    try:
+        upstream_request = state.client.build_request(
+            request.method,
+            url,
+            headers=proxy.request_headers(
+                request.headers.items(), request.client.host if request.client else None, request.url.scheme,
+                request.headers.get("host", ""),
+            ),
+            content=request.stream() if has_body else None,
+        )
+    except httpx.InvalidURL:
+        return problem_response(400, "Bad request", "the path or query cannot be forwarded", kind="unsafe-path")
     try:
         upstream = await state.client.send(upstream_request, stream=True)
-    except (httpx.ConnectError, httpx.ConnectTimeout):
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
         return problem_response(
             503, "Service unavailable", f"the {service} service cannot be reached; try again shortly",
             kind="service-unavailable", headers={"Retry-After": str(state.settings.retry_after)},
@@ -113,9 +120,8 @@ async def forward(request: Request) -> Response:
         )
     except httpx.TransportError:
         return problem_response(502, "Bad gateway", f"the {service} service broke the connection", kind="bad-gateway")
-    return StreamingResponse(
-        upstream.aiter_raw(),
-        status_code=upstream.status_code,
-        headers=dict(proxy.response_headers(upstream.headers.multi_items())),
-        background=BackgroundTask(upstream.aclose),
+    response = StreamingResponse(
+        upstream.aiter_raw(), status_code=upstream.status_code, background=BackgroundTask(upstream.aclose)
     )
+    response.raw_headers = proxy.response_headers(upstream.headers.multi_items())
+    return response

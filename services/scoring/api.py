@@ -33,7 +33,7 @@ async def list_frameworks(session: SessionDep) -> list[FrameworkSummary]:
 @router.get("/frameworks/{framework_id}", response_model=Framework, tags=["frameworks"], responses=problems(404))
 async def get_framework(
     framework_id: str, session: SessionDep,
-    version: Annotated[int | None, Query(ge=1, description="A stored version; the newest by default.")] = None,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="A stored version; the newest by default.")] = None,
 ) -> Framework:
     try:
         return await frameworks.get(session, framework_id, version)
@@ -124,9 +124,10 @@ async def take_snapshot(
 
 @router.get(
     "/inspections/{inspection_id}/scores/snapshots", response_model=Page[ScoreSnapshot], tags=["scores"],
-    responses=problems(422),
+    responses=problems(404, 422, 503),
 )
-async def list_snapshots(inspection_id: UUID, session: SessionDep, paging: Paging) -> Page[ScoreSnapshot]:
+async def list_snapshots(inspection_id: UUID, request: Request, session: SessionDep, paging: Paging) -> Page[ScoreSnapshot]:
+    await assessed.inspection(_client(request), inspection_id)  # 404 for an inspection that does not exist
     rows, next_cursor = await snapshots.list_page(session, inspection_id, paging)
     return Page(items=[snapshots.as_wire(r) for r in rows], next_cursor=next_cursor)
 

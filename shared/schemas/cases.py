@@ -4,11 +4,11 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from shared.schemas.common import FieldError
+from shared.schemas.common import FieldError, Text
 from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, Judgement, RohLevel
 
 
@@ -17,7 +17,7 @@ class CaseAttributes(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reference: str = Field(min_length=1, max_length=64)
+    reference: Text = Field(min_length=1, max_length=64)
     case_type: CaseType
     roh_level: RohLevel
     tier: int = Field(ge=1, le=4)
@@ -50,9 +50,9 @@ class AssessmentPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answers: dict[str, JudgementText] = Field(description="Question id to yes | no | na; unanswered questions are left out.")
-    evidence: dict[str, str] = Field({}, description="Optional free-text evidence per question id.")
-    assessor: str | None = Field(None, max_length=200)
-    reason: str | None = Field(None, max_length=2000, description="Why this version was stored.")
+    evidence: dict[str, Text] = Field({}, description="Optional free-text evidence per question id.")
+    assessor: Text | None = Field(None, max_length=200)
+    reason: Text | None = Field(None, max_length=2000, description="Why this version was stored.")
 
 
 class Assessment(BaseModel):
@@ -93,7 +93,7 @@ class ImportRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reference: str = Field(min_length=1, max_length=64)
+    reference: Text = Field(min_length=1, max_length=64)
     case_type: CaseType | None = None
     roh_level: RohLevel | None = None
     tier: int | None = Field(None, ge=1, le=4)
@@ -103,17 +103,26 @@ class ImportRow(BaseModel):
     gender: Gender | None = None
     ethnicity: Ethnicity | None = None
     assessor_role: AssessorRole | None = None
-    assessor: str | None = Field(None, max_length=200)
-    version: int | None = Field(None, ge=1, description="The assessment version this row was based on; a stale one is rejected.")
+    assessor: Text | None = Field(None, max_length=200)
+    version: int | None = Field(
+        None, ge=1, le=2**31 - 1,
+        description="The assessment version this row was based on: needed to change an existing assessment; a stale one is rejected.",
+    )
     answers: dict[str, JudgementText] = {}
-    evidence: dict[str, str] = {}
+    evidence: dict[str, Text] = {}
 
 
 class AssessmentImport(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rows: list[ImportRow] = Field(description="Each row is checked on its own: a bad row is rejected, the others still count.")
-    reason: str | None = Field(None, max_length=2000)
+    reason: Text | None = Field(None, max_length=2000)
+
+
+class AssessmentImportEnvelope(AssessmentImport):
+    """The import as read: the envelope is checked whole, each row on its own afterwards."""
+
+    rows: list[Any]
 
 
 class ImportOutcome(StrEnum):

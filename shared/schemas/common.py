@@ -1,10 +1,20 @@
 """Wire shapes every service shares: pages and problem details."""
 
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 T = TypeVar("T")
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# Free text that databases can store: PostgreSQL refuses NUL characters in text.
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class Page(BaseModel, Generic[T]):

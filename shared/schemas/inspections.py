@@ -3,20 +3,27 @@
 from datetime import date, datetime
 from uuid import UUID
 
+from typing import Annotated
+
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.schemas.common import Text
 from shared.schemas.enums import Country, InspectionStatus
 from shared.schemas.sampling import SampleMix
+
+
+# Bounded so the fieldwork week (and every date derived from it) stays a real date.
+FieldworkStart = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2999, 12, 31))]
 
 
 class InspectionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    area: str = Field(min_length=1, max_length=200, examples=["West Midlands"])
+    area: Text = Field(min_length=1, max_length=200, examples=["West Midlands"])
     country: Country
-    fieldwork_start: date = Field(description="First day of the fieldwork week.")
-    framework_id: str = Field("omi-2008", min_length=1, max_length=64)
-    framework_version: int | None = Field(None, ge=1, description="Defaults to the framework's newest version.")
+    fieldwork_start: FieldworkStart = Field(description="First day of the fieldwork week.")
+    framework_id: str = Field("omi-2008", pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
+    framework_version: int | None = Field(None, ge=1, le=2**31 - 1, description="Defaults to the framework's newest version.")
     sample_mix: SampleMix = Field(default_factory=SampleMix, description="How the case sample is composed.")
 
 
@@ -25,8 +32,8 @@ class InspectionUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    area: str | None = Field(None, min_length=1, max_length=200)
-    fieldwork_start: date | None = None
+    area: Text | None = Field(None, min_length=1, max_length=200)
+    fieldwork_start: FieldworkStart | None = None
     status: InspectionStatus | None = None
     sample_mix: SampleMix | None = None
 

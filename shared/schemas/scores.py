@@ -4,7 +4,9 @@ from datetime import date, datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.schemas.common import Text
 
 Interval = tuple[float, float]
 
@@ -22,7 +24,9 @@ class CriterionScore(BaseModel):
     title: str
     score: float | None
     display: str = Field(description="The score as the report shows it: whole percent, rounded half up.")
-    interval: Interval | None = Field(description="95% percentile bootstrap interval over the cases.")
+    interval: Interval | None = Field(
+        description="95% percentile bootstrap interval over the cases (widened, should the percentiles miss it, to contain the score)."
+    )
     rating: str | None = Field(None, description="Set by frameworks whose rule rates criteria.")
     suggested_conclusion: str | None = Field(
         None, description="A suggestion from the framework's score bands; the recorded conclusion is the inspectors'."
@@ -72,7 +76,9 @@ class ScoreBreakdown(BaseModel):
 
 
 class SnapshotCreate(BaseModel):
-    label: str | None = Field(None, max_length=200, description="e.g. 'draft for area comment'.")
+    model_config = ConfigDict(extra="forbid")
+
+    label: Text | None = Field(None, max_length=200, description="e.g. 'draft for area comment'.")
 
 
 class ScoreSnapshot(BaseModel):

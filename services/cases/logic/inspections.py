@@ -79,6 +79,8 @@ async def list_page(
 
 async def change(session: AsyncSession, row: models.Inspection, body: InspectionUpdate) -> models.Inspection:
     values = body.model_dump(mode="json", exclude_unset=True, exclude_none=True)
+    if not values:
+        return row  # nothing to change: the version (and ETag) stay
     if "status" in values:
         current, wanted = _STATUS_ORDER.index(InspectionStatus(row.status)), _STATUS_ORDER.index(values["status"])
         if wanted < current:

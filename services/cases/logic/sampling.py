@@ -8,7 +8,6 @@ Plain functions, no web framework and no database:
   caseload cannot supply one.
 - ``composition`` counts what a sample is made of and warns of each shortfall against a mix.
 - ``parse_caseload_csv`` reads a caseload export; ``CaseloadError`` names every bad row and field.
-- ``generate_caseload`` makes a realistic synthetic caseload for tests and benchmarks.
 
 How a sample is drawn: the caseload is sorted on reference (so its order does not matter) and
 given one random order by ``np.random.default_rng(seed)``. Cases are grouped into classes by case
@@ -30,8 +29,6 @@ minimums. The rest of each case type is a simple random sample of what is left.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import deque
 from collections.abc import Sequence
 from enum import Enum
@@ -41,6 +38,7 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from services.cases.logic import spreadsheet
 from shared.schemas.cases import CaseAttributes
 from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, RohLevel
 from shared.schemas.sampling import (
@@ -58,7 +56,6 @@ __all__ = [
     "composition",
     "draw_sample",
     "female_target",
-    "generate_caseload",
     "parse_caseload_csv",
 ]
 
@@ -705,9 +702,6 @@ _FIELDS: tuple[str, ...] = tuple(CaseAttributes.model_fields)
 _REQUIRED: tuple[str, ...] = tuple(
     name for name, f in CaseAttributes.model_fields.items() if f.is_required()
 )
-_ENUM_FIELDS = ("case_type", "roh_level", "gender", "ethnicity")
-_TRUE = frozenset({"true", "yes", "1"})
-_FALSE = frozenset({"false", "no", "0"})
 
 
 def parse_caseload_csv(text: str) -> list[CaseAttributes]:
@@ -721,13 +715,11 @@ def parse_caseload_csv(text: str) -> list[CaseAttributes]:
     bad row each bad field, rows with the wrong number of cells, and repeated references. Row
     numbers are as a spreadsheet shows them (the header is row 1). Blank rows are skipped.
     """
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    rows = csv.reader(io.StringIO(text, newline=""))
-    header = next(rows, None)
-    if header is None or not any(h.strip() for h in header):
-        raise CaseloadError([{"row": 1, "field": None, "value": None, "message": "no header row"}])
-    columns = [h.strip().lower() for h in header]
+    try:
+        header, rows = spreadsheet.table(text)
+    except spreadsheet.SpreadsheetError as exc:
+        raise CaseloadError([{"row": exc.row, "field": None, "value": None, "message": exc.message}]) from exc
+    columns = [h.lower() for h in header]
     errors: list[dict[str, Any]] = []
     unknown = [h for h, c in zip(header, columns, strict=True) if c not in _FIELDS]
     if unknown:
@@ -765,9 +757,11 @@ def parse_caseload_csv(text: str) -> list[CaseAttributes]:
 
     cases: list[CaseAttributes] = []
     first_row: dict[str, int] = {}
-    for row_no, cells in enumerate(rows, start=2):
-        if not any(cell.strip() for cell in cells):
-            continue
+    try:
+        numbered = list(rows)
+    except spreadsheet.SpreadsheetError as exc:
+        raise CaseloadError([{"row": exc.row, "field": None, "value": None, "message": exc.message}]) from exc
+    for row_no, cells in numbered:
         if len(cells) != len(columns):
             errors.append(
                 {
@@ -785,26 +779,22 @@ def parse_caseload_csv(text: str) -> list[CaseAttributes]:
             if value == "" and column not in _REQUIRED:
                 continue  # the default
             if column in _BOOL_FIELDS:
-                low = value.lower()
-                if low in _TRUE:
-                    data[column] = True
-                elif low in _FALSE:
-                    data[column] = False
+                read = spreadsheet.case_cell(column, value)
+                if isinstance(read, bool):
+                    data[column] = read
                 else:
                     row_errors.append(
                         {
                             "row": row_no,
                             "field": column,
                             "value": raw,
-                            "message": "expected true/false, yes/no or 1/0",
+                            "message": "expected true/false, yes/no, y/n or 1/0",
                         }
                     )
                 continue
             if value == "":
                 continue  # required: pydantic reports it missing
-            if column in _ENUM_FIELDS:
-                value = value.lower().replace(" ", "_").replace("-", "_")
-            data[column] = value
+            data[column] = spreadsheet.case_cell(column, value)
         try:
             case = CaseAttributes.model_validate(data)
         except ValidationError as exc:
@@ -836,64 +826,3 @@ def parse_caseload_csv(text: str) -> list[CaseAttributes]:
     if errors:
         raise CaseloadError(errors)
     return cases
-
-
-# --------------------------------------------------------------------------------------------
-# Synthetic caseloads
-
-
-def generate_caseload(size: int, seed: int) -> list[CaseAttributes]:
-    """A synthetic caseload with realistic proportions, for tests and benchmarks.
-
-    About 35% licence, 55% community, 10% custody; 15% high or very high RoH (more in custody
-    and licence cases); tiers 1-4 rising with RoH; 4% PPO; 2% approved premises residents (on
-    licence, a few on community orders); 8% statutory victim contact (mostly custody and
-    licence); 11% female; 34% black and minority ethnic, 2% of unknown ethnicity. References
-    are ``C`` and a zero-padded number.
-    """
-    rng = np.random.default_rng(seed)
-    types = np.array([CaseType.licence, CaseType.community, CaseType.custody], dtype=object)
-    t = rng.choice(3, size=size, p=[0.35, 0.55, 0.10])
-    # P(high/very high RoH) per type: licence .22, community .09, custody .25 -> ~15% overall.
-    p_high = np.array([0.22, 0.09, 0.25])[t]
-    u = rng.random(size)
-    roh = np.where(
-        u < p_high * 0.8,
-        2,  # high
-        np.where(u < p_high, 3, np.where(u < p_high + (1 - p_high) * 0.45, 1, 0)),
-    )
-    rohs = np.array(list(RohLevel), dtype=object)
-    # Tier rises with RoH.
-    tier_p = np.array(
-        [
-            [0.45, 0.35, 0.15, 0.05],
-            [0.15, 0.40, 0.35, 0.10],
-            [0.02, 0.13, 0.45, 0.40],
-            [0.0, 0.05, 0.35, 0.60],
-        ]
-    )
-    cum = tier_p.cumsum(1)[roh]
-    tier = (rng.random(size)[:, None] > cum).sum(1) + 1
-    tier = np.minimum(tier, 4)
-    ppo = rng.random(size) < 0.04
-    ap = rng.random(size) < np.array([0.045, 0.008, 0.0])[t]
-    svc = rng.random(size) < np.array([0.16, 0.015, 0.2])[t]
-    genders = np.array([Gender.male, Gender.female, Gender.other, Gender.unknown], dtype=object)
-    g = rng.choice(4, size=size, p=[0.882, 0.11, 0.002, 0.006])
-    ethnicities = np.array(list(Ethnicity), dtype=object)  # white black asian mixed other unknown
-    e = rng.choice(6, size=size, p=[0.64, 0.14, 0.13, 0.045, 0.025, 0.02])
-    width = max(6, len(str(size)))
-    return [
-        CaseAttributes(
-            reference=f"C{i:0{width}d}",
-            case_type=types[t[i]],
-            roh_level=rohs[roh[i]],
-            tier=int(tier[i]),
-            ppo=bool(ppo[i]),
-            approved_premises=bool(ap[i]),
-            statutory_victim_contact=bool(svc[i]),
-            gender=genders[g[i]],
-            ethnicity=ethnicities[e[i]],
-        )
-        for i in range(size)
-    ]

@@ -3,6 +3,7 @@ case, one column per question id). An export re-imports unchanged."""
 
 import csv
 import io
+from dataclasses import dataclass
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from uuid import UUID
@@ -13,7 +14,7 @@ from sqlalchemy import Text, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.cases import models
-from services.cases.logic import assessments
+from services.cases.logic import assessments, spreadsheet
 from shared.pagination import PageParams, paginate
 from shared.problems import field_errors, validation_problem
 from shared.schemas.cases import (
@@ -26,46 +27,62 @@ from shared.schemas.frameworks import Framework
 _CASE_ASSESSMENTS = TypeAdapter(list[CaseAssessment])
 CASE_COLUMNS = [name for name in CaseCreate.model_fields if name != "reference"]
 LEADING_COLUMNS = ["reference", *CASE_COLUMNS, "assessor", "version"]
-_BOOLEAN_COLUMNS = {"ppo", "approved_premises", "statutory_victim_contact"}
-_TRUE, _FALSE = {"true", "yes", "1", "y"}, {"false", "no", "0", "n"}
+_LEADING = frozenset(LEADING_COLUMNS)
 
 
 def question_columns(framework: Framework) -> list[str]:
     return [q.id for c in framework.criteria() if c.scored_by == "cases" for q in c.questions]
 
 
-def csv_rows(text: str, framework: Framework) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class UnreadableRow:
+    """A spreadsheet row that cannot even be read as a row; the import rejects it with these errors."""
+
+    errors: list[FieldError]
+
+
+def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | UnreadableRow]:
     """Rows of an inspectors' spreadsheet as import rows; unknown columns reject the whole file."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    questions = set(question_columns(framework))
-    unknown = [c for c in header if c not in LEADING_COLUMNS and c not in questions]
-    problems = [
-        FieldError(field=c, location="body", type="unknown_column",
-                   message=f"{c} is neither a case column nor a question of {framework.id} v{framework.version}")
-        for c in unknown
-    ]
-    if "reference" not in header:
-        problems.append(FieldError(field="reference", location="body", type="missing", message="the reference column is required"))
-    duplicated = {c for c in header if header.count(c) > 1}
-    problems += [FieldError(field=c, location="body", type="duplicate_column", message=f"{c} appears twice") for c in sorted(duplicated)]
-    if problems:
-        raise validation_problem(problems, "the spreadsheet's columns do not fit the framework")
-    rows = []
-    for record in reader:
-        row: dict[str, Any] = {"answers": {}}
-        for column, value in record.items():
-            value = (value or "").strip()
-            if column is None or value == "":
-                continue  # blank cell: unanswered / not given
-            if column in questions:
-                row["answers"][column] = value.lower()
-            elif column in _BOOLEAN_COLUMNS and value.lower() in _TRUE | _FALSE:
-                row[column] = value.lower() in _TRUE
-            else:
-                row[column] = value
-        rows.append(row)
-    return rows
+    try:
+        raw_header, records = spreadsheet.table(text)
+        header = [spreadsheet.column_name(c, _LEADING) for c in raw_header]
+        questions = set(question_columns(framework))
+        problems = [
+            FieldError(field=c, location="body", type="unknown_column",
+                       message=f"{c} is neither a case column nor a question of {framework.id} v{framework.version}")
+            for c in header if c not in _LEADING and c not in questions
+        ]
+        if "reference" not in header:
+            problems.append(FieldError(field="reference", location="body", type="missing", message="the reference column is required"))
+        problems += [
+            FieldError(field=c, location="body", type="duplicate_column", message=f"{c} appears twice")
+            for c in sorted({c for c in header if header.count(c) > 1})
+        ]
+        if problems:
+            raise validation_problem(problems, "the spreadsheet's columns do not fit the framework")
+        rows = []
+        for number, cells in records:
+            if len(cells) != len(header):
+                # Kept in place so the import rejects this row with the reason and goes on.
+                rows.append(UnreadableRow([FieldError(
+                    field="row", location="body", type="cells",
+                    message=f"row {number} has {len(cells)} cells; the header has {len(header)}",
+                )]))
+                continue
+            row: dict[str, Any] = {"answers": {}}
+            for column, raw in zip(header, cells, strict=True):
+                if raw.strip() == "":
+                    continue  # blank cell: unanswered / not given
+                if column in questions:
+                    row["answers"][column] = raw.strip().lower()
+                else:
+                    row[column] = spreadsheet.case_cell(column, raw)
+            rows.append(row)
+        return rows
+    except spreadsheet.SpreadsheetError as exc:
+        raise validation_problem(
+            [FieldError(field=f"row {exc.row}", location="body", type="csv", message=exc.message)], "the CSV cannot be read"
+        ) from exc
 
 
 def _case_differences(case: models.Case, row: ImportRow) -> list[FieldError]:
@@ -105,11 +122,14 @@ async def import_rows(
     results: list[ImportRowResult] = []
     seen: set[str] = set()
     for number, raw in enumerate(raw_rows, start=1):
-        reference = raw.get("reference") if isinstance(raw, dict) else None
+        reference = raw.get("reference") if isinstance(raw, dict) and isinstance(raw.get("reference"), str) else None
 
         def rejected(errors: list[FieldError]) -> ImportRowResult:
             return ImportRowResult(row=number, reference=reference, outcome=ImportOutcome.rejected, errors=errors)
 
+        if isinstance(raw, UnreadableRow):
+            results.append(rejected(raw.errors))
+            continue
         try:
             row = ImportRow.model_validate(raw)
         except ValidationError as exc:
@@ -145,6 +165,14 @@ async def import_rows(
         if unchanged:
             results.append(ImportRowResult(row=number, reference=row.reference, outcome=ImportOutcome.unchanged,
                                            case_id=case.id, version=existing.version if existing else None))
+            continue
+        if existing and row.version is None:
+            # As with If-Match on a PUT: a change must say which version it was made on, so two
+            # assessors (or two spreadsheets) never silently overwrite each other.
+            results.append(rejected([FieldError(
+                field="version", location="body", type="missing",
+                message=f"the assessment exists (version {existing.version}); give the version this row changes",
+            )]))
             continue
         if case.reference not in cases:
             session.add(case)

@@ -1,10 +1,8 @@
 """One OpenAPI 3.1 document from every service's own: public paths merged, shared schemas once."""
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
-logger = logging.getLogger(__name__)
 PUBLIC_PREFIX = "/api/v1/"
 
 

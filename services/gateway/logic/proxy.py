@@ -1,6 +1,7 @@
 """What crosses the gateway: which headers are forwarded each way."""
 
 from collections.abc import Iterable
+from urllib.parse import unquote
 
 # Hop-by-hop headers (RFC 9110 7.6.1) and those the gateway sets itself.
 _NOT_FORWARDED = {
@@ -10,8 +11,15 @@ _NOT_FORWARDED = {
 _SET_BY_GATEWAY = {"x-request-id", "traceparent", "tracestate"}
 
 
+def _connection_listed(headers: list[tuple[str, str]]) -> set[str]:
+    """Headers a Connection header names are hop-by-hop too (RFC 9110 7.6.1)."""
+    return {name.strip().lower() for k, v in headers if k.lower() == "connection" for name in v.split(",")}
+
+
 def request_headers(headers: Iterable[tuple[str, str]], client_host: str | None, scheme: str, host: str) -> list[tuple[str, str]]:
-    forwarded = [(k, v) for k, v in headers if k.lower() not in _NOT_FORWARDED | _SET_BY_GATEWAY | {"x-forwarded-for"}]
+    headers = list(headers)
+    dropped = _NOT_FORWARDED | _SET_BY_GATEWAY | {"x-forwarded-for"} | _connection_listed(headers)
+    forwarded = [(k, v) for k, v in headers if k.lower() not in dropped]
     previous = [v for k, v in headers if k.lower() == "x-forwarded-for"]
     chain = ", ".join(previous + ([client_host] if client_host else []))
     if chain:
@@ -20,6 +28,27 @@ def request_headers(headers: Iterable[tuple[str, str]], client_host: str | None,
     return forwarded
 
 
-def response_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
-    # The gateway's own request id and trace context go back to the client, not the service's.
-    return [(k, v) for k, v in headers if k.lower() not in _NOT_FORWARDED | _SET_BY_GATEWAY]
+def response_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """Raw header pairs, repeated ones (Set-Cookie, Link) kept. The gateway's own request id and
+    trace context go back to the client, not the service's."""
+    headers = list(headers)
+    dropped = _NOT_FORWARDED | _SET_BY_GATEWAY | _connection_listed(headers)
+    return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers if k.lower() not in dropped]
+
+
+class UnsafePath(ValueError):
+    pass
+
+
+def upstream_path(raw_path: bytes) -> str:
+    """The path to forward, exactly as the client sent it (still percent-encoded), so the service
+    routes on what the gateway routed on. Dot segments, encoded slashes and NULs are refused:
+    they would let a path route to one service and land somewhere else."""
+    path = raw_path.decode("latin-1")
+    lowered = path.lower()
+    if "%2f" in lowered or "%5c" in lowered or "%00" in lowered or "\\" in path:
+        raise UnsafePath(path)
+    for segment in path.split("/"):
+        if unquote(segment) in (".", ".."):
+            raise UnsafePath(path)
+    return path
