@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test migrate bench lock token clean
+.PHONY: install run test lint migrate bench lock clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,11 @@ run: migrate
 	$(PY) -m services.run
 
 test: install
+	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
 
 bench: install
 	$(PY) -m bench

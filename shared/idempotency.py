@@ -6,7 +6,7 @@ replay returns it again and creates nothing; the same key with a different body 
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from alembic import op
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel, Text
@@ -22,6 +23,9 @@ from shared.db import UtcDateTime, get_session
 from shared.problems import ProblemError
 
 REPLAYED_HEADER = "Idempotent-Replayed"
+# How long a key is remembered: long enough for any client's retries, short enough that the table
+# does not grow for ever (expired records are dropped as new ones are written).
+KEEP_FOR = timedelta(hours=24)
 
 
 class IdempotencyRecord(SQLModel, table=True):
@@ -70,7 +74,7 @@ class Idempotency:
         if self.key is None:
             return None
         record = await self.session.get(IdempotencyRecord, (self.key, self.scope))
-        if record is None:
+        if record is None or record.created_at < datetime.now(UTC) - KEEP_FOR:
             return None
         if record.request_hash != self.request_hash:
             raise ProblemError(
@@ -85,10 +89,13 @@ class Idempotency:
         body = jsonable_encoder(content)
         headers = headers or {}
         if self.key is not None:
+            now = datetime.now(UTC)
+            # Expired records go (an expired record of this very key included, so it can be reused).
+            await self.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEEP_FOR))
             self.session.add(
                 IdempotencyRecord(
                     key=self.key, scope=self.scope, request_hash=self.request_hash, status_code=status_code,
-                    response_body=json.dumps(body), response_headers=json.dumps(headers), created_at=datetime.now(UTC),
+                    response_body=json.dumps(body), response_headers=json.dumps(headers), created_at=now,
                 )
             )
             try:

@@ -130,3 +130,18 @@ async def test_proxy_keeps_repeated_headers_and_no_state_between_callers(slow_ur
     finally:
         await client.aclose()
         await manager.__aexit__(None, None, None)
+
+
+async def test_bodies_over_the_limit_are_413(slow_url: str) -> None:
+    settings = GatewaySettings(services=everything_at(slow_url), max_body_bytes=1000)
+    async with LifespanManager(create_app(settings)) as manager:
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway")
+        declared = await client.post("/api/v1/cases/echo", content=b"x" * 2000)
+        assert declared.status_code == 413 and declared.headers["content-type"] == PROBLEM
+
+        async def chunks():
+            for _ in range(5):
+                yield b"y" * 400
+
+        streamed = await client.post("/api/v1/cases/echo", content=chunks())
+        assert streamed.status_code == 413

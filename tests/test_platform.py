@@ -2,6 +2,7 @@
 
 import httpx
 from opentelemetry.trace import SpanKind
+from sqlalchemy import select
 
 from tests.conftest import SERVICES, Stack, plan_inspection
 
@@ -206,3 +207,21 @@ async def test_an_unexpected_error_is_a_500_problem_that_still_names_the_request
     assert response.status_code == 500 and response.headers["content-type"] == PROBLEM
     assert response.headers["x-request-id"] == "req-500" and response.headers["traceparent"].startswith("00-")
     assert "a bug" not in response.text and "Traceback" not in response.text
+
+
+async def test_an_expired_idempotency_key_is_forgotten(stack: Stack, gw: httpx.AsyncClient) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from shared.idempotency import KEEP_FOR, IdempotencyRecord
+
+    body = {"area": "Kent", "country": "england", "fieldwork_start": "2008-03-03"}
+    first = await gw.post("/api/v1/inspections", json=body, headers={"Idempotency-Key": "old"})
+    async with stack.apps["cases"].state.sessionmaker() as session, session.begin():
+        long_ago = datetime.now(UTC) - KEEP_FOR - timedelta(minutes=1)
+        await session.execute(update(IdempotencyRecord).values(created_at=long_ago))
+    again = await gw.post("/api/v1/inspections", json=body, headers={"Idempotency-Key": "old"})
+    assert again.status_code == 201 and again.json()["id"] != first.json()["id"]
+    async with stack.apps["cases"].state.sessionmaker() as session:
+        assert len((await session.execute(select(IdempotencyRecord))).all()) == 1

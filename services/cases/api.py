@@ -7,23 +7,22 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import ValidationError
 
-from services.cases.logic import assessments, inspections, sample, sampling, transfer
+from services.cases.logic import assessments, case_sample, inspections, transfer
 from services.cases.logic import cases as case_logic
 from shared.concurrency import require_if_match
 from shared.db import SessionDep
 from shared.frameworks import FrameworkNotFound, FrameworkSource
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
-from shared.problems import ProblemError, field_errors, problems, validation_problem
+from shared.problems import ProblemError, problems, validation_problem
 from shared.schemas.cases import (
-    Assessment, AssessmentImportEnvelope, AssessmentPut, AssessmentVersion, Case, CaseAssessment, CaseCreate, ImportResult,
+    Assessment, AssessmentPut, AssessmentVersion, Case, CaseAssessment, CaseCreate, ImportResult,
 )
-from shared.schemas.common import FieldError, Page
+from shared.schemas.common import FieldError, Page, Text
 from shared.schemas.enums import CaseType, InspectionStatus
 from shared.schemas.frameworks import Framework
-from shared.schemas.sampling import DrawnSample, SampleComposition, SampleDraw
+from shared.schemas.sampling import DrawnSample, SampleComposition
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
 
 router = APIRouter(prefix="/api/v1")
@@ -205,22 +204,14 @@ _IMPORT_BODY = _json_or_csv("AssessmentImport", "Header: reference, case columns
 )
 async def import_assessments(
     inspection_id: UUID, request: Request, session: SessionDep, idem: IdempotencyDep,
-    reason: Annotated[str | None, Query(max_length=2000, description="Why (CSV; JSON bodies carry their own).")] = None,
+    reason: Annotated[Text | None, Query(max_length=2000, description="Why (CSV; JSON bodies carry their own).")] = None,
 ):
     if (replay := await idem.replay()) is not None:
         return replay
     inspection = await inspections.get(session, inspection_id)
     assessments.ensure_open(inspection)
     framework = await _framework_of(request, inspection)
-    kind, body = await _table_body(request)
-    if kind == "csv":
-        rows = transfer.csv_rows(body, framework)
-    else:
-        try:
-            envelope = AssessmentImportEnvelope.model_validate_json(body)
-        except ValidationError as exc:
-            raise validation_problem(field_errors(exc.errors())) from exc
-        rows, reason = envelope.rows, envelope.reason
+    rows, reason = transfer.read_import(*await _table_body(request), framework, reason)
     result = await transfer.import_rows(session, inspection, framework, rows, reason)
     return await idem.respond(result, 200)
 
@@ -255,7 +246,7 @@ async def export_assessments(
     responses=problems(404), summary="The sample's composition against the inspection's mix, with a warning per shortfall",
 )
 async def sample_composition(inspection_id: UUID, session: SessionDep) -> SampleComposition:
-    return await sample.composition(session, await inspections.get(session, inspection_id))
+    return await case_sample.composition(session, await inspections.get(session, inspection_id))
 
 
 _DRAW_BODY = _json_or_csv("SampleDraw", "The caseload: a header of case attributes, a row per case.")
@@ -274,24 +265,9 @@ async def draw_sample(
     if (replay := await idem.replay()) is not None:
         return replay
     inspection = await inspections.get(session, inspection_id)
-    kind, body = await _table_body(request)
-    if kind == "csv":
-        if seed is None:
-            raise validation_problem([FieldError(field="seed", location="query", type="missing", message="a CSV caseload needs ?seed=")])
-        try:
-            caseload = sampling.parse_caseload_csv(body)
-            request_body = SampleDraw(seed=seed, caseload=caseload, add_to_inspection=add_to_inspection)
-        except sampling.CaseloadError as exc:
-            raise sample.caseload_problem(exc) from exc
-        except ValidationError as exc:
-            raise validation_problem(field_errors(exc.errors())) from exc
-    else:
-        try:
-            request_body = SampleDraw.model_validate_json(body)
-        except ValidationError as exc:
-            raise validation_problem(field_errors(exc.errors())) from exc
-    drawn = sample.draw(request_body.caseload, inspections.sample_mix(inspection), request_body.seed)
+    request_body = case_sample.read_draw(*await _table_body(request), seed, add_to_inspection)
+    drawn = case_sample.draw(request_body.caseload, inspections.sample_mix(inspection), request_body.seed)
     if request_body.add_to_inspection:
         assessments.ensure_open(inspection)
-        await sample.add_to_inspection(session, inspection_id, drawn, request_body.area_assessor_share)
+        await case_sample.add_to_inspection(session, inspection_id, drawn, request_body.area_assessor_share)
     return await idem.respond(drawn, 200)

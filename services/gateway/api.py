@@ -83,6 +83,22 @@ async def docs() -> HTMLResponse:
     return get_swagger_ui_html(openapi_url="/openapi.json", title="Offender Management Inspection API")
 
 
+def _failed(service: str, exc: Exception, body: proxy.LimitedBody, too_large: Response, retry_after: int) -> Response:
+    """What the client hears when the call to a service did not give an answer."""
+    if body.exceeded:
+        return too_large
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return problem_response(
+            503, "Service unavailable", f"the {service} service cannot be reached; try again shortly",
+            kind="service-unavailable", headers={"Retry-After": str(retry_after)},
+        )
+    if isinstance(exc, httpx.TimeoutException):
+        return problem_response(504, "Gateway timeout", f"the {service} service did not answer in time", kind="service-timeout")
+    if isinstance(exc, httpx.TransportError):
+        return problem_response(502, "Bad gateway", f"the {service} service broke the connection", kind="bad-gateway")
+    raise exc
+
+
 @router.api_route("/api/v1/{path:path}", methods=METHODS, include_in_schema=False)
 async def forward(request: Request) -> Response:
     state = request.app.state
@@ -95,6 +111,15 @@ async def forward(request: Request) -> Response:
         return problem_response(404, "Not found", f"no service serves {request.url.path}")
     url = state.settings.services[service] + path + (f"?{request.url.query}" if request.url.query else "")
     has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
+    too_large = problem_response(
+        413, "Content too large", f"request bodies are limited to {state.settings.max_body_bytes} bytes", kind="body-too-large"
+    )
+    declared = request.headers.get("content-length", "0")
+    if not declared.isdigit():
+        return problem_response(400, "Bad request", "Content-Length is not a number", kind="bad-length")
+    if int(declared) > state.settings.max_body_bytes:
+        return too_large
+    body = proxy.LimitedBody(request.stream(), state.settings.max_body_bytes)
     try:
         upstream_request = state.client.build_request(
             request.method,
@@ -103,23 +128,14 @@ async def forward(request: Request) -> Response:
                 request.headers.items(), request.client.host if request.client else None, request.url.scheme,
                 request.headers.get("host", ""),
             ),
-            content=request.stream() if has_body else None,
+            content=body if has_body else None,
         )
     except httpx.InvalidURL:
         return problem_response(400, "Bad request", "the path or query cannot be forwarded", kind="unsafe-path")
     try:
         upstream = await state.client.send(upstream_request, stream=True)
-    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
-        return problem_response(
-            503, "Service unavailable", f"the {service} service cannot be reached; try again shortly",
-            kind="service-unavailable", headers={"Retry-After": str(state.settings.retry_after)},
-        )
-    except httpx.TimeoutException:
-        return problem_response(
-            504, "Gateway timeout", f"the {service} service did not answer in time", kind="service-timeout",
-        )
-    except httpx.TransportError:
-        return problem_response(502, "Bad gateway", f"the {service} service broke the connection", kind="bad-gateway")
+    except (httpx.TransportError, ValueError) as exc:
+        return _failed(service, exc, body, too_large, state.settings.retry_after)
     response = StreamingResponse(
         upstream.aiter_raw(), status_code=upstream.status_code, background=BackgroundTask(upstream.aclose)
     )

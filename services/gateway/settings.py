@@ -55,4 +55,5 @@ class GatewaySettings(BaseSettings):
     connect_timeout: float = Field(2.0, gt=0, description="Seconds to connect to a service before answering 503.")
     read_timeout: float = Field(30.0, gt=0, description="Seconds to wait for a service's answer before 504.")
     retry_after: int = Field(5, ge=1, description="Retry-After seconds sent with a 503.")
+    max_body_bytes: int = Field(64 * 1024 * 1024, ge=1, description="Largest request body forwarded; larger is 413.")
     openapi_cache_seconds: float = Field(30.0, ge=0, description="How long the merged OpenAPI document is reused.")

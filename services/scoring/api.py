@@ -32,11 +32,11 @@ async def list_frameworks(session: SessionDep) -> list[FrameworkSummary]:
 
 @router.get("/frameworks/{framework_id}", response_model=Framework, tags=["frameworks"], responses=problems(404))
 async def get_framework(
-    framework_id: str, session: SessionDep,
+    framework_id: str, request: Request, session: SessionDep,
     version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="A stored version; the newest by default.")] = None,
 ) -> Framework:
     try:
-        return await frameworks.get(session, framework_id, version)
+        return await frameworks.get(session, framework_id, version, _caches(request).parsed_frameworks)
     except frameworks.FrameworkMissing as exc:
         raise ProblemError(404, "Not Found", f"no framework {exc}", kind="not-found") from exc
 
@@ -148,14 +148,17 @@ async def national_view(
     request: Request, session: SessionDep,
     period_from: Annotated[date | None, Query(alias="from", description="Fieldwork starting on or after.")] = None,
     period_to: Annotated[date | None, Query(alias="to", description="Fieldwork starting on or before.")] = None,
-    status: Annotated[list[InspectionStatus], Query(description="Inspections with these statuses.")] = [InspectionStatus.published],
+    status: Annotated[
+        list[InspectionStatus] | None, Query(description="Inspections with these statuses (default: published).")
+    ] = None,
     framework_id: Annotated[str, Query(max_length=64)] = "omi-2008",
 ) -> NationalView:
+    statuses = [s.value for s in status] if status else [InspectionStatus.published.value]
     if period_from and period_to and period_from > period_to:
         raise validation_problem([FieldError(field="from", location="query", type="range", message="from is after to")])
     try:
         return await live.national(
-            _client(request), session, framework_id, period_from, period_to, [s.value for s in status],
+            _client(request), session, framework_id, period_from, period_to, statuses,
             _resamples(request), _caches(request),
         )
     except frameworks.FrameworkMissing as exc:

@@ -18,7 +18,7 @@ from services.cases.logic import assessments, spreadsheet
 from shared.pagination import PageParams, paginate
 from shared.problems import field_errors, validation_problem
 from shared.schemas.cases import (
-    Assessment, Case, CaseAssessment, CaseCreate, ImportOutcome, ImportResult, ImportRow, ImportRowResult,
+    Assessment, AssessmentImportEnvelope, Case, CaseAssessment, CaseCreate, ImportOutcome, ImportResult, ImportRow, ImportRowResult,
 )
 from shared.schemas.common import FieldError
 from shared.schemas.enums import CaseType
@@ -83,6 +83,18 @@ def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | Unreadabl
         raise validation_problem(
             [FieldError(field=f"row {exc.row}", location="body", type="csv", message=exc.message)], "the CSV cannot be read"
         ) from exc
+
+
+def read_import(kind: str, body: bytes | str, framework: Framework, reason: str | None) -> tuple[list[Any], str | None]:
+    """The rows (and reason) of an import body: a spreadsheet, or a JSON envelope checked whole
+    (each row is checked on its own later)."""
+    if kind == "csv":
+        return csv_rows(body, framework), reason
+    try:
+        envelope = AssessmentImportEnvelope.model_validate_json(body)
+    except ValidationError as exc:
+        raise validation_problem(field_errors(exc.errors())) from exc
+    return envelope.rows, envelope.reason
 
 
 def _case_differences(case: models.Case, row: ImportRow) -> list[FieldError]:

@@ -1,6 +1,6 @@
 """What crosses the gateway: which headers are forwarded each way."""
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from urllib.parse import unquote
 
 # Hop-by-hop headers (RFC 9110 7.6.1) and those the gateway sets itself.
@@ -52,3 +52,23 @@ def upstream_path(raw_path: bytes) -> str:
         if unquote(segment) in (".", ".."):
             raise UnsafePath(path)
     return path
+
+
+class LimitedBody:
+    """The request body, streamed on, stopped once it passes ``limit`` bytes (a chunked body has no
+    Content-Length to check beforehand). ``exceeded`` tells why the upstream call then failed:
+    the transport reports the interrupted upload in its own terms."""
+
+    def __init__(self, body: AsyncIterator[bytes], limit: int) -> None:
+        self.body = body
+        self.limit = limit
+        self.exceeded = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        seen = 0
+        async for chunk in self.body:
+            seen += len(chunk)
+            if seen > self.limit:
+                self.exceeded = True
+                raise ValueError(f"request body over {self.limit} bytes")
+            yield chunk

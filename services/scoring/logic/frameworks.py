@@ -61,17 +61,17 @@ async def list_latest(session: AsyncSession) -> list[models.FrameworkDocument]:
     return list((await session.scalars(statement)).all())
 
 
-# A stored version never changes, so its parsed document is kept for the life of the process.
-_parsed: dict[tuple[str, int], Framework] = {}
+Parsed = dict[tuple[str, int], Framework]  # a stored version never changes: parse it once
 
 
-async def get(session: AsyncSession, framework_id: str, version: int | None = None) -> Framework:
-    if version is not None and (framework_id, version) in _parsed:
-        return _parsed[(framework_id, version)]
+async def get(session: AsyncSession, framework_id: str, version: int | None = None, parsed: Parsed | None = None) -> Framework:
+    parsed = {} if parsed is None else parsed
+    if version is not None and (framework_id, version) in parsed:
+        return parsed[(framework_id, version)]
     statement = select(models.FrameworkDocument).where(models.FrameworkDocument.id == framework_id)
     if version is not None:
         statement = statement.where(models.FrameworkDocument.version == version)
     row = (await session.scalars(statement.order_by(models.FrameworkDocument.version.desc()).limit(1))).first()
     if row is None:
         raise FrameworkMissing(framework_id if version is None else f"{framework_id} version {version}")
-    return _parsed.setdefault((row.id, row.version), Framework.model_validate(row.document))
+    return parsed.setdefault((row.id, row.version), Framework.model_validate(row.document))

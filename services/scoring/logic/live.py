@@ -34,13 +34,14 @@ class Caches:
 
     samples: LruCache[assessed.Sample] = field(default_factory=lambda: LruCache(256))
     scores: LruCache[InspectionScores] = field(default_factory=lambda: LruCache(1024))
+    parsed_frameworks: frameworks.Parsed = field(default_factory=dict)
 
 
 async def sample(client: httpx.AsyncClient, session: AsyncSession, inspection_id: UUID, caches: Caches) -> LiveSample:
     inspection, (revision, cases) = await asyncio.gather(
         assessed.inspection(client, inspection_id), assessed.assessed_cases(client, inspection_id, caches.samples)
     )
-    framework = await frameworks.get(session, inspection.framework_id, inspection.framework_version)
+    framework = await frameworks.get(session, inspection.framework_id, inspection.framework_version, caches.parsed_frameworks)
     return LiveSample(inspection, framework, revision, cases)
 
 
@@ -91,7 +92,7 @@ async def national(
     resamples: int,
     caches: Caches,
 ) -> NationalView:
-    framework = await frameworks.get(session, framework_id)
+    framework = await frameworks.get(session, framework_id, parsed=caches.parsed_frameworks)
     params = {"limit": 500, "framework_id": framework_id, "status": statuses}
     params |= {"fieldwork_from": period_from.isoformat()} if period_from else {}
     params |= {"fieldwork_to": period_to.isoformat()} if period_to else {}
@@ -104,7 +105,7 @@ async def national(
             return snapshots.as_wire(frozen[inspection.id]).scores, "snapshot"
         async with gate:
             revision, cases = await assessed.assessed_cases(client, inspection.id, caches.samples)
-        framework_used = await frameworks.get(session, inspection.framework_id, inspection.framework_version)
+        framework_used = await frameworks.get(session, inspection.framework_id, inspection.framework_version, caches.parsed_frameworks)
         return score(LiveSample(inspection, framework_used, revision, cases), {}, resamples, caches), "live"
 
     scored = await asyncio.gather(*(scores_of(i) for i in inspections))

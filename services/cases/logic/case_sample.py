@@ -8,11 +8,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
 from services.cases.logic import sampling
-from shared.problems import ProblemError, validation_problem
+from pydantic import ValidationError
+
+from shared.problems import ProblemError, field_errors, validation_problem
 from shared.schemas.cases import CaseAttributes
 from shared.schemas.common import FieldError
 from shared.schemas.enums import AssessorRole
-from shared.schemas.sampling import DrawnSample, SampleComposition, SampleMix
+from shared.schemas.sampling import DrawnSample, SampleComposition, SampleDraw, SampleMix
 
 
 async def composition(session: AsyncSession, inspection: models.Inspection) -> SampleComposition:
@@ -30,6 +32,22 @@ def draw(caseload: list[CaseAttributes], mix: SampleMix, seed: int) -> DrawnSamp
         ) from exc
     except sampling.CaseloadError as exc:
         raise caseload_problem(exc) from exc
+
+
+def read_draw(kind: str, body: bytes | str, seed: int | None, add_to_inspection: bool) -> SampleDraw:
+    """A draw request: a JSON SampleDraw, or a CSV caseload with the seed in the query."""
+    try:
+        if kind == "csv":
+            if seed is None:
+                raise validation_problem(
+                    [FieldError(field="seed", location="query", type="missing", message="a CSV caseload needs ?seed=")]
+                )
+            return SampleDraw(seed=seed, caseload=sampling.parse_caseload_csv(body), add_to_inspection=add_to_inspection)
+        return SampleDraw.model_validate_json(body)
+    except sampling.CaseloadError as exc:
+        raise caseload_problem(exc) from exc
+    except ValidationError as exc:
+        raise validation_problem(field_errors(exc.errors())) from exc
 
 
 def caseload_problem(exc: sampling.CaseloadError) -> ProblemError:
