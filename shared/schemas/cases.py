@@ -55,29 +55,27 @@ class AssessmentPut(BaseModel):
     reason: Text | None = Field(None, max_length=2000, description="Why this version was stored.")
 
 
-class Assessment(BaseModel):
+class _StoredAssessment(BaseModel):
     case_id: UUID
     inspection_id: UUID
-    framework_id: str
-    framework_version: int
     version: int
     answers: dict[str, JudgementValue]
     evidence: dict[str, str]
     assessor: str | None
     reason: str | None
+
+
+class Assessment(_StoredAssessment):
+    """A case's current assessment, with the framework version it was made against."""
+
+    framework_id: str
+    framework_version: int
     updated_at: datetime
 
 
-class AssessmentVersion(BaseModel):
+class AssessmentVersion(_StoredAssessment):
     """One stored version of an assessment, as kept in its history."""
 
-    case_id: UUID
-    inspection_id: UUID
-    version: int
-    answers: dict[str, JudgementValue]
-    evidence: dict[str, str]
-    assessor: str | None
-    reason: str | None
     created_at: datetime
 
 
