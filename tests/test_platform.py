@@ -1,5 +1,8 @@
 """The skeleton through the gateway: health, one OpenAPI document, problems, paging, idempotency, ETags, tracing."""
 
+import json
+import re
+
 import httpx
 from opentelemetry.trace import SpanKind
 from sqlalchemy import select
@@ -225,3 +228,19 @@ async def test_an_expired_idempotency_key_is_forgotten(stack: Stack, gw: httpx.A
     assert again.status_code == 201 and again.json()["id"] != first.json()["id"]
     async with stack.apps["cases"].state.sessionmaker() as session:
         assert len((await session.execute(select(IdempotencyRecord))).all()) == 1
+
+
+async def test_the_merged_openapi_document_is_valid_openapi_3_1(gw: httpx.AsyncClient) -> None:
+    from openapi_spec_validator import validate
+    from openapi_spec_validator.validation import OpenAPIV31SpecValidator
+
+    document = (await gw.get("/openapi.json")).json()
+    validate(document, cls=OpenAPIV31SpecValidator)
+    text = json.dumps(document)
+    for name in re.findall(r'"#/components/schemas/([^"]+)"', text):
+        assert name in document["components"]["schemas"], f"dangling reference to {name}"
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    assert list(response["content"]) == ["application/problem+json"], (path, method, status)
