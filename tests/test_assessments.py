@@ -274,3 +274,24 @@ async def test_bulk_read_is_exactly_the_documented_page(gw: httpx.AsyncClient) -
     assert Page[CaseAssessment].model_validate(body).model_dump(mode="json") == body
     assert body["items"][0]["assessment"]["evidence"] == {"1.2.01": 'seen "MAPPA" é'}
     assert body["items"][1]["assessment"] is None
+
+
+async def test_bulk_read_of_what_changed_since_a_revision(gw: httpx.AsyncClient) -> None:
+    inspection = await plan_inspection(gw)
+    url = f"/api/v1/inspections/{inspection['id']}/assessments"
+    first = await add_case(gw, inspection["id"])
+    await add_case(gw, inspection["id"], reference="WM-002")
+    before = await gw.get(url)
+    revision = int(before.headers["sample-revision"])
+    assert len(before.json()["items"]) == 2
+    assert (await gw.get(url, params={"since": revision})).json()["items"] == []
+
+    await gw.put(f"/api/v1/cases/{first['id']}/assessment", json={"answers": {"1.2.01": "yes"}})
+    await add_case(gw, inspection["id"], reference="WM-003")
+    changed = await gw.get(url, params={"since": revision})
+    assert int(changed.headers["sample-revision"]) == revision + 2
+    assert sorted(i["case"]["reference"] for i in changed.json()["items"]) == ["WM-001", "WM-003"]
+    imported = await gw.post(f"{url}:import", json={"rows": [{"reference": "WM-002", "answers": {"1.2.01": "no"}}]})
+    assert imported.json()["created"] == 1
+    latest = await gw.get(url, params={"since": int(changed.headers["sample-revision"])})
+    assert [i["case"]["reference"] for i in latest.json()["items"]] == ["WM-002"]

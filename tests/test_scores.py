@@ -82,6 +82,27 @@ async def test_scores_equal_an_independent_recomputation(gw: httpx.AsyncClient) 
     assert again == scores, "the same data gives the same intervals"
 
 
+async def test_scores_stay_exact_as_the_sample_changes_under_the_cache(gw: httpx.AsyncClient) -> None:
+    inspection, rows = await assessed_inspection(gw, count=40, seed=12)
+    document = await framework(gw)
+    url = f"/api/v1/inspections/{inspection['id']}/scores"
+    assert_equal_scores((await gw.get(url)).json(), expected_scores(document, rows))
+
+    cases = {c["reference"]: c for c in (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases")).json()["items"]}
+    for row in rows[:3]:  # three assessors change their answers
+        current = await gw.get(f"/api/v1/cases/{cases[row['reference']]['id']}/assessment")
+        row["answers"] = {q: ("no" if j == "yes" else j) for q, j in row["answers"].items()}
+        response = await gw.put(f"/api/v1/cases/{cases[row['reference']]['id']}/assessment",
+                                json={"answers": row["answers"]}, headers={"If-Match": current.headers["etag"]})
+        assert response.status_code == 200
+    extra = generated_rows(document, 2, seed=99)  # and two cases join the sample
+    await gw.post(f"/api/v1/inspections/{inspection['id']}/assessments:import", json={"rows": extra})
+    rows += extra
+    scores = (await gw.get(url)).json()
+    assert scores["cases_assessed"] == 42
+    assert_equal_scores(scores, expected_scores(document, rows))
+
+
 async def test_filtered_scores_equal_scoring_the_subset(gw: httpx.AsyncClient) -> None:
     inspection, rows = await assessed_inspection(gw, seed=2)
     document = await framework(gw)

@@ -26,6 +26,7 @@ from shared.schemas.sampling import DrawnSample, SampleComposition
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
 
 router = APIRouter(prefix="/api/v1")
+SAMPLE_REVISION = "Sample-Revision"
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
 Paging = Annotated[PageParams, Depends(page_params)]
 
@@ -224,6 +225,10 @@ async def import_assessments(
 async def export_assessments(
     inspection_id: UUID, request: Request, session: SessionDep, paging: Paging,
     format: Annotated[Literal["json", "csv"] | None, Query(description="csv streams the whole spreadsheet")] = None,
+    since: Annotated[int | None, Query(ge=0, le=2**62, description=(
+        "JSON: only the cases (and assessments) written after this sample revision, as given by the "
+        "Sample-Revision header of an earlier read."
+    ))] = None,
 ):
     inspection = await inspections.get(session, inspection_id)
     if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
@@ -233,12 +238,16 @@ async def export_assessments(
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="assessments-{inspection_id}.csv"'},
         )
+    # The revision is read (with the inspection) before the rows: a row written in between shows up
+    # now and again next time, none can be missed.
+    revision = inspection.sample_revision
+    etag = transfer.revision_etag(inspection_id, revision)
+    headers = {"ETag": etag, SAMPLE_REVISION: str(revision)}
     # Readers that keep the sample (scoring) ask again with If-None-Match and get 304 until it changes.
-    revision = await transfer.revision(session, inspection_id)
-    if revision in (request.headers.get("if-none-match") or "").split(", "):
-        return Response(status_code=304, headers={"ETag": revision})
-    body, _ = await transfer.export_page_json(session, inspection_id, paging)
-    return Response(body, media_type="application/json", headers={"ETag": revision})
+    if etag in (request.headers.get("if-none-match") or "").split(", "):
+        return Response(status_code=304, headers=headers)
+    body, _ = await transfer.export_page_json(session, inspection_id, paging, since)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get(

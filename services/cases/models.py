@@ -22,6 +22,9 @@ class Inspection(SQLModel, table=True):
     status: str = Field(max_length=16, index=True)
     sample_mix: dict | None = Field(None, sa_column=Column(JSON, nullable=True))
     version: int = 1
+    # Bumped by every write to the case sample or its assessments; rows carry the value of their
+    # last write, so a reader can ask for what changed since the revision it holds.
+    sample_revision: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
@@ -42,6 +45,7 @@ class Case(SQLModel, table=True):
     gender: str = Field(max_length=16)
     ethnicity: str = Field(max_length=16)
     assessor_role: str = Field(max_length=16)
+    revision: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
@@ -59,6 +63,7 @@ class Assessment(SQLModel, table=True):
     evidence: dict = Field(sa_column=Column(JSON, nullable=False))
     assessor: str | None = Field(None, max_length=200)
     reason: str | None = None
+    revision: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 

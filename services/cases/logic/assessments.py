@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
+from services.cases.logic import inspections
 from shared.concurrency import etag
 from shared.db import get_or_404, utcnow
 from shared.pagination import PageParams, paginate
@@ -93,10 +94,12 @@ async def store(
         "answers": submission.answers, "evidence": submission.evidence,
         "assessor": submission.assessor, "reason": submission.reason,
     }
+    revision = await inspections.next_sample_revision(session, inspection.id)
     if existing is None:
         row = models.Assessment(
             case_id=case.id, inspection_id=inspection.id, framework_id=inspection.framework_id,
-            framework_version=inspection.framework_version, version=1, created_at=now, updated_at=now, **values,
+            framework_version=inspection.framework_version, version=1, revision=revision, created_at=now, updated_at=now,
+            **values,
         )
         session.add(row)
     else:
@@ -104,7 +107,7 @@ async def store(
         result = await session.execute(
             update(models.Assessment)
             .where(models.Assessment.case_id == case.id, models.Assessment.version == existing.version)
-            .values(version=existing.version + 1, updated_at=now, **values)
+            .values(version=existing.version + 1, revision=revision, updated_at=now, **values)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
-from services.cases.logic import sampling
+from services.cases.logic import inspections, sampling
 from pydantic import ValidationError
 
 from shared.problems import ProblemError, field_errors, validation_problem
@@ -72,8 +72,9 @@ async def add_to_inspection(
     if existing:
         raise ProblemError(409, "Conflict", f"the inspection already has {existing} cases", kind="sample-not-empty")
     count = len(drawn.selected)
+    revision = await inspections.next_sample_revision(session, inspection_id)
     by_area = set(np.random.default_rng(drawn.seed).choice(count, size=round(count * area_assessor_share), replace=False).tolist())
     for index, case in enumerate(drawn.selected):
         role = AssessorRole.area_assessor if index in by_area else AssessorRole.inspector
-        session.add(models.Case(inspection_id=inspection_id, assessor_role=role, **case.model_dump()))
+        session.add(models.Case(inspection_id=inspection_id, assessor_role=role, revision=revision, **case.model_dump()))
     await session.flush()

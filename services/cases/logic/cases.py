@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
+from services.cases.logic import inspections
 from shared.db import get_or_404
 from shared.pagination import PageParams, paginate
 from shared.problems import ProblemError
@@ -18,7 +19,9 @@ def as_wire(row: models.Case) -> Case:
 
 
 async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -> models.Case:
-    row = models.Case(inspection_id=inspection_id, **body.model_dump())
+    row = models.Case(
+        inspection_id=inspection_id, revision=await inspections.next_sample_revision(session, inspection_id), **body.model_dump()
+    )
     session.add(row)
     try:
         await session.flush()

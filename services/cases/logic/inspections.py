@@ -102,3 +102,16 @@ async def change(session: AsyncSession, row: models.Inspection, body: Inspection
         raise ProblemError(412, "Precondition Failed", "the inspection changed while this update ran", kind="stale-etag")
     await session.refresh(row)
     return row
+
+
+async def next_sample_revision(session: AsyncSession, inspection_id: UUID) -> int:
+    """Bump the revision of the inspection's sample for a write in this transaction and return it.
+    The row lock it takes orders concurrent writers, so revisions commit in the order they count."""
+    return (await session.execute(
+        update(models.Inspection)
+        .where(models.Inspection.id == inspection_id)
+        .values(sample_revision=models.Inspection.sample_revision + 1)
+        .returning(models.Inspection.sample_revision)
+        .execution_options(synchronize_session=False)
+    )).scalar_one()
+

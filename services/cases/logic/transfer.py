@@ -10,11 +10,11 @@ from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
 import orjson
-from sqlalchemy import Text, func, select, type_coerce
+from sqlalchemy import Text, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.cases import models
-from services.cases.logic import assessments, spreadsheet
+from services.cases.logic import assessments, inspections, spreadsheet
 from shared.pagination import PageParams, paginate
 from shared.problems import field_errors, validation_problem
 from shared.schemas.cases import (
@@ -187,6 +187,7 @@ async def import_rows(
             )]))
             continue
         if case.reference not in cases:
+            case.revision = await inspections.next_sample_revision(session, inspection.id)
             session.add(case)
             await session.flush()
             cases[case.reference] = case
@@ -202,18 +203,8 @@ async def import_rows(
     )
 
 
-async def revision(session: AsyncSession, inspection_id: UUID) -> str:
-    """An ETag for the whole bulk read: cases are only ever added and every stored assessment version
-    adds one to the sum of versions, so (cases, assessments, sum of versions) changes with every write."""
-    cases, assessments_table = models.Case.__table__, models.Assessment.__table__
-    counted = (await session.execute(
-        select(
-            select(func.count()).select_from(cases).where(cases.c.inspection_id == inspection_id).scalar_subquery(),
-            func.count(assessments_table.c.case_id),
-            func.coalesce(func.sum(assessments_table.c.version), 0),
-        ).where(assessments_table.c.inspection_id == inspection_id)
-    )).one()
-    return 'W/"{}-{}-{}-{}"'.format(inspection_id, *counted)
+def revision_etag(inspection_id: UUID, revision: int) -> str:
+    return f'W/"{inspection_id}-{revision}"'
 
 
 _CASE_FIELDS = list(Case.model_fields)
@@ -226,11 +217,17 @@ def _as_stored(value: object) -> object:
     return orjson.Fragment(value) if isinstance(value, str | bytes) else value
 
 
-async def export_page_json(session: AsyncSession, inspection_id: UUID, params: PageParams) -> tuple[bytes, str | None]:
+async def export_page_json(
+    session: AsyncSession, inspection_id: UUID, params: PageParams, since: int | None = None
+) -> tuple[bytes, str | None]:
     """The bulk read as JSON bytes, a Page[CaseAssessment]: stored answers were validated when written,
-    so they go out as stored, without being decoded, validated and encoded again."""
+    so they go out as stored, without being decoded, validated and encoded again. With ``since``,
+    only the cases written (or whose assessment was written) after that sample revision."""
     cases, stored = models.Case.__table__, models.Assessment.__table__
     statement = select(*(cases.c[f] for f in _CASE_FIELDS)).where(cases.c.inspection_id == inspection_id)
+    if since is not None:
+        changed = select(stored.c.case_id).where(stored.c.inspection_id == inspection_id, stored.c.revision > since)
+        statement = statement.where((cases.c.revision > since) | cases.c.id.in_(changed))
     page, next_cursor = await paginate(session, statement, (cases.c.created_at, cases.c.id), params, as_mappings=True)
     columns = [type_coerce(stored.c[f], Text).label(f) if f in _RAW_JSON else stored.c[f] for f in _ASSESSMENT_FIELDS]
     found = {
@@ -247,19 +244,17 @@ async def export_page_json(session: AsyncSession, inspection_id: UUID, params: P
 async def export_page(
     session: AsyncSession, inspection_id: UUID, params: PageParams
 ) -> tuple[list[CaseAssessment], str | None]:
-    """A page of cases with their current assessments: the bulk read (scoring reads whole samples this way)."""
-    cases, assessments_table = models.Case.__table__, models.Assessment.__table__
-    statement = select(cases).where(cases.c.inspection_id == inspection_id)
+    """A page of cases with their current assessments, as wire models (the spreadsheet export)."""
+    cases, stored = models.Case.__table__, models.Assessment.__table__
+    statement = select(*(cases.c[f] for f in _CASE_FIELDS)).where(cases.c.inspection_id == inspection_id)
     page, next_cursor = await paginate(session, statement, (cases.c.created_at, cases.c.id), params, as_mappings=True)
     found = {
         row["case_id"]: dict(row)
         for row in (await session.execute(
-            select(assessments_table).where(assessments_table.c.case_id.in_([c["id"] for c in page]))
+            select(*(stored.c[f] for f in _ASSESSMENT_FIELDS)).where(stored.c.case_id.in_([c["id"] for c in page]))
         )).mappings()
     } if page else {}
-    items = _CASE_ASSESSMENTS.validate_python(
-        [{"case": dict(c), "assessment": found.get(c["id"])} for c in page]
-    )
+    items = _CASE_ASSESSMENTS.validate_python([{"case": dict(c), "assessment": found.get(c["id"])} for c in page])
     return items, next_cursor
 
 

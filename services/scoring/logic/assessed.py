@@ -5,6 +5,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from uuid import UUID
 
+from dataclasses import dataclass
+
 import httpx
 
 from services.scoring.logic.cache import LruCache
@@ -43,24 +45,39 @@ async def inspection(client: httpx.AsyncClient, inspection_id: UUID) -> Inspecti
 Sample = tuple[str, list[CaseAssessment]]  # the cases service's revision (ETag) and the assessed cases
 
 
-async def assessed_cases(client: httpx.AsyncClient, inspection_id: UUID, cache: LruCache[Sample]) -> Sample:
-    """Every case of the sample that has an assessment, page by page (no call per case), and the
-    sample's revision. Unchanged since the last read: one conditional request answered 304."""
+@dataclass(frozen=True)
+class KnownSample:
+    """A sample as last read: its ETag, its revision number and its assessed cases by case id."""
+
+    etag: str
+    revision: int
+    cases: dict[UUID, CaseAssessment]
+
+    def as_sample(self) -> Sample:
+        return self.etag, list(self.cases.values())
+
+
+async def assessed_cases(client: httpx.AsyncClient, inspection_id: UUID, cache: LruCache[KnownSample]) -> Sample:
+    """Every case of the sample that has an assessment, and the sample's revision, in paged bulk
+    reads (no call per case). Known before: only what changed since is read (304 when nothing)."""
     url = f"/api/v1/inspections/{inspection_id}/assessments"
-    cached = cache.get(inspection_id)
-    response = await read(client, url, {"limit": PAGE_SIZE}, {"If-None-Match": cached[0]} if cached else None)
-    if response.status_code == 304 and cached:
-        return cached
-    # The first page's revision: a write during the read makes the next read fetch again.
-    etag = response.headers.get("etag", "")
-    found: list[CaseAssessment] = []
+    known = cache.get(inspection_id)
+    params: dict = {"limit": PAGE_SIZE} | ({"since": known.revision} if known else {})
+    response = await read(client, url, params, {"If-None-Match": known.etag} if known else None)
+    if response.status_code == 304 and known:
+        return known.as_sample()
+    etag, revision = response.headers.get("etag", ""), response.headers.get("sample-revision", "")
+    cases = dict(known.cases) if known else {}
     while True:
         page = Page[CaseAssessment].model_validate_json(response.content)
-        found += [item for item in page.items if item.assessment is not None]
+        cases.update((item.case.id, item) for item in page.items if item.assessment is not None)
         if page.next_cursor is None:
             break
-        response = await read(client, url, {"limit": PAGE_SIZE, "cursor": page.next_cursor})
-    return cache.put(inspection_id, (etag, found)) if etag else (etag, found)
+        response = await read(client, url, params | {"cursor": page.next_cursor})
+    fresh = KnownSample(etag, int(revision) if revision.isdigit() else -1, cases)
+    if etag and revision.isdigit():
+        cache.put(inspection_id, fresh)
+    return fresh.as_sample()
 
 
 def attribute_value(item: CaseAssessment, attribute: str) -> str:

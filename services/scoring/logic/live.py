@@ -32,7 +32,7 @@ class LiveSample:
 class Caches:
     """What the scoring service keeps between requests: samples by inspection, scores by sample revision."""
 
-    samples: LruCache[assessed.Sample] = field(default_factory=lambda: LruCache(256))
+    samples: LruCache[assessed.KnownSample] = field(default_factory=lambda: LruCache(256))
     scores: LruCache[InspectionScores] = field(default_factory=lambda: LruCache(1024))
     parsed_frameworks: frameworks.Parsed = field(default_factory=dict)
 
