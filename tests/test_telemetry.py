@@ -1,0 +1,43 @@
+"""Spans leave the process only when an OTLP endpoint is configured, and then over OTLP/HTTP."""
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from shared.telemetry import tracer_provider
+
+
+class _Collector(BaseHTTPRequestHandler):
+    received: list[tuple[str, str, int]] = []
+
+    def do_POST(self) -> None:  # noqa: N802 (the stdlib's name)
+        length = int(self.headers.get("content-length", 0))
+        self.rfile.read(length)
+        _Collector.received.append((self.path, self.headers.get("content-type", ""), length))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_spans_are_exported_over_otlp_http_when_configured(monkeypatch) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Collector)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", f"http://127.0.0.1:{server.server_port}")
+        provider = tracer_provider("probe")
+        with provider.get_tracer("test").start_as_current_span("work"):
+            pass
+        assert provider.force_flush(5_000)
+        provider.shutdown()
+    finally:
+        server.shutdown()
+    assert _Collector.received and _Collector.received[0][0] == "/v1/traces"
+    assert _Collector.received[0][1] == "application/x-protobuf" and _Collector.received[0][2] > 0
+
+
+def test_nothing_is_exported_by_default(monkeypatch) -> None:
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_ENDPOINT", raising=False)
+    monkeypatch.delenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", raising=False)
+    provider = tracer_provider("probe")
+    assert provider._active_span_processor._span_processors == ()
