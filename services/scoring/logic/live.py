@@ -33,13 +33,20 @@ class Caches:
     """What the scoring service keeps between requests: samples by inspection, scores by sample revision."""
 
     samples: LruCache[assessed.KnownSample] = field(default_factory=lambda: LruCache(256))
+    inspections: LruCache[Inspection] = field(default_factory=lambda: LruCache(4096))
     scores: LruCache[InspectionScores] = field(default_factory=lambda: LruCache(1024))
     parsed_frameworks: frameworks.Parsed = field(default_factory=dict)
 
 
+async def _inspection(client: httpx.AsyncClient, inspection_id: UUID, caches: Caches) -> Inspection:
+    # Only the framework an inspection was planned against is used here, and that never changes.
+    known = caches.inspections.get(inspection_id)
+    return known or caches.inspections.put(inspection_id, await assessed.inspection(client, inspection_id))
+
+
 async def sample(client: httpx.AsyncClient, session: AsyncSession, inspection_id: UUID, caches: Caches) -> LiveSample:
     inspection, (revision, cases) = await asyncio.gather(
-        assessed.inspection(client, inspection_id), assessed.assessed_cases(client, inspection_id, caches.samples)
+        _inspection(client, inspection_id, caches), assessed.assessed_cases(client, inspection_id, caches.samples)
     )
     framework = await frameworks.get(session, inspection.framework_id, inspection.framework_version, caches.parsed_frameworks)
     return LiveSample(inspection, framework, revision, cases)
