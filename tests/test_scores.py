@@ -239,3 +239,13 @@ async def test_one_trace_through_scoring_and_cases_to_the_database(stack: Stack,
         ("gateway", SpanKind.SERVER), ("gateway", SpanKind.CLIENT), ("scoring", SpanKind.SERVER),
         ("scoring", SpanKind.CLIENT), ("cases", SpanKind.SERVER), ("cases", SpanKind.CLIENT),
     ]
+
+
+async def test_constructed_score_documents_are_valid_wire_documents(gw: httpx.AsyncClient) -> None:
+    from shared.schemas.scores import InspectionScores, ScoreBreakdown
+
+    inspection, _ = await assessed_inspection(gw, count=20, seed=13)
+    scores = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores")).json()
+    assert InspectionScores.model_validate(scores).model_dump(mode="json") == scores
+    breakdown = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores/breakdown", params={"by": "tier"})).json()
+    assert ScoreBreakdown.model_validate(breakdown).model_dump(mode="json") == breakdown
