@@ -54,6 +54,15 @@ def create_idempotency_records_table() -> None:
     )
 
 
+def create_idempotency_expiry_index() -> None:
+    """Migration step: expired records are found by age on every keyed write."""
+    op.create_index("ix_idempotency_records_created_at", "idempotency_records", ["created_at"])
+
+
+def drop_idempotency_expiry_index() -> None:
+    op.drop_index("ix_idempotency_records_created_at", "idempotency_records")
+
+
 def _body_hash(body: bytes) -> str:
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()

@@ -5,7 +5,7 @@ import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -42,7 +42,7 @@ def _aware(text: str) -> datetime:
     value = datetime.fromisoformat(text)
     if value.tzinfo is None:
         raise ValueError("naive datetime")
-    return value
+    return value.astimezone(UTC)
 
 
 _DECODERS = {"dt": _aware, "uuid": UUID, "int": _bounded_int, "str": str}
@@ -70,7 +70,7 @@ def decode_cursor(cursor: str, arity: int) -> tuple[Any, ...]:
         if len(values) != arity:
             raise ValueError("wrong arity")
         return values
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, OverflowError) as exc:
         raise _bad_cursor() from exc
 
 

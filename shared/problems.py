@@ -129,12 +129,20 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _is_unique_violation(exc: IntegrityError) -> bool:
+    original = exc.orig
+    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
+    return code == "23505" or "UNIQUE constraint failed" in str(original)
+
+
 async def _on_conflicting_write(request: Request, exc: IntegrityError) -> JSONResponse:
     # Two requests raced to create the same thing (a first assessment, a case reference): the
-    # loser's transaction was rolled back whole.
+    # loser's transaction was rolled back whole. Any other integrity error is a bug, not a race.
+    if not _is_unique_violation(exc):
+        return await _on_unexpected(request, exc)
     return problem_response(
         409, "Conflict", "a concurrent request changed the same data first; read it again and retry",
-        kind="concurrent-change", instance=request.url.path,
+        kind="concurrent-change", instance=request.url.path, headers=getattr(request.state, "context_headers", None),
     )
 
 

@@ -1,11 +1,14 @@
 """Scores through the gateway: equal to an independent recomputation, filters, breakdowns, snapshots,
 the national view, a second (ratings) framework, and one trace across three services."""
 
+from dataclasses import replace
 from statistics import mean
+from uuid import UUID
 
 import httpx
 import pytest
 from opentelemetry.trace import SpanKind
+from sqlalchemy import select
 
 from tests.conftest import Stack, plan_inspection
 from tests.factories import generated_rows
@@ -249,3 +252,25 @@ async def test_constructed_score_documents_are_valid_wire_documents(gw: httpx.As
     assert InspectionScores.model_validate(scores).model_dump(mode="json") == scores
     breakdown = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores/breakdown", params={"by": "tier"})).json()
     assert ScoreBreakdown.model_validate(breakdown).model_dump(mode="json") == breakdown
+
+
+async def test_a_kept_sample_is_read_whole_again_when_the_revisions_cannot_be_trusted(stack: Stack, gw: httpx.AsyncClient) -> None:
+    from sqlalchemy import update
+
+    from services.cases import models
+    from services.scoring.logic import assessed
+
+    inspection, rows = await assessed_inspection(gw, count=10, seed=14)
+    url = f"/api/v1/inspections/{inspection['id']}/scores"
+    before = (await gw.get(url)).json()
+    # A write the revisions do not show (as an older cases release would make): every yes becomes no.
+    async with stack.apps["cases"].state.sessionmaker() as session, session.begin():
+        for row in (await session.scalars(select(models.Assessment))).all():
+            answers = {q: "no" if j == "yes" else j for q, j in row.answers.items()}
+            await session.execute(update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=answers))
+    assert (await gw.get(url)).json() == before, "unseen until the kept sample is read whole again"
+    caches = stack.apps["scoring"].state.caches
+    known = caches.samples.get(UUID(inspection["id"]))
+    caches.samples.put(UUID(inspection["id"]), replace(known, read_at=known.read_at - assessed.KEEP_SAMPLE_FOR - 1))
+    after = (await gw.get(url)).json()
+    assert all(c["score"] in (0.0, None) for c in after["criteria"]), "the whole read sees the change"

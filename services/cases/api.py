@@ -225,7 +225,7 @@ async def import_assessments(
 async def export_assessments(
     inspection_id: UUID, request: Request, session: SessionDep, paging: Paging,
     format: Annotated[Literal["json", "csv"] | None, Query(description="csv streams the whole spreadsheet")] = None,
-    since: Annotated[int | None, Query(ge=0, le=2**62, description=(
+    since: Annotated[int | None, Query(ge=0, le=2**31 - 1, description=(
         "JSON: only the cases (and assessments) written after this sample revision, as given by the "
         "Sample-Revision header of an earlier read."
     ))] = None,

@@ -116,7 +116,9 @@ async def take_snapshot(
     if (replay := await idem.replay()) is not None:
         return replay
     sample = await live.sample(_client(request), session, inspection_id, _caches(request))
-    row = await snapshots.take(session, live.score(sample, {}, _resamples(request), _caches(request)), assessed.fingerprint(sample.cases), body.label)
+    # Scored afresh from the very cases fingerprinted: a snapshot's scores and hash always agree.
+    scores = live.score(sample, {}, _resamples(request), None)
+    row = await snapshots.take(session, scores, assessed.fingerprint(sample.cases), body.label)
     return await idem.respond(
         snapshots.as_wire(row), 201, {"Location": f"/api/v1/inspections/{inspection_id}/scores/snapshots/{row.id}"}
     )

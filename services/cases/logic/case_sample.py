@@ -68,11 +68,12 @@ async def add_to_inspection(
     session: AsyncSession, inspection_id: UUID, drawn: DrawnSample, area_assessor_share: float
 ) -> None:
     """Put the drawn cases in the (empty) sample; a seeded share goes to area assessors."""
+    # The revision is taken first: its row lock makes a concurrent draw wait, then see these cases.
+    revision = await inspections.next_sample_revision(session, inspection_id)
     existing = await session.scalar(select(func.count()).select_from(models.Case).where(models.Case.inspection_id == inspection_id))
     if existing:
         raise ProblemError(409, "Conflict", f"the inspection already has {existing} cases", kind="sample-not-empty")
     count = len(drawn.selected)
-    revision = await inspections.next_sample_revision(session, inspection_id)
     by_area = set(np.random.default_rng(drawn.seed).choice(count, size=round(count * area_assessor_share), replace=False).tolist())
     for index, case in enumerate(drawn.selected):
         role = AssessorRole.area_assessor if index in by_area else AssessorRole.inspector

@@ -5,6 +5,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from uuid import UUID
 
+import time
 from dataclasses import dataclass
 
 import httpx
@@ -42,7 +43,13 @@ async def inspection(client: httpx.AsyncClient, inspection_id: UUID) -> Inspecti
     return Inspection.model_validate_json((await read(client, f"/api/v1/inspections/{inspection_id}", {})).content)
 
 
-Sample = tuple[str, list[CaseAssessment]]  # the cases service's revision (ETag) and the assessed cases
+Sample = tuple[str, list[CaseAssessment]]  # a key for this state of the sample ("" if none) and its assessed cases
+
+
+# A kept sample is read whole again after this long, so that writes the revisions cannot show (a
+# cases pod of an older release during a rolling deploy, a database restored to an earlier
+# revision that then counts up again) are picked up within a bounded time.
+KEEP_SAMPLE_FOR = 600.0
 
 
 @dataclass(frozen=True)
@@ -52,9 +59,12 @@ class KnownSample:
     etag: str
     revision: int
     cases: dict[UUID, CaseAssessment]
+    read_at: float  # time.monotonic() of the last whole read
 
     def as_sample(self) -> Sample:
-        return self.etag, list(self.cases.values())
+        # The key scores are kept under: the revision, and when it was last read whole (a whole
+        # read may find what the revision did not show).
+        return f"{self.etag}@{self.read_at}" if self.etag else "", list(self.cases.values())
 
 
 async def assessed_cases(client: httpx.AsyncClient, inspection_id: UUID, cache: LruCache[KnownSample]) -> Sample:
@@ -62,11 +72,18 @@ async def assessed_cases(client: httpx.AsyncClient, inspection_id: UUID, cache: 
     reads (no call per case). Known before: only what changed since is read (304 when nothing)."""
     url = f"/api/v1/inspections/{inspection_id}/assessments"
     known = cache.get(inspection_id)
+    if known and time.monotonic() - known.read_at > KEEP_SAMPLE_FOR:
+        known = None
     params: dict = {"limit": PAGE_SIZE} | ({"since": known.revision} if known else {})
     response = await read(client, url, params, {"If-None-Match": known.etag} if known else None)
     if response.status_code == 304 and known:
         return known.as_sample()
     etag, revision = response.headers.get("etag", ""), response.headers.get("sample-revision", "")
+    if known and revision.isdigit() and int(revision) < known.revision:
+        # The revision went backwards (a restored database): what we hold cannot be patched up.
+        known, params = None, {"limit": PAGE_SIZE}
+        response = await read(client, url, params)
+        etag, revision = response.headers.get("etag", ""), response.headers.get("sample-revision", "")
     cases = dict(known.cases) if known else {}
     while True:
         page = Page[CaseAssessment].model_validate_json(response.content)
@@ -74,7 +91,8 @@ async def assessed_cases(client: httpx.AsyncClient, inspection_id: UUID, cache: 
         if page.next_cursor is None:
             break
         response = await read(client, url, params | {"cursor": page.next_cursor})
-    fresh = KnownSample(etag, int(revision) if revision.isdigit() else -1, cases)
+    # A sample patched with changes is as old as its last whole read.
+    fresh = KnownSample(etag, int(revision) if revision.isdigit() else -1, cases, known.read_at if known else time.monotonic())
     if etag and revision.isdigit():
         cache.put(inspection_id, fresh)
     return fresh.as_sample()

@@ -52,15 +52,18 @@ async def sample(client: httpx.AsyncClient, session: AsyncSession, inspection_id
     return LiveSample(inspection, framework, revision, cases)
 
 
-def score(live: LiveSample, filters: Mapping[str, Sequence[str]], resamples: int, caches: Caches) -> InspectionScores:
-    """Scores of the (filtered) sample; the same revision, filters and resamples are scored once."""
+def score(
+    live: LiveSample, filters: Mapping[str, Sequence[str]], resamples: int, caches: Caches | None
+) -> InspectionScores:
+    """Scores of the (filtered) sample; with caches, the same revision, filters and resamples are
+    scored once. Without (snapshots), scored from exactly these cases."""
     key = (live.inspection.id, live.revision, tuple(sorted((k, tuple(v)) for k, v in filters.items())), resamples)
-    if live.revision and (known := caches.scores.get(key)) is not None:
+    if caches and live.revision and (known := caches.scores.get(key)) is not None:
         return known
     chosen = assessed.select(live.cases, filters)
     result = scoring.score_inspection(live.framework, assessed.answers(chosen), resamples=resamples)
     scores = results.inspection_scores(live.framework, result, live.inspection.id, {k: list(v) for k, v in filters.items()})
-    return caches.scores.put(key, scores) if live.revision else scores
+    return caches.scores.put(key, scores) if caches and live.revision else scores
 
 
 def breakdown(live: LiveSample, by: str, filters: Mapping[str, Sequence[str]], resamples: int) -> ScoreBreakdown:
