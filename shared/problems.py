@@ -162,11 +162,6 @@ _TITLES = {
 
 
 def problems(*statuses: int) -> dict[int | str, dict]:
-    """OpenAPI `responses=` entries documenting problem+json answers."""
-    return {
-        status: {
-            "description": _TITLES.get(status, "Problem"),
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
-        }
-        for status in statuses
-    }
+    """OpenAPI `responses=` entries naming the problems an endpoint answers with; every service's
+    document then gives each error response the problem+json schema (shared.service)."""
+    return {status: {"description": _TITLES.get(status, "Problem")} for status in statuses}

@@ -56,13 +56,11 @@ async def _merged_openapi(request: Request) -> dict:
         if isinstance(response, BaseException) or response.status_code != 200:
             raise LookupError(name)
         documents[name] = response.json()
+    # The gateway's own endpoints (health, readiness) return plain objects: paths, no schemas.
     gateway_paths = {
         path: item for path, item in request.app.openapi()["paths"].items() if path in ("/healthz", "/readyz")
     }
     merged = openapi.merge(documents, gateway_paths, request.app.version)
-    merged["components"]["schemas"].update(
-        {k: v for k, v in request.app.openapi().get("components", {}).get("schemas", {}).items() if k not in merged["components"]["schemas"]}
-    )
     state.openapi_cache = (time.monotonic(), merged)
     return merged
 

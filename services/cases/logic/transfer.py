@@ -217,26 +217,38 @@ def _as_stored(value: object) -> object:
     return orjson.Fragment(value) if isinstance(value, str | bytes) else value
 
 
-async def export_page_json(
-    session: AsyncSession, inspection_id: UUID, params: PageParams, since: int | None = None
-) -> tuple[bytes, str | None]:
-    """The bulk read as JSON bytes, a Page[CaseAssessment]: stored answers were validated when written,
-    so they go out as stored, without being decoded, validated and encoded again. With ``since``,
-    only the cases written (or whose assessment was written) after that sample revision."""
+async def _page(
+    session: AsyncSession, inspection_id: UUID, params: PageParams, since: int | None, stored_json: bool
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of {"case", "assessment"} rows in wire field order. ``since``: only the cases written
+    (or whose assessment was written) after that sample revision. ``stored_json``: answers and
+    evidence as the stored JSON, not decoded."""
     cases, stored = models.Case.__table__, models.Assessment.__table__
     statement = select(*(cases.c[f] for f in _CASE_FIELDS)).where(cases.c.inspection_id == inspection_id)
     if since is not None:
         changed = select(stored.c.case_id).where(stored.c.inspection_id == inspection_id, stored.c.revision > since)
         statement = statement.where((cases.c.revision > since) | cases.c.id.in_(changed))
     page, next_cursor = await paginate(session, statement, (cases.c.created_at, cases.c.id), params, as_mappings=True)
-    columns = [type_coerce(stored.c[f], Text).label(f) if f in _RAW_JSON else stored.c[f] for f in _ASSESSMENT_FIELDS]
+    if not page:
+        return [], next_cursor
+    columns = [
+        type_coerce(stored.c[f], Text).label(f) if stored_json and f in _RAW_JSON else stored.c[f]
+        for f in _ASSESSMENT_FIELDS
+    ]
+    rows = (await session.execute(select(*columns).where(stored.c.case_id.in_([c["id"] for c in page])))).mappings()
     found = {
-        row["case_id"]: {**row, **{f: _as_stored(row[f]) for f in _RAW_JSON}}
-        for row in (await session.execute(
-            select(*columns).where(stored.c.case_id.in_([c["id"] for c in page]))
-        )).mappings()
-    } if page else {}
-    items = [{"case": dict(c), "assessment": found.get(c["id"])} for c in page]
+        row["case_id"]: {**row, **{f: _as_stored(row[f]) for f in _RAW_JSON}} if stored_json else dict(row)
+        for row in rows
+    }
+    return [{"case": dict(c), "assessment": found.get(c["id"])} for c in page], next_cursor
+
+
+async def export_page_json(
+    session: AsyncSession, inspection_id: UUID, params: PageParams, since: int | None = None
+) -> tuple[bytes, str | None]:
+    """The bulk read as JSON bytes, a Page[CaseAssessment]: stored answers were validated when written,
+    so they go out as stored, without being decoded, validated and encoded again."""
+    items, next_cursor = await _page(session, inspection_id, params, since, stored_json=True)
     # default=str: asyncpg hands back its own UUID class, which orjson does not know.
     return orjson.dumps({"items": items, "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z, default=str), next_cursor
 
@@ -245,17 +257,8 @@ async def export_page(
     session: AsyncSession, inspection_id: UUID, params: PageParams
 ) -> tuple[list[CaseAssessment], str | None]:
     """A page of cases with their current assessments, as wire models (the spreadsheet export)."""
-    cases, stored = models.Case.__table__, models.Assessment.__table__
-    statement = select(*(cases.c[f] for f in _CASE_FIELDS)).where(cases.c.inspection_id == inspection_id)
-    page, next_cursor = await paginate(session, statement, (cases.c.created_at, cases.c.id), params, as_mappings=True)
-    found = {
-        row["case_id"]: dict(row)
-        for row in (await session.execute(
-            select(*(stored.c[f] for f in _ASSESSMENT_FIELDS)).where(stored.c.case_id.in_([c["id"] for c in page]))
-        )).mappings()
-    } if page else {}
-    items = _CASE_ASSESSMENTS.validate_python([{"case": dict(c), "assessment": found.get(c["id"])} for c in page])
-    return items, next_cursor
+    items, next_cursor = await _page(session, inspection_id, params, None, stored_json=False)
+    return _CASE_ASSESSMENTS.validate_python(items), next_cursor
 
 
 def _cell(value: Any) -> str:
