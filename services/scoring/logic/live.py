@@ -24,7 +24,7 @@ _CONCURRENT_READS = 8
 class LiveSample:
     inspection: Inspection
     framework: Framework
-    revision: str  # the cases service's ETag of the assessments
+    revision: str  # the state of the sample as read (assessed.Sample key): scores are kept under it
     cases: list[CaseAssessment]
 
 
