@@ -295,3 +295,73 @@ async def test_bulk_read_of_what_changed_since_a_revision(gw: httpx.AsyncClient)
     assert imported.json()["created"] == 1
     latest = await gw.get(url, params={"since": int(changed.headers["sample-revision"])})
     assert [i["case"]["reference"] for i in latest.json()["items"]] == ["WM-002"]
+
+
+async def test_changes_of_several_inspections_in_one_read(gw: httpx.AsyncClient) -> None:
+    from shared.schemas.cases import AssessmentChanges
+
+    first, second = await plan_inspection(gw), await plan_inspection(gw, area="Wales")
+    one = await add_case(gw, first["id"])
+    await add_case(gw, first["id"], reference="WM-002")
+    await add_case(gw, second["id"])
+    revisions = {i["id"]: (await gw.get(f"/api/v1/inspections/{i['id']}")).json()["sample_revision"] for i in (first, second)}
+    assert revisions == {first["id"]: 2, second["id"]: 1}
+
+    await gw.put(f"/api/v1/cases/{one['id']}/assessment", json={"answers": {"1.2.01": "yes"}})
+    asked = [{"inspection_id": second["id"], "since": revisions[second["id"]]}, {"inspection_id": first["id"], "since": revisions[first["id"]]}]
+    response = await gw.post("/api/v1/assessments:changes", json={"inspections": asked})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert AssessmentChanges.model_validate(body).model_dump(mode="json") == body
+    assert [s["inspection_id"] for s in body["samples"]] == [second["id"], first["id"]]  # in the order asked
+    assert body["samples"][0] == {"inspection_id": second["id"], "sample_revision": 1, "items": []}
+    changed = body["samples"][1]
+    assert changed["sample_revision"] == 3 == (await gw.get(f"/api/v1/inspections/{first['id']}")).json()["sample_revision"]
+    assert [(i["case"]["reference"], i["assessment"]["answers"]) for i in changed["items"]] == [("WM-001", {"1.2.01": "yes"})]
+    # The same item as the inspection's own bulk read gives.
+    since = (await gw.get(f"/api/v1/inspections/{first['id']}/assessments", params={"since": revisions[first["id"]]})).json()
+    assert changed["items"] == since["items"]
+    assert body["deferred"] == [] and body["missing"] == []
+
+    whole = (await gw.post("/api/v1/assessments:changes", json={"inspections": [{"inspection_id": first["id"]}]})).json()
+    assert sorted(i["case"]["reference"] for i in whole["samples"][0]["items"]) == ["WM-001", "WM-002"]
+    nobody = "00000000-0000-4000-8000-000000000000"
+    missing = (await gw.post("/api/v1/assessments:changes", json={"inspections": [{"inspection_id": nobody}]})).json()
+    assert missing == {"samples": [], "deferred": [], "missing": [nobody]}
+
+
+async def test_changes_answer_an_inspection_whole_or_defer_it(gw: httpx.AsyncClient) -> None:
+    first, second = await plan_inspection(gw), await plan_inspection(gw, area="Wales")
+    for reference in ("WM-001", "WM-002", "WM-003"):
+        await add_case(gw, first["id"], reference=reference)
+    await add_case(gw, second["id"])
+    both = [{"inspection_id": first["id"]}, {"inspection_id": second["id"]}]
+
+    async def changes(limit: int) -> dict:
+        response = await gw.post("/api/v1/assessments:changes", json={"inspections": both, "limit": limit})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    fits = await changes(4)
+    assert [len(s["items"]) for s in fits["samples"]] == [3, 1] and fits["deferred"] == []
+    first_only = await changes(3)
+    assert [s["inspection_id"] for s in first_only["samples"]] == [first["id"]] and first_only["deferred"] == [second["id"]]
+    # Too large for the limit: deferred, never cut; a smaller one after it still fits.
+    second_only = await changes(2)
+    assert [s["inspection_id"] for s in second_only["samples"]] == [second["id"]] and second_only["deferred"] == [first["id"]]
+
+
+async def test_bad_changes_reads_are_named(gw: httpx.AsyncClient) -> None:
+    inspection = await plan_inspection(gw)
+    entry = {"inspection_id": inspection["id"], "since": 0}
+    for body, field in (
+        ({"inspections": []}, "inspections"),
+        ({"inspections": [entry, entry]}, "inspections"),
+        ({"inspections": [entry | {"since": -1}]}, "inspections.0.since"),
+        ({"inspections": [{"inspection_id": "nope"}]}, "inspections.0.inspection_id"),
+        ({"inspections": [entry], "limit": 0}, "limit"),
+        ({"inspections": [entry], "extra": 1}, "extra"),
+    ):
+        response = await gw.post("/api/v1/assessments:changes", json=body)
+        assert response.status_code == 422 and response.headers["content-type"].startswith(PROBLEM), body
+        assert field in [e["field"] for e in response.json()["errors"]], (body, response.json()["errors"])

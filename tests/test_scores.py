@@ -1,6 +1,7 @@
 """Scores through the gateway: equal to an independent recomputation, filters, breakdowns, snapshots,
 the national view, a second (ratings) framework, and one trace across three services."""
 
+import time
 from dataclasses import replace
 from statistics import mean
 from uuid import UUID
@@ -10,6 +11,7 @@ import pytest
 from opentelemetry.trace import SpanKind
 from sqlalchemy import select
 
+from shared.db import utcnow
 from tests.conftest import Stack, plan_inspection
 from tests.factories import generated_rows
 
@@ -263,14 +265,67 @@ async def test_a_kept_sample_is_read_whole_again_when_the_revisions_cannot_be_tr
     inspection, rows = await assessed_inspection(gw, count=10, seed=14)
     url = f"/api/v1/inspections/{inspection['id']}/scores"
     before = (await gw.get(url)).json()
-    # A write the revisions do not show (as an older cases release would make): every yes becomes no.
+    # Writes the revisions do not show, as an older cases release would make them (a new version of
+    # each assessment, the sample revision untouched): every yes becomes no.
     async with stack.apps["cases"].state.sessionmaker() as session, session.begin():
         for row in (await session.scalars(select(models.Assessment))).all():
             answers = {q: "no" if j == "yes" else j for q, j in row.answers.items()}
-            await session.execute(update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=answers))
+            await session.execute(
+                update(models.Assessment).where(models.Assessment.case_id == row.case_id)
+                .values(answers=answers, version=row.version + 1, updated_at=utcnow())
+            )
     assert (await gw.get(url)).json() == before, "unseen until the kept sample is read whole again"
     caches = stack.apps["scoring"].state.caches
     known = caches.samples.get(UUID(inspection["id"]))
     caches.samples.put(UUID(inspection["id"]), replace(known, read_at=known.read_at - assessed.KEEP_SAMPLE_FOR - 1))
     after = (await gw.get(url)).json()
     assert all(c["score"] in (0.0, None) for c in after["criteria"]), "the whole read sees the change"
+
+
+async def test_national_view_brings_kept_samples_up_to_date_in_one_read(stack: Stack, gw: httpx.AsyncClient) -> None:
+    assessed = [await assessed_inspection(gw, count=8, seed=20 + n, area=f"Area {n}") for n in range(3)]
+    params = {"status": "planned"}
+
+    def reads_of_cases() -> list[str]:
+        return sorted(
+            s.attributes.get("http.route", "") for s in stack.spans.get_finished_spans()
+            if s.resource.attributes["service.name"] == "cases" and s.kind == SpanKind.SERVER
+        )
+
+    assert (await gw.get("/api/v1/scores/national", params=params)).status_code == 200
+    stack.spans.clear()
+    assert (await gw.get("/api/v1/scores/national", params=params)).status_code == 200
+    assert reads_of_cases() == ["/api/v1/inspections"], "nothing changed: only the listing is read"
+
+    for inspection, rows in assessed[:2]:
+        case = (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases", params={"limit": 1})).json()["items"][0]
+        current = await gw.get(f"/api/v1/cases/{case['id']}/assessment")
+        flipped = {q: "no" if j == "yes" else "yes" if j == "no" else j for q, j in current.json()["answers"].items()}
+        await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": flipped}, headers={"If-Match": current.headers["etag"]})
+        next(r for r in rows if r["reference"] == case["reference"])["answers"] = flipped
+    stack.spans.clear()
+    view = (await gw.get("/api/v1/scores/national", params=params)).json()
+    assert reads_of_cases() == ["/api/v1/assessments:changes", "/api/v1/inspections"]
+    document = await framework(gw)
+    for criterion in view["criteria"]:
+        expected = {i["id"]: expected_scores(document, rows)["criteria"][criterion["id"]] for i, rows in assessed}
+        assert {a["inspection_id"]: a["score"] for a in criterion["areas"]} == pytest.approx(expected, abs=1e-9)
+
+
+@pytest.mark.parametrize("limit", [10, 5])
+async def test_national_view_reads_samples_too_large_for_one_answer(
+    stack: Stack, gw: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch, limit: int
+) -> None:
+    from services.scoring.logic import assessed as assessed_samples
+
+    # 10: one 8-case sample per changes read; 5: none fits, so each is read on its own, in pages.
+    monkeypatch.setattr(assessed_samples, "CHANGES_LIMIT", limit)
+    assessed = [await assessed_inspection(gw, count=8, seed=30 + n, area=f"Area {n}") for n in range(3)]
+    # A kept sample ahead of the cases service (a restored database) is read whole, not patched.
+    kept = stack.apps["scoring"].state.caches.samples
+    kept.put(UUID(assessed[0][0]["id"]), assessed_samples.KnownSample(99, {}, time.monotonic()))
+    view = (await gw.get("/api/v1/scores/national", params={"status": "planned"})).json()
+    document = await framework(gw)
+    for criterion in view["criteria"]:
+        expected = {i["id"]: expected_scores(document, rows)["criteria"][criterion["id"]] for i, rows in assessed}
+        assert {a["inspection_id"]: a["score"] for a in criterion["areas"]} == pytest.approx(expected, abs=1e-9)

@@ -8,9 +8,12 @@ from hypothesis import given, settings, strategies as st
 
 from services.scoring.logic.scoring import (
     AreaComparison,
+    _KEEP_DRAWS_UP_TO,
     InspectionScore,
+    _draw_counts,
+    _new_draw_counts,
     _percentile_intervals,
-    _Plan,
+    Plan,
     compare_with_mean,
     display_percent,
     score_inspection,
@@ -601,7 +604,7 @@ def test_vectorised_statistic_matches_reference_on_resampled_data(example, seed)
     framework, cases = example
     if not cases:
         return
-    plan = _Plan(framework)
+    plan = Plan(framework)
     matrix = plan.encode(cases)
     rng = np.random.default_rng(seed)
     weights = rng.multinomial(len(cases), [1 / len(cases)] * len(cases), size=5)
@@ -618,3 +621,14 @@ def test_vectorised_statistic_matches_reference_on_resampled_data(example, seed)
                 assert np.isnan(value), key
             else:
                 assert value == pytest.approx(float(expected[key]), rel=0, abs=1e-9), key
+
+
+def test_kept_draws_are_the_draws_made_afresh_and_read_only() -> None:
+    kept = _draw_counts(37, 500, 2008)
+    assert kept is _draw_counts(37, 500, 2008)
+    assert np.array_equal(kept, _new_draw_counts(37, 500, 2008))
+    assert (kept.sum(axis=1) == 37).all()  # every resample draws as many cases as there are
+    with pytest.raises(ValueError):
+        kept[0, 0] = 0
+    big = _KEEP_DRAWS_UP_TO  # too large to keep: drawn afresh, the same all the same
+    assert _draw_counts(big, 2, 1) is not _draw_counts(big, 2, 1)

@@ -17,7 +17,7 @@ from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.problems import ProblemError, problems, validation_problem
 from shared.schemas.cases import (
-    Assessment, AssessmentPut, AssessmentVersion, Case, CaseAssessment, CaseCreate, ImportResult,
+    Assessment, AssessmentChanges, AssessmentChangesQuery, AssessmentPut, AssessmentVersion, Case, CaseAssessment, CaseCreate, ImportResult,
 )
 from shared.schemas.common import FieldError, Page, Text
 from shared.schemas.enums import CaseType, InspectionStatus
@@ -248,6 +248,14 @@ async def export_assessments(
         return Response(status_code=304, headers=headers)
     body, _ = await transfer.export_page_json(session, inspection_id, paging, since)
     return Response(body, media_type="application/json", headers=headers)
+
+
+@router.post(
+    "/assessments:changes", response_model=AssessmentChanges, tags=["assessments"], responses=problems(422),
+    summary="What changed in several inspections' samples, each since its own revision, in one read",
+)
+async def assessment_changes(query: AssessmentChangesQuery, session: SessionDep) -> Response:
+    return Response(await transfer.changes_json(session, query), media_type="application/json")
 
 
 @router.get(

@@ -19,6 +19,7 @@ DEFAULT_ROUTES = [
     Route(prefix="/api/v1/inspections/*/report", service="reporting"),
     Route(prefix="/api/v1/inspections", service="cases"),
     Route(prefix="/api/v1/cases", service="cases"),
+    Route(prefix="/api/v1/assessments:changes", service="cases"),
 ]
 
 

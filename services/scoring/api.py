@@ -87,7 +87,7 @@ async def inspection_scores(inspection_id: UUID, request: Request, session: Sess
     started = time.perf_counter()
     sample = await live.sample(_client(request), session, inspection_id, _caches(request))
     fetched = time.perf_counter()
-    scores = live.score(sample, filters, _resamples(request), _caches(request))
+    scores = live.document(sample, filters, _resamples(request), _caches(request))
     # Where the time goes, for operations staff and `make bench` (W3C Server-Timing).
     timing = f"fetch;dur={(fetched - started) * 1000:.2f}, score;dur={(time.perf_counter() - fetched) * 1000:.2f}"
     return model_response(scores, headers={"Server-Timing": timing})
@@ -102,7 +102,7 @@ async def score_breakdown(
     by: Annotated[Literal[assessed.ATTRIBUTES], Query(description="The case attribute to group on.")],
 ) -> ScoreBreakdown:
     sample = await live.sample(_client(request), session, inspection_id, _caches(request))
-    return live.breakdown(sample, by, filters, _resamples(request))
+    return live.breakdown(sample, by, filters, _resamples(request), _caches(request))
 
 
 @router.post(
@@ -117,7 +117,7 @@ async def take_snapshot(
         return replay
     sample = await live.sample(_client(request), session, inspection_id, _caches(request))
     # Scored afresh from the very cases fingerprinted: a snapshot's scores and hash always agree.
-    scores = live.score(sample, {}, _resamples(request), None)
+    scores = live.document(sample, {}, _resamples(request), None)
     row = await snapshots.take(session, scores, assessed.fingerprint(sample.cases), body.label)
     return await idem.respond(
         snapshots.as_wire(row), 201, {"Location": f"/api/v1/inspections/{inspection_id}/scores/snapshots/{row.id}"}

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from shared.schemas.common import FieldError, Text
 from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, Judgement, RohLevel
@@ -84,6 +84,57 @@ class CaseAssessment(BaseModel):
 
     case: Case
     assessment: Assessment | None
+
+
+class SampleSince(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inspection_id: UUID
+    since: int | None = Field(
+        None, ge=0, le=2**31 - 1,
+        description="A sample revision read before (an inspection's sample_revision, or a bulk read's Sample-Revision): "
+        "only the cases written after it. Null: every case.",
+    )
+
+
+CHANGES_LIMIT = 2000
+
+
+class AssessmentChangesQuery(BaseModel):
+    """What changed in several inspections' samples, each since its own revision: one read in place of one per inspection."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inspections: list[SampleSince] = Field(min_length=1, max_length=100)
+    limit: int = Field(
+        CHANGES_LIMIT, ge=1, le=5000,
+        description="The most cases in one answer. An inspection is answered whole or deferred, never cut.",
+    )
+
+    @field_validator("inspections")
+    @classmethod
+    def _each_once(cls, value: list[SampleSince]) -> list[SampleSince]:
+        seen: set[UUID] = set()
+        for entry in value:
+            if entry.inspection_id in seen:
+                raise ValueError(f"inspection {entry.inspection_id} is asked for twice")
+            seen.add(entry.inspection_id)
+        return value
+
+
+class SampleChanges(BaseModel):
+    inspection_id: UUID
+    sample_revision: int = Field(description="The sample's revision when read: the next `since` for this inspection.")
+    items: list[CaseAssessment] = Field(description="The cases written (or whose assessment was written) after `since`.")
+
+
+class AssessmentChanges(BaseModel):
+    samples: list[SampleChanges] = Field(description="In the order asked.")
+    deferred: list[UUID] = Field(
+        description="Not answered, to keep within `limit`: ask again for these (or read each with GET "
+        "/inspections/{inspection_id}/assessments, which pages).",
+    )
+    missing: list[UUID] = Field(description="No such inspection.")
 
 
 class ImportRow(BaseModel):

@@ -48,5 +48,9 @@ class Inspection(BaseModel):
     framework_version: int
     status: InspectionStatus
     sample_mix: SampleMix
+    sample_revision: int = Field(
+        description="Counts the writes to the sample's cases and assessments: a reader that keeps the sample asks only "
+        "for what was written after the revision it holds (`since`)."
+    )
     created_at: datetime
     updated_at: datetime

@@ -2,15 +2,16 @@
 case, one column per question id). An export re-imports unchanged."""
 
 import csv
+import functools
 import io
 from dataclasses import dataclass
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
 import orjson
-from sqlalchemy import Text, select, type_coerce
+from sqlalchemy import ColumnElement, CompoundSelect, RowMapping, Table, Text, bindparam, func, or_, select, type_coerce, union
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.cases import models
@@ -18,7 +19,7 @@ from services.cases.logic import assessments, inspections, spreadsheet
 from shared.pagination import PageParams, paginate
 from shared.problems import field_errors, validation_problem
 from shared.schemas.cases import (
-    Assessment, AssessmentImportEnvelope, Case, CaseAssessment, CaseCreate, ImportOutcome, ImportResult, ImportRow, ImportRowResult,
+    Assessment, AssessmentChangesQuery, AssessmentImportEnvelope, Case, CaseAssessment, CaseCreate, ImportOutcome, ImportResult, ImportRow, ImportRowResult,
 )
 from shared.schemas.common import FieldError
 from shared.schemas.enums import CaseType
@@ -217,20 +218,41 @@ def _as_stored(value: object) -> object:
     return orjson.Fragment(value) if isinstance(value, str | bytes) else value
 
 
-async def _page(
-    session: AsyncSession, inspection_id: UUID, params: PageParams, since: int | None, stored_json: bool
-) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of {"case", "assessment"} rows in wire field order. ``since``: only the cases written
-    (or whose assessment was written) after that sample revision. ``stored_json``: answers and
-    evidence as the stored JSON, not decoded."""
+def _changed_case_ids(since: Sequence[tuple[Any, Any]]) -> CompoundSelect:
+    """Ids of the cases written (or whose assessment was written) after a sample revision, for each
+    (inspection id, revision) given: values, or bind parameters. Each pair is one range of an
+    (inspection_id, revision) index on either table."""
     cases, stored = models.Case.__table__, models.Assessment.__table__
-    statement = select(*(cases.c[f] for f in _CASE_FIELDS)).where(cases.c.inspection_id == inspection_id)
-    if since is not None:
-        changed = select(stored.c.case_id).where(stored.c.inspection_id == inspection_id, stored.c.revision > since)
-        statement = statement.where((cases.c.revision > since) | cases.c.id.in_(changed))
-    page, next_cursor = await paginate(session, statement, (cases.c.created_at, cases.c.id), params, as_mappings=True)
+
+    def written(table: Table) -> ColumnElement[bool]:
+        return or_(*((table.c.inspection_id == i) & (table.c.revision > revision) for i, revision in since))
+
+    return union(select(cases.c.id).where(written(cases)), select(stored.c.case_id).where(written(stored)))
+
+
+@functools.lru_cache(maxsize=128)
+def _changed_case_ids_of(inspections: int) -> CompoundSelect:
+    """:func:`_changed_case_ids` for that many inspections, as bind parameters ``inspection_<k>`` and
+    ``since_<k>``: built once per size, so neither building nor compiling it is paid per read."""
+    return _changed_case_ids([(bindparam(f"inspection_{k}"), bindparam(f"since_{k}")) for k in range(inspections)])
+
+
+def _since_parameters(since: Mapping[UUID, int | None]) -> dict[str, Any]:
+    parameters: dict[str, Any] = {}
+    for k, (inspection_id, revision) in enumerate(since.items()):
+        parameters[f"inspection_{k}"] = inspection_id
+        parameters[f"since_{k}"] = -1 if revision is None else revision  # revisions start at 0
+    return parameters
+
+
+async def _with_assessments(
+    session: AsyncSession, page: Sequence[RowMapping], stored_json: bool
+) -> list[dict[str, Any]]:
+    """{"case", "assessment"} rows in wire field order for these cases. ``stored_json``: answers and
+    evidence as the stored JSON, not decoded."""
     if not page:
-        return [], next_cursor
+        return []
+    stored = models.Assessment.__table__
     columns = [
         type_coerce(stored.c[f], Text).label(f) if stored_json and f in _RAW_JSON else stored.c[f]
         for f in _ASSESSMENT_FIELDS
@@ -240,7 +262,70 @@ async def _page(
         row["case_id"]: {**row, **{f: _as_stored(row[f]) for f in _RAW_JSON}} if stored_json else dict(row)
         for row in rows
     }
-    return [{"case": dict(c), "assessment": found.get(c["id"])} for c in page], next_cursor
+    return [{"case": dict(c), "assessment": found.get(c["id"])} for c in page]
+
+
+def _case_columns() -> list[ColumnElement]:
+    cases = models.Case.__table__
+    return [cases.c[f] for f in _CASE_FIELDS]
+
+
+async def _page(
+    session: AsyncSession, inspection_id: UUID, params: PageParams, since: int | None, stored_json: bool
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the inspection's cases with their assessments; ``since``: only those written after it."""
+    cases = models.Case.__table__
+    statement = select(*_case_columns()).where(cases.c.inspection_id == inspection_id)
+    if since is not None:
+        statement = statement.where(cases.c.id.in_(_changed_case_ids([(inspection_id, since)])))
+    page, next_cursor = await paginate(session, statement, (cases.c.created_at, cases.c.id), params, as_mappings=True)
+    return await _with_assessments(session, page, stored_json), next_cursor
+
+
+async def changes_json(session: AsyncSession, query: AssessmentChangesQuery) -> bytes:
+    """What changed in each asked inspection's sample since its revision, as AssessmentChanges JSON.
+
+    Each inspection is answered whole or deferred: the cases are counted first and inspections are
+    taken in the order asked while they fit within ``query.limit``."""
+    inspection_table, cases = models.Inspection.__table__, models.Case.__table__
+    wanted = {entry.inspection_id: entry.since for entry in query.inspections}
+    # The revisions are read before the rows: a row written in between shows up now and again
+    # next time, none can be missed.
+    revisions = dict((await session.execute(
+        select(inspection_table.c.id, inspection_table.c.sample_revision).where(inspection_table.c.id.in_(wanted))
+    )).all())
+    present = [i for i in wanted if i in revisions]
+    counts: dict[UUID, int] = {}
+    if present:
+        counted = (
+            select(cases.c.inspection_id, func.count())
+            .where(cases.c.id.in_(_changed_case_ids_of(len(present))))
+            .group_by(cases.c.inspection_id)
+        )
+        counts = dict((await session.execute(counted, _since_parameters({i: wanted[i] for i in present}))).all())
+    answered, deferred, total = [], [], 0
+    for inspection_id in present:
+        count = counts.get(inspection_id, 0)
+        if total + count > query.limit:
+            deferred.append(inspection_id)
+        else:
+            answered.append(inspection_id)
+            total += count
+    items: dict[UUID, list[dict[str, Any]]] = {i: [] for i in answered}
+    if with_changes := {i: wanted[i] for i in answered if counts.get(i)}:
+        statement = (
+            select(*_case_columns()).where(cases.c.id.in_(_changed_case_ids_of(len(with_changes))))
+            .order_by(cases.c.created_at, cases.c.id)
+        )
+        page = (await session.execute(statement, _since_parameters(with_changes))).mappings().all()
+        for item in await _with_assessments(session, page, stored_json=True):
+            items[item["case"]["inspection_id"]].append(item)
+    body = {
+        "samples": [{"inspection_id": i, "sample_revision": revisions[i], "items": items[i]} for i in answered],
+        "deferred": deferred,
+        "missing": [i for i in wanted if i not in revisions],
+    }
+    return orjson.dumps(body, option=orjson.OPT_UTC_Z, default=str)
 
 
 async def export_page_json(

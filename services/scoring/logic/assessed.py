@@ -1,8 +1,9 @@
-"""The assessed sample of an inspection, read from the cases service in one paged bulk read."""
+"""The assessed samples of inspections, read from the cases service in bulk (never a call per case) and
+kept: a kept sample is brought up to date by reading only what changed since its revision."""
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from uuid import UUID
 
 import time
@@ -12,7 +13,7 @@ import httpx
 
 from services.scoring.logic.cache import LruCache
 from shared.problems import ProblemError
-from shared.schemas.cases import CaseAssessment
+from shared.schemas.cases import AssessmentChanges, CaseAssessment
 from shared.schemas.common import Page
 from shared.schemas.inspections import Inspection
 
@@ -24,19 +25,25 @@ ATTRIBUTES = (
 )
 
 
-async def read(client: httpx.AsyncClient, url: str, params: dict, headers: dict | None = None) -> httpx.Response:
-    """A GET to the cases service; its failures become problems (a 304 is the caller's to handle)."""
+async def _call(send: Awaitable[httpx.Response]) -> httpx.Response:
+    """A call to the cases service; its failures become problems."""
     try:
-        response = await client.get(url, params=params, headers=headers)
+        response = await send
     except httpx.TransportError as exc:
         raise ProblemError(503, "Cases service unavailable", "assessments could not be read", headers={"Retry-After": "5"}) from exc
-    if response.status_code == 304:
-        return response
     if response.status_code == 404:
         raise ProblemError(404, "Not Found", response.json().get("detail", "not found"), kind="not-found")
     if response.status_code != 200:
         raise ProblemError(502, "Bad gateway", f"the cases service answered {response.status_code}")
     return response
+
+
+async def read(client: httpx.AsyncClient, url: str, params: dict) -> httpx.Response:
+    return await _call(client.get(url, params=params))
+
+
+async def _post(client: httpx.AsyncClient, url: str, body: dict) -> httpx.Response:
+    return await _call(client.post(url, json=body))
 
 
 async def inspection(client: httpx.AsyncClient, inspection_id: UUID) -> Inspection:
@@ -50,13 +57,14 @@ Sample = tuple[str, list[CaseAssessment]]  # a key for this state of the sample 
 # cases pod of an older release during a rolling deploy, a database restored to an earlier
 # revision that then counts up again) are picked up within a bounded time.
 KEEP_SAMPLE_FOR = 600.0
+_CHANGES_AT_ONCE = 100  # inspections per changes read (the most the cases service takes)
+CHANGES_LIMIT = 2000  # cases per changes read: about 3 MB of JSON
 
 
 @dataclass(frozen=True)
 class KnownSample:
-    """A sample as last read: its ETag, its revision number and its assessed cases by case id."""
+    """A sample as last read: its revision and its assessed cases by case id."""
 
-    etag: str
     revision: int
     cases: dict[UUID, CaseAssessment]
     read_at: float  # time.monotonic() of the last whole read
@@ -64,38 +72,93 @@ class KnownSample:
     def as_sample(self) -> Sample:
         # The key scores are kept under: the revision, and when it was last read whole (a whole
         # read may find what the revision did not show).
-        return f"{self.etag}@{self.read_at}" if self.etag else "", list(self.cases.values())
+        return f"{self.revision}@{self.read_at}", list(self.cases.values())
+
+    def patched(self, revision: int, changed: Iterable[CaseAssessment]) -> "KnownSample":
+        # A sample patched with changes is as old as its last whole read.
+        return KnownSample(revision, self.cases | _assessed(changed), self.read_at)
+
+
+def _assessed(items: Iterable[CaseAssessment]) -> dict[UUID, CaseAssessment]:
+    return {item.case.id: item for item in items if item.assessment is not None}
+
+
+def _kept(cache: LruCache[KnownSample], inspection_id: UUID) -> KnownSample | None:
+    known = cache.get(inspection_id)
+    return known if known and time.monotonic() - known.read_at <= KEEP_SAMPLE_FOR else None
+
+
+def _revision(response: httpx.Response) -> int:
+    value = response.headers.get("sample-revision", "")
+    if not value.isdigit():
+        raise ProblemError(502, "Bad gateway", "the cases service sent no sample revision")
+    return int(value)
 
 
 async def assessed_cases(client: httpx.AsyncClient, inspection_id: UUID, cache: LruCache[KnownSample]) -> Sample:
     """Every case of the sample that has an assessment, and the sample's revision, in paged bulk
-    reads (no call per case). Known before: only what changed since is read (304 when nothing)."""
+    reads (no call per case). Known before: only what changed since is read."""
     url = f"/api/v1/inspections/{inspection_id}/assessments"
-    known = cache.get(inspection_id)
-    if known and time.monotonic() - known.read_at > KEEP_SAMPLE_FOR:
-        known = None
+    known = _kept(cache, inspection_id)
     params: dict = {"limit": PAGE_SIZE} | ({"since": known.revision} if known else {})
-    response = await read(client, url, params, {"If-None-Match": known.etag} if known else None)
-    if response.status_code == 304 and known:
-        return known.as_sample()
-    etag, revision = response.headers.get("etag", ""), response.headers.get("sample-revision", "")
-    if known and revision.isdigit() and int(revision) < known.revision:
+    response = await read(client, url, params)
+    revision = _revision(response)
+    if known and revision < known.revision:
         # The revision went backwards (a restored database): what we hold cannot be patched up.
         known, params = None, {"limit": PAGE_SIZE}
         response = await read(client, url, params)
-        etag, revision = response.headers.get("etag", ""), response.headers.get("sample-revision", "")
-    cases = dict(known.cases) if known else {}
+        revision = _revision(response)
+    changed: list[CaseAssessment] = []
     while True:
         page = Page[CaseAssessment].model_validate_json(response.content)
-        cases.update((item.case.id, item) for item in page.items if item.assessment is not None)
+        changed += page.items
         if page.next_cursor is None:
             break
         response = await read(client, url, params | {"cursor": page.next_cursor})
-    # A sample patched with changes is as old as its last whole read.
-    fresh = KnownSample(etag, int(revision) if revision.isdigit() else -1, cases, known.read_at if known else time.monotonic())
-    if etag and revision.isdigit():
-        cache.put(inspection_id, fresh)
-    return fresh.as_sample()
+    fresh = known.patched(revision, changed) if known else KnownSample(revision, _assessed(changed), time.monotonic())
+    return cache.put(inspection_id, fresh).as_sample()
+
+
+async def assessed_samples(
+    client: httpx.AsyncClient, inspections: Sequence[Inspection], cache: LruCache[KnownSample]
+) -> dict[UUID, Sample]:
+    """The samples of many inspections: kept ones at the listed revision as they are, the others
+    brought up to date together, in changes reads of up to a hundred inspections each."""
+    found: dict[UUID, Sample] = {}
+    pending: dict[UUID, KnownSample | None] = {}
+    for inspection in inspections:
+        known = _kept(cache, inspection.id)
+        if known and known.revision == inspection.sample_revision:
+            found[inspection.id] = known.as_sample()
+        else:  # behind, or ahead (a restored database): read whole then
+            pending[inspection.id] = known if known and known.revision < inspection.sample_revision else None
+    while pending:
+        asked = dict(list(pending.items())[:_CHANGES_AT_ONCE])
+        body = {"limit": CHANGES_LIMIT, "inspections": [
+            {"inspection_id": str(i), "since": known.revision if known else None} for i, known in asked.items()
+        ]}
+        answer = AssessmentChanges.model_validate_json((await _post(client, "/api/v1/assessments:changes", body)).content)
+        if answer.missing:
+            raise ProblemError(404, "Not Found", f"inspection {answer.missing[0]} does not exist", kind="not-found")
+        for sample in answer.samples:
+            known = asked[sample.inspection_id]
+            if known and sample.sample_revision < known.revision:
+                pending[sample.inspection_id] = None  # restored meanwhile: read it whole
+                continue
+            fresh = (
+                known.patched(sample.sample_revision, sample.items) if known
+                else KnownSample(sample.sample_revision, _assessed(sample.items), time.monotonic())
+            )
+            found[sample.inspection_id] = cache.put(sample.inspection_id, fresh).as_sample()
+            del pending[sample.inspection_id]
+        if not answer.samples:
+            if not answer.deferred:
+                raise ProblemError(502, "Bad gateway", "the cases service answered for none of the inspections asked")
+            # Not even one fits in an answer: that one is read on its own, in pages.
+            alone = answer.deferred[0]
+            found[alone] = await assessed_cases(client, alone, cache)
+            del pending[alone]
+    return found
 
 
 def attribute_value(item: CaseAssessment, attribute: str) -> str:

@@ -17,7 +17,7 @@ from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection
 from shared.schemas.scores import AreaScore, InspectionScores, NationalCriterion, NationalView, ScoreBreakdown
 
-_CONCURRENT_READS = 8
+Scored = tuple[float | None, tuple[float, float] | None]  # a criterion's score and interval
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,32 @@ class Caches:
 
     samples: LruCache[assessed.KnownSample] = field(default_factory=lambda: LruCache(256))
     inspections: LruCache[Inspection] = field(default_factory=lambda: LruCache(4096))
-    scores: LruCache[InspectionScores] = field(default_factory=lambda: LruCache(1024))
+    scores: LruCache[scoring.InspectionScore] = field(default_factory=lambda: LruCache(1024))
     parsed_frameworks: frameworks.Parsed = field(default_factory=dict)
+    plans: dict[tuple[str, int], scoring.Plan] = field(default_factory=dict)
+    # Encoded answers of each assessment version, so a changed sample re-encodes only what changed.
+    # A version is written once and never edited; keyed by when it was written too, because a
+    # database restored and written again can reuse a version number, never with the same time.
+    rows: LruCache[bytes] = field(default_factory=lambda: LruCache(65_536))
+
+    def plan(self, framework: Framework) -> scoring.Plan:
+        key = (framework.id, framework.version)
+        return self.plans.get(key) or self.plans.setdefault(key, scoring.Plan(framework))
+
+    def encoded(self, framework: Framework, cases: Sequence[CaseAssessment]) -> tuple[scoring.Plan, list[bytes]]:
+        plan, rows = self.plan(framework), []
+        for item in cases:
+            key = (framework.id, framework.version, item.case.id, item.assessment.version, item.assessment.updated_at)
+            row = self.rows.get(key)
+            rows.append(row if row is not None else self.rows.put(key, plan.encode_row(item.assessment.answers)))
+        return plan, rows
+
+
+def _score(framework: Framework, cases: Sequence[CaseAssessment], resamples: int, caches: Caches | None) -> scoring.InspectionScore:
+    if caches is None:
+        return scoring.score_inspection(framework, assessed.answers(cases), resamples=resamples)
+    plan, rows = caches.encoded(framework, cases)
+    return scoring.score_rows(plan, rows, resamples=resamples)
 
 
 async def _inspection(client: httpx.AsyncClient, inspection_id: UUID, caches: Caches) -> Inspection:
@@ -54,27 +78,33 @@ async def sample(client: httpx.AsyncClient, session: AsyncSession, inspection_id
 
 def score(
     live: LiveSample, filters: Mapping[str, Sequence[str]], resamples: int, caches: Caches | None
-) -> InspectionScores:
-    """Scores of the (filtered) sample; with caches, the same revision, filters and resamples are
-    scored once. Without (snapshots), scored from exactly these cases."""
+) -> scoring.InspectionScore:
+    """The engine's scores of the (filtered) sample; with caches, the same revision, filters and
+    resamples are scored once. Without (snapshots), scored from exactly these cases."""
     key = (live.inspection.id, live.revision, tuple(sorted((k, tuple(v)) for k, v in filters.items())), resamples)
-    if caches and live.revision and (known := caches.scores.get(key)) is not None:
+    if caches is not None and (known := caches.scores.get(key)) is not None:
         return known
-    chosen = assessed.select(live.cases, filters)
-    result = scoring.score_inspection(live.framework, assessed.answers(chosen), resamples=resamples)
-    scores = results.inspection_scores(live.framework, result, live.inspection.id, {k: list(v) for k, v in filters.items()})
-    return caches.scores.put(key, scores) if caches and live.revision else scores
+    result = _score(live.framework, assessed.select(live.cases, filters), resamples, caches)
+    return caches.scores.put(key, result) if caches is not None else result
 
 
-def breakdown(live: LiveSample, by: str, filters: Mapping[str, Sequence[str]], resamples: int) -> ScoreBreakdown:
+def document(
+    live: LiveSample, filters: Mapping[str, Sequence[str]], resamples: int, caches: Caches | None
+) -> InspectionScores:
+    """:func:`score` as the wire document, with the framework's titles."""
+    result = score(live, filters, resamples, caches)
+    return results.inspection_scores(live.framework, result, live.inspection.id, {k: list(v) for k, v in filters.items()})
+
+
+def breakdown(
+    live: LiveSample, by: str, filters: Mapping[str, Sequence[str]], resamples: int, caches: Caches
+) -> ScoreBreakdown:
     groups = assessed.group(assessed.select(live.cases, filters), by)
     return ScoreBreakdown(
         inspection_id=live.inspection.id, framework_id=live.framework.id, framework_version=live.framework.version,
         by=by,
         groups=[
-            results.group_scores(
-                live.framework, value, scoring.score_inspection(live.framework, assessed.answers(cases), resamples=resamples)
-            )
+            results.group_scores(live.framework, value, _score(live.framework, cases, resamples, caches))
             for value, cases in groups.items()
         ],
     )
@@ -108,23 +138,20 @@ async def national(
     params |= {"fieldwork_to": period_to.isoformat()} if period_to else {}
     inspections = await _inspections(client, params)
     frozen = await snapshots.latest(session, [i.id for i in inspections])
-    gate = asyncio.Semaphore(_CONCURRENT_READS)
+    samples = await assessed.assessed_samples(client, [i for i in inspections if i.id not in frozen], caches.samples)
 
-    async def scores_of(inspection: Inspection) -> tuple[InspectionScores, str]:
+    async def scores_of(inspection: Inspection) -> tuple[dict[str, Scored], str]:
         if inspection.id in frozen:
-            return snapshots.as_wire(frozen[inspection.id]).scores, "snapshot"
-        async with gate:
-            revision, cases = await assessed.assessed_cases(client, inspection.id, caches.samples)
+            return snapshots.criterion_scores(frozen[inspection.id]), "snapshot"
+        revision, cases = samples[inspection.id]
         framework_used = await frameworks.get(session, inspection.framework_id, inspection.framework_version, caches.parsed_frameworks)
-        return score(LiveSample(inspection, framework_used, revision, cases), {}, resamples, caches), "live"
+        result = score(LiveSample(inspection, framework_used, revision, cases), {}, resamples, caches)
+        return {c.id: (c.score, c.interval) for c in result.criteria}, "live"
 
-    scored = await asyncio.gather(*(scores_of(i) for i in inspections))
+    scored = [await scores_of(i) for i in inspections]
     criteria = []
     for criterion in (c for c in framework.criteria() if c.scored_by == "cases"):
-        per_area = {}
-        for inspection, (scores, _) in zip(inspections, scored):
-            found = next((c for c in scores.criteria if c.id == criterion.id), None)
-            per_area[str(inspection.id)] = (found.score, found.interval) if found else (None, None)
+        per_area = {str(i.id): by_id.get(criterion.id, (None, None)) for i, (by_id, _) in zip(inspections, scored)}
         mean, comparisons = scoring.compare_with_mean(per_area)
         criteria.append(NationalCriterion(
             id=criterion.id, title=criterion.title, national_mean=mean,

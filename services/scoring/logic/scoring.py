@@ -1,6 +1,7 @@
 """The scoring engine: pure, deterministic functions over plain data.
 
-Rules: ``shared/spec/scoring.md``. No web framework, no database, no clock, no global state.
+Rules: ``shared/spec/scoring.md``. No web framework, no database, no clock, no global state
+(but a bounded memo of the bootstrap's draws, which depend on nothing but their size and seed).
 
 * Point estimates (question proportions, criterion, section and RoH thread scores) are computed in
   exact rational arithmetic (:class:`fractions.Fraction`, the framework's weights read as the
@@ -17,6 +18,7 @@ Rules: ``shared/spec/scoring.md``. No web framework, no database, no clock, no g
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,7 +38,9 @@ __all__ = [
     "ThreadScore",
     "InspectionScore",
     "AreaComparison",
+    "Plan",
     "score_inspection",
+    "score_rows",
     "wilson_interval",
     "display_percent",
     "suggested_conclusion",
@@ -47,9 +51,10 @@ Z_95 = 1.959964
 """Two-sided 95% standard normal quantile, as fixed by the spec."""
 
 _YES, _NO, _NA = 1, 0, -1
-# ``None`` is accepted as "unanswered" (a JSON null); a missing key means the same.
-_CODES: dict[object, int] = {"yes": _YES, "no": _NO, "na": _NA, None: _NA}
-_BAD = 9  # marks an answer that is none of the above
+# A case's answers encode to one int8 byte per question. ``None`` is accepted as "unanswered" (a
+# JSON null); a missing key means the same.
+_CODES: dict[object, bytes] = {"yes": b"\x01", "no": b"\x00", "na": b"\xff", None: b"\xff"}
+_BAD_BYTE = b"\x09"  # marks an answer that is none of the above
 _PERCENTILES = (0.025, 0.975)
 _BLOCK = 256  # resamples per block of the vectorised statistics (see _bootstrap)
 
@@ -182,7 +187,7 @@ def compare_with_mean(
 # ---------------------------------------------------------------------------- the scoring plan
 
 
-class _Plan:
+class Plan:
     """A framework compiled to column indices: which questions feed which statistic.
 
     Columns are laid out criterion by criterion, each criterion as two contiguous blocks: its
@@ -195,6 +200,7 @@ class _Plan:
     """
 
     def __init__(self, framework: Framework) -> None:
+        self.framework = framework
         self.lowest_key = isinstance(framework.scoring, LowestKeyQuestionRule)
         self.ratings: list[Band] = framework.scoring.ratings if self.lowest_key else []
         self.w_q = Fraction(str(framework.weights.questions))
@@ -240,6 +246,7 @@ class _Plan:
                 self.section_ids.append(section.id)
                 self.section_members.append(members)
         self.qids = list(self.column)
+        self._fallback = [_BAD_BYTE] * len(self.qids)
         self.thread = sorted(thread)
         self.n_stats = len(self.criteria) + len(self.section_ids) + 1
 
@@ -258,18 +265,32 @@ class _Plan:
 
     # ---------------------------------------------------------------------------- encoding
 
-    def encode(self, answers: Sequence[Mapping[str, str]]) -> np.ndarray:
-        """``n_cases x n_questions`` int8: 1 yes, 0 no, -1 na or unanswered. Unknown ids are ignored."""
-        qids, code, fallback = self.qids, _CODES.get, [_BAD] * len(self.qids)
-        # map() keeps the per-answer loop in C: this runs once per call, for every answer.
-        rows = [list(map(code, map(case.get, qids), fallback)) for case in answers]
-        matrix = np.array(rows, dtype=np.int8).reshape(len(rows), len(qids))
-        invalid = np.argwhere(matrix == _BAD)
-        if invalid.size:
-            i, j = (int(v) for v in invalid[0])
-            value = answers[i][qids[j]]
-            raise ValueError(f"case {i}: answer {value!r} to question {qids[j]!r} is not 'yes', 'no' or 'na'")
-        return matrix
+    def encode_row(self, answers: Mapping[str, str | None]) -> bytes:
+        """One case's answers as a row of the matrix (``n_questions`` int8 bytes); unknown ids are ignored.
+
+        Rows are bytes so that a caller may keep them per case and re-encode only what changed."""
+        # map() keeps the per-answer loop in C: this runs for every answer of every case encoded.
+        row = b"".join(map(_CODES.get, map(answers.get, self.qids), self._fallback))
+        if _BAD_BYTE in row:
+            j = row.index(_BAD_BYTE)
+            raise ValueError(f"answer {answers[self.qids[j]]!r} to question {self.qids[j]!r} is not 'yes', 'no' or 'na'")
+        return row
+
+    def matrix(self, rows: Sequence[bytes]) -> np.ndarray:
+        """``n_cases x n_questions`` int8 from encoded rows: 1 yes, 0 no, -1 na or unanswered."""
+        return np.frombuffer(b"".join(rows), dtype=np.int8).reshape(len(rows), len(self.qids))
+
+    def encode_rows(self, answers: Sequence[Mapping[str, str | None]]) -> list[bytes]:
+        rows = []
+        for i, case in enumerate(answers):
+            try:
+                rows.append(self.encode_row(case))
+            except ValueError as exc:
+                raise ValueError(f"case {i}: {exc}") from None
+        return rows
+
+    def encode(self, answers: Sequence[Mapping[str, str | None]]) -> np.ndarray:
+        return self.matrix(self.encode_rows(answers))
 
     # -------------------------------------------------------------- exact point estimates
 
@@ -391,11 +412,34 @@ def _percentile_intervals(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return bounds[0], bounds[1]
 
 
+def _draw_counts(n: int, resamples: int, seed: int) -> np.ndarray:
+    """How often each of ``n`` cases is drawn in each resample: a read-only ``resamples x n`` float32 matrix.
+
+    It depends on nothing but its arguments (the cases are put in canonical order before they meet
+    it), so draws of a usual size are made once and kept: the same matrix as drawing afresh."""
+    if n * resamples <= _KEEP_DRAWS_UP_TO:
+        return _kept_draw_counts(n, resamples, seed)
+    return _new_draw_counts(n, resamples, seed)
+
+
+def _new_draw_counts(n: int, resamples: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(resamples, n))
+    draws += (np.arange(resamples) * n)[:, None]
+    counts = np.bincount(draws.ravel(), minlength=resamples * n).reshape(resamples, n).astype(np.float32)
+    counts.flags.writeable = False
+    return counts
+
+
+# A memo of a pure function, bounded: at most 32 matrices of at most 2 MB.
+_KEEP_DRAWS_UP_TO = 500_000
+_kept_draw_counts = functools.lru_cache(maxsize=32)(_new_draw_counts)
+
+
 def _bootstrap(
-    plan: _Plan, matrix: np.ndarray, resamples: int, seed: int
+    plan: Plan, matrix: np.ndarray, resamples: int, seed: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap bounds for every criterion, section and the thread (NaN if undefined)."""
-    n = matrix.shape[0]
     # Canonical case order: rows sorted lexicographically by their answer vectors. Equal rows are
     # interchangeable, so the sorted matrix (and with it every resample) does not depend on the
     # order in which the cases were given.
@@ -404,15 +448,9 @@ def _bootstrap(
     # Indicators of "yes" and of "relevant" side by side, so one product counts both. Counts are
     # integers well below 2**24, so float32 products are exact whatever the BLAS summation order.
     xy = np.concatenate([matrix == _YES, matrix >= _NO], axis=1).astype(np.float32)
-
-    # How often each case is drawn in each resample: a resamples x n_cases count matrix.
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n, size=(resamples, n))
-    draws += (np.arange(resamples) * n)[:, None]
-    weights = np.bincount(draws.ravel(), minlength=resamples * n).reshape(resamples, n)
     # Yes and relevant counts of every question in every resample: one matrix product (a single
     # BLAS call, so a multi-threaded BLAS synchronises once, not once per block).
-    counts = weights.astype(np.float32) @ xy
+    counts = _draw_counts(matrix.shape[0], resamples, seed) @ xy
     m = matrix.shape[1]
     stats = np.empty((resamples, plan.n_stats))
     # The statistics are then computed in fixed-size blocks of resamples: the float64 temporaries
@@ -452,7 +490,7 @@ def _bracket(score: float | None, lo: float, hi: float) -> tuple[float, float] |
 
 def score_inspection(
     framework: Framework,
-    answers: Sequence[Mapping[str, str]],
+    answers: Sequence[Mapping[str, str | None]],
     *,
     resamples: int = 2000,
     seed: int = 2008,
@@ -465,11 +503,16 @@ def score_inspection(
     Deterministic: the same data, ``resamples`` and ``seed`` give the same result, whatever the
     order of the cases.
     """
+    plan = Plan(framework)
+    return score_rows(plan, plan.encode_rows(answers), resamples=resamples, seed=seed)
+
+
+def score_rows(plan: Plan, rows: Sequence[bytes], *, resamples: int = 2000, seed: int = 2008) -> InspectionScore:
+    """:func:`score_inspection` of cases already encoded with ``plan.encode_row``."""
     if resamples < 1:
         raise ValueError(f"resamples must be at least 1, got {resamples}")
-    answers = list(answers)
-    plan = _Plan(framework)
-    matrix = plan.encode(answers)
+    framework = plan.framework
+    matrix = plan.matrix(rows)
     n_cases = matrix.shape[0]
 
     above = np.count_nonzero(matrix == _YES, axis=0).tolist()

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import models
@@ -17,6 +17,12 @@ def as_wire(row: models.ScoreSnapshotRecord) -> ScoreSnapshot:
         framework_version=row.framework_version, taken_at=row.taken_at, assessments_sha256=row.assessments_sha256,
         scores=InspectionScores.model_validate(row.scores),
     )
+
+
+def criterion_scores(row: models.ScoreSnapshotRecord) -> dict[str, tuple[float | None, tuple[float, float] | None]]:
+    """Each criterion's frozen score and interval, read straight from the stored document (which
+    was validated when it was frozen), without parsing the rest of it."""
+    return {c["id"]: (c["score"], tuple(c["interval"]) if c["interval"] else None) for c in row.scores["criteria"]}
 
 
 async def take(
@@ -48,9 +54,16 @@ async def get(session: AsyncSession, inspection_id: UUID, snapshot_id: UUID) -> 
 
 async def latest(session: AsyncSession, inspection_ids: list[UUID]) -> dict[UUID, models.ScoreSnapshotRecord]:
     """The newest snapshot of each inspection that has one."""
+    if not inspection_ids:
+        return {}
+    snapshot = models.ScoreSnapshotRecord
+    newest_first = func.row_number().over(
+        partition_by=snapshot.inspection_id, order_by=(snapshot.taken_at.desc(), snapshot.id.desc())
+    )
+    ranked = (
+        select(snapshot.id, newest_first.label("rank")).where(snapshot.inspection_id.in_(inspection_ids)).subquery()
+    )
     rows = (await session.scalars(
-        select(models.ScoreSnapshotRecord)
-        .where(models.ScoreSnapshotRecord.inspection_id.in_(inspection_ids))
-        .order_by(models.ScoreSnapshotRecord.taken_at, models.ScoreSnapshotRecord.id)
-    )).all() if inspection_ids else []
+        select(snapshot).join(ranked, snapshot.id == ranked.c.id).where(ranked.c.rank == 1)
+    )).all()
     return {row.inspection_id: row for row in rows}
