@@ -172,7 +172,7 @@ async def run(gateway: str, inspections: int, repeat: int) -> list[tuple[str, li
             ("one inspection, 120 cases, changed: gateway", cold, TARGETS_MS["scores_e2e"]),
             ("  inside scoring: fetch + score", [t["fetch"] + t["score"] for t in inside], None),
             ("  inside scoring: score (intervals included)", [t["score"] for t in inside], None),
-            ("one inspection, unchanged (304 + cache): gateway", warm, TARGETS_MS["scores_e2e"]),
+            ("one inspection, unchanged (kept scores): gateway", warm, TARGETS_MS["scores_e2e"]),
         ]
         print(f"seeding {inspections} inspections of 120 cases ...", file=sys.stderr, flush=True)
         ids = [await _seed(client, 120, 100 + n, f"2008-{1 + n % 12:02}-{1 + n % 27:02}") for n in range(inspections)]

@@ -16,6 +16,7 @@ from shared.frameworks import FrameworkNotFound, FrameworkSource
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.problems import ProblemError, problems, validation_problem
+from shared.responses import json_response
 from shared.schemas.cases import (
     Assessment, AssessmentChanges, AssessmentChangesQuery, AssessmentPut, AssessmentVersion, Case, CaseAssessment, CaseCreate, ImportResult,
 )
@@ -247,7 +248,7 @@ async def export_assessments(
     if etag in (request.headers.get("if-none-match") or "").split(", "):
         return Response(status_code=304, headers=headers)
     body, _ = await transfer.export_page_json(session, inspection_id, paging, since)
-    return Response(body, media_type="application/json", headers=headers)
+    return json_response(body, headers)
 
 
 @router.post(
@@ -255,7 +256,7 @@ async def export_assessments(
     summary="What changed in several inspections' samples, each since its own revision, in one read",
 )
 async def assessment_changes(query: AssessmentChangesQuery, session: SessionDep) -> Response:
-    return Response(await transfer.changes_json(session, query), media_type="application/json")
+    return json_response(await transfer.changes_json(session, query))
 
 
 @router.get(

@@ -13,7 +13,7 @@ from services.scoring.logic import assessed, frameworks, live, snapshots
 from shared.db import SessionDep
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
-from shared.responses import model_response
+from shared.responses import json_response
 from shared.problems import ProblemError, problems, validation_problem
 from shared.schemas.common import FieldError, Page
 from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, InspectionStatus, RohLevel
@@ -90,7 +90,7 @@ async def inspection_scores(inspection_id: UUID, request: Request, session: Sess
     scores = live.document(sample, filters, _resamples(request), _caches(request))
     # Where the time goes, for operations staff and `make bench` (W3C Server-Timing).
     timing = f"fetch;dur={(fetched - started) * 1000:.2f}, score;dur={(time.perf_counter() - fetched) * 1000:.2f}"
-    return model_response(scores, headers={"Server-Timing": timing})
+    return json_response(scores, headers={"Server-Timing": timing})
 
 
 @router.get(
@@ -100,9 +100,9 @@ async def inspection_scores(inspection_id: UUID, request: Request, session: Sess
 async def score_breakdown(
     inspection_id: UUID, request: Request, session: SessionDep, filters: Filters,
     by: Annotated[Literal[assessed.ATTRIBUTES], Query(description="The case attribute to group on.")],
-) -> ScoreBreakdown:
+) -> Response:
     sample = await live.sample(_client(request), session, inspection_id, _caches(request))
-    return live.breakdown(sample, by, filters, _resamples(request), _caches(request))
+    return json_response(live.breakdown(sample, by, filters, _resamples(request), _caches(request)))
 
 
 @router.post(

@@ -18,6 +18,7 @@ from services.cases import models
 from services.cases.logic import assessments, inspections, spreadsheet
 from shared.pagination import PageParams, paginate
 from shared.problems import field_errors, validation_problem
+from shared.responses import to_json
 from shared.schemas.cases import (
     Assessment, AssessmentChangesQuery, AssessmentImportEnvelope, Case, CaseAssessment, CaseCreate, ImportOutcome, ImportResult, ImportRow, ImportRowResult,
 )
@@ -325,7 +326,7 @@ async def changes_json(session: AsyncSession, query: AssessmentChangesQuery) -> 
         "deferred": deferred,
         "missing": [i for i in wanted if i not in revisions],
     }
-    return orjson.dumps(body, option=orjson.OPT_UTC_Z, default=str)
+    return to_json(body)
 
 
 async def export_page_json(
@@ -334,8 +335,7 @@ async def export_page_json(
     """The bulk read as JSON bytes, a Page[CaseAssessment]: stored answers were validated when written,
     so they go out as stored, without being decoded, validated and encoded again."""
     items, next_cursor = await _page(session, inspection_id, params, since, stored_json=True)
-    # default=str: asyncpg hands back its own UUID class, which orjson does not know.
-    return orjson.dumps({"items": items, "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z, default=str), next_cursor
+    return to_json({"items": items, "next_cursor": next_cursor}), next_cursor
 
 
 async def export_page(

@@ -15,7 +15,7 @@ from shared.schemas.cases import CaseAssessment
 from shared.schemas.common import Page
 from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection
-from shared.schemas.scores import AreaScore, InspectionScores, NationalCriterion, NationalView, ScoreBreakdown
+from shared.schemas.scores import AreaScore, NationalCriterion, NationalView
 
 Scored = tuple[float | None, tuple[float, float] | None]  # a criterion's score and interval
 
@@ -90,23 +90,20 @@ def score(
 
 def document(
     live: LiveSample, filters: Mapping[str, Sequence[str]], resamples: int, caches: Caches | None
-) -> InspectionScores:
-    """:func:`score` as the wire document, with the framework's titles."""
+) -> results.Document:
+    """:func:`score` as an InspectionScores document, with the framework's titles."""
     result = score(live, filters, resamples, caches)
     return results.inspection_scores(live.framework, result, live.inspection.id, {k: list(v) for k, v in filters.items()})
 
 
 def breakdown(
     live: LiveSample, by: str, filters: Mapping[str, Sequence[str]], resamples: int, caches: Caches
-) -> ScoreBreakdown:
+) -> results.Document:
+    """A ScoreBreakdown document: the (filtered) sample scored group by group."""
     groups = assessed.group(assessed.select(live.cases, filters), by)
-    return ScoreBreakdown(
-        inspection_id=live.inspection.id, framework_id=live.framework.id, framework_version=live.framework.version,
-        by=by,
-        groups=[
-            results.group_scores(live.framework, value, _score(live.framework, cases, resamples, caches))
-            for value, cases in groups.items()
-        ],
+    return results.breakdown(
+        live.framework, live.inspection.id, by,
+        [(value, _score(live.framework, cases, resamples, caches)) for value, cases in groups.items()],
     )
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import models
+from services.scoring.logic.results import Document
 from shared.pagination import PageParams, paginate
 from shared.problems import ProblemError
 from shared.schemas.scores import InspectionScores, ScoreSnapshot
@@ -26,12 +27,13 @@ def criterion_scores(row: models.ScoreSnapshotRecord) -> dict[str, tuple[float |
 
 
 async def take(
-    session: AsyncSession, scores: InspectionScores, assessments_sha256: str, label: str | None
+    session: AsyncSession, scores: Document, assessments_sha256: str, label: str | None
 ) -> models.ScoreSnapshotRecord:
+    """Freeze an InspectionScores document."""
     row = models.ScoreSnapshotRecord(
-        inspection_id=scores.inspection_id, label=label, framework_id=scores.framework_id,
-        framework_version=scores.framework_version, assessments_sha256=assessments_sha256,
-        scores=scores.model_dump(mode="json"),
+        inspection_id=scores["inspection_id"], label=label, framework_id=scores["framework_id"],
+        framework_version=scores["framework_version"], assessments_sha256=assessments_sha256,
+        scores=InspectionScores.model_validate(scores).model_dump(mode="json"),
     )
     session.add(row)
     await session.flush()
