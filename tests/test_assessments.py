@@ -349,6 +349,12 @@ async def test_changes_answer_an_inspection_whole_or_defer_it(gw: httpx.AsyncCli
     # Too large for the limit: deferred, never cut; a smaller one after it still fits.
     second_only = await changes(2)
     assert [s["inspection_id"] for s in second_only["samples"]] == [second["id"]] and second_only["deferred"] == [first["id"]]
+    # Only what changed since the revision given counts against the limit.
+    revision = (await gw.get(f"/api/v1/inspections/{first['id']}")).json()["sample_revision"]
+    await add_case(gw, first["id"], reference="WM-004")
+    both[0]["since"] = revision
+    since = await changes(2)
+    assert [[i["case"]["reference"] for i in s["items"]] for s in since["samples"]] == [["WM-004"], ["WM-001"]]
 
 
 async def test_bad_changes_reads_are_named(gw: httpx.AsyncClient) -> None:
@@ -358,6 +364,9 @@ async def test_bad_changes_reads_are_named(gw: httpx.AsyncClient) -> None:
         ({"inspections": []}, "inspections"),
         ({"inspections": [entry, entry]}, "inspections"),
         ({"inspections": [entry | {"since": -1}]}, "inspections.0.since"),
+        ({"inspections": [entry | {"since": True}]}, "inspections.0.since"),
+        ({"inspections": [entry | {"since": "7"}]}, "inspections.0.since"),
+        ({"inspections": [entry] * 101}, "inspections"),
         ({"inspections": [{"inspection_id": "nope"}]}, "inspections.0.inspection_id"),
         ({"inspections": [entry], "limit": 0}, "limit"),
         ({"inspections": [entry], "extra": 1}, "extra"),

@@ -11,7 +11,6 @@ import pytest
 from opentelemetry.trace import SpanKind
 from sqlalchemy import select
 
-from shared.db import utcnow
 from tests.conftest import Stack, plan_inspection
 from tests.factories import generated_rows
 
@@ -265,15 +264,12 @@ async def test_a_kept_sample_is_read_whole_again_when_the_revisions_cannot_be_tr
     inspection, rows = await assessed_inspection(gw, count=10, seed=14)
     url = f"/api/v1/inspections/{inspection['id']}/scores"
     before = (await gw.get(url)).json()
-    # Writes the revisions do not show, as an older cases release would make them (a new version of
-    # each assessment, the sample revision untouched): every yes becomes no.
+    # Writes the revisions do not show, not even as new versions (edits in place, as a database
+    # restored from elsewhere could bring): every yes becomes no.
     async with stack.apps["cases"].state.sessionmaker() as session, session.begin():
         for row in (await session.scalars(select(models.Assessment))).all():
             answers = {q: "no" if j == "yes" else j for q, j in row.answers.items()}
-            await session.execute(
-                update(models.Assessment).where(models.Assessment.case_id == row.case_id)
-                .values(answers=answers, version=row.version + 1, updated_at=utcnow())
-            )
+            await session.execute(update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=answers))
     assert (await gw.get(url)).json() == before, "unseen until the kept sample is read whole again"
     caches = stack.apps["scoring"].state.caches
     known = caches.samples.get(UUID(inspection["id"]))
@@ -324,8 +320,64 @@ async def test_national_view_reads_samples_too_large_for_one_answer(
     # A kept sample ahead of the cases service (a restored database) is read whole, not patched.
     kept = stack.apps["scoring"].state.caches.samples
     kept.put(UUID(assessed[0][0]["id"]), assessed_samples.KnownSample(99, {}, time.monotonic()))
+    stack.spans.clear()
     view = (await gw.get("/api/v1/scores/national", params={"status": "planned"})).json()
+    routes = [s.attributes.get("http.route") for s in stack.spans.get_finished_spans()
+              if s.resource.attributes["service.name"] == "cases" and s.kind == SpanKind.SERVER]
+    paged = routes.count("/api/v1/inspections/{inspection_id}/assessments")
+    # limit 5: each sample read alone; the one kept ahead is asked since 99, is found behind, and read whole again.
+    assert (routes.count("/api/v1/assessments:changes"), paged) == ((3, 0) if limit == 10 else (3, 4)), routes
     document = await framework(gw)
     for criterion in view["criteria"]:
         expected = {i["id"]: expected_scores(document, rows)["criteria"][criterion["id"]] for i, rows in assessed}
         assert {a["inspection_id"]: a["score"] for a in criterion["areas"]} == pytest.approx(expected, abs=1e-9)
+
+
+async def test_national_view_reads_whole_a_sample_restored_since_the_listing(
+    stack: Stack, gw: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import update
+
+    from services.cases import models
+
+    inspection, rows = await assessed_inspection(gw, count=8, seed=40)
+    params = {"status": "planned"}
+    assert (await gw.get("/api/v1/scores/national", params=params)).status_code == 200  # the sample is kept
+    case = (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases", params={"limit": 1})).json()["items"][0]
+    await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": {}},
+                 headers={"If-Match": (await gw.get(f"/api/v1/cases/{case['id']}/assessment")).headers["etag"]})
+    next(r for r in rows if r["reference"] == case["reference"])["answers"] = {}
+
+    # Between the listing (which shows the change) and the read of what changed, the cases database
+    # is restored to an earlier revision, holding other answers: every yes is a no.
+    client = stack.apps["scoring"].state.clients["cases"]
+    post = client.post
+
+    async def restore_then_post(*args, **kwargs):
+        monkeypatch.setattr(client, "post", post)
+        async with stack.apps["cases"].state.sessionmaker() as session, session.begin():
+            for row in (await session.scalars(select(models.Assessment))).all():
+                answers = {q: "no" if j == "yes" else j for q, j in row.answers.items()}
+                await session.execute(update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=answers))
+            await session.execute(update(models.Inspection).values(sample_revision=1))
+        return await post(*args, **kwargs)
+
+    monkeypatch.setattr(client, "post", restore_then_post)
+    view = (await gw.get("/api/v1/scores/national", params=params)).json()
+    assert all(c["areas"][0]["score"] in (0.0, None) for c in view["criteria"]), "read whole, not patched"
+
+
+async def test_national_view_takes_the_newest_snapshot(gw: httpx.AsyncClient) -> None:
+    inspection, _ = await assessed_inspection(gw, count=10, seed=41)
+    base = f"/api/v1/inspections/{inspection['id']}/scores"
+    first = (await gw.post(f"{base}/snapshots", json={"label": "first"})).json()
+    for case in (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases")).json()["items"][:5]:
+        current = await gw.get(f"/api/v1/cases/{case['id']}/assessment")
+        await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": {}}, headers={"If-Match": current.headers["etag"]})
+    second = (await gw.post(f"{base}/snapshots", json={"label": "second"})).json()
+    assert first["scores"]["criteria"] != second["scores"]["criteria"]
+    view = (await gw.get("/api/v1/scores/national", params={"status": "planned"})).json()
+    for criterion in view["criteria"]:
+        (area,) = criterion["areas"]
+        frozen = next(c for c in second["scores"]["criteria"] if c["id"] == criterion["id"])
+        assert (area["source"], area["score"], area["interval"]) == ("snapshot", frozen["score"], frozen["interval"])

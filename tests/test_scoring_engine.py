@@ -605,7 +605,7 @@ def test_vectorised_statistic_matches_reference_on_resampled_data(example, seed)
     if not cases:
         return
     plan = Plan(framework)
-    matrix = plan.encode(cases)
+    matrix = plan.matrix(plan.encode_rows(cases))
     rng = np.random.default_rng(seed)
     weights = rng.multinomial(len(cases), [1 / len(cases)] * len(cases), size=5)
     yes = weights @ (matrix == 1).astype(np.float64)

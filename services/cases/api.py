@@ -244,7 +244,7 @@ async def export_assessments(
     revision = inspection.sample_revision
     etag = transfer.revision_etag(inspection_id, revision)
     headers = {"ETag": etag, SAMPLE_REVISION: str(revision)}
-    # Readers that keep the sample (scoring) ask again with If-None-Match and get 304 until it changes.
+    # Readers that keep the sample may ask again with If-None-Match, and get 304 until it changes.
     if etag in (request.headers.get("if-none-match") or "").split(", "):
         return Response(status_code=304, headers=headers)
     body, _ = await transfer.export_page_json(session, inspection_id, paging, since)

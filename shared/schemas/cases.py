@@ -91,13 +91,14 @@ class SampleSince(BaseModel):
 
     inspection_id: UUID
     since: int | None = Field(
-        None, ge=0, le=2**31 - 1,
+        None, ge=0, le=2**31 - 1, strict=True,
         description="A sample revision read before (an inspection's sample_revision, or a bulk read's Sample-Revision): "
         "only the cases written after it. Null: every case.",
     )
 
 
-CHANGES_LIMIT = 2000
+CHANGES_LIMIT = 2000  # cases in one changes answer, by default: about 5 MB of JSON
+CHANGES_MAX_INSPECTIONS = 100
 
 
 class AssessmentChangesQuery(BaseModel):
@@ -105,10 +106,10 @@ class AssessmentChangesQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    inspections: list[SampleSince] = Field(min_length=1, max_length=100)
+    inspections: list[SampleSince] = Field(min_length=1, max_length=CHANGES_MAX_INSPECTIONS)
     limit: int = Field(
-        CHANGES_LIMIT, ge=1, le=5000,
-        description="The most cases in one answer. An inspection is answered whole or deferred, never cut.",
+        CHANGES_LIMIT, ge=1, le=5000, strict=True,
+        description="The most cases in one answer. Each inspection is answered whole or deferred, never cut.",
     )
 
     @field_validator("inspections")
@@ -125,14 +126,19 @@ class AssessmentChangesQuery(BaseModel):
 class SampleChanges(BaseModel):
     inspection_id: UUID
     sample_revision: int = Field(description="The sample's revision when read: the next `since` for this inspection.")
-    items: list[CaseAssessment] = Field(description="The cases written (or whose assessment was written) after `since`.")
+    items: list[CaseAssessment] = Field(
+        description="Every case written (or whose assessment was written) after `since` and up to `sample_revision`, "
+        "with its current assessment (null if none). A case written since may be here already, and again next "
+        "time: apply items by case id."
+    )
 
 
 class AssessmentChanges(BaseModel):
     samples: list[SampleChanges] = Field(description="In the order asked.")
     deferred: list[UUID] = Field(
-        description="Not answered, to keep within `limit`: ask again for these (or read each with GET "
-        "/inspections/{inspection_id}/assessments, which pages).",
+        description="Not answered, because their cases did not fit within `limit` after those answered: ask again "
+        "for these. An inspection whose changes alone exceed `limit` is deferred every time: read it with "
+        "GET /api/v1/inspections/{inspection_id}/assessments, which pages."
     )
     missing: list[UUID] = Field(description="No such inspection.")
 

@@ -50,7 +50,8 @@ class Inspection(BaseModel):
     sample_mix: SampleMix
     sample_revision: int = Field(
         description="Counts the writes to the sample's cases and assessments: a reader that keeps the sample asks only "
-        "for what was written after the revision it holds (`since`)."
+        "for what was written after the revision it holds (`since`). Not part of the inspection's own version: "
+        "its ETag (for If-Match) changes only when the inspection itself does."
     )
     created_at: datetime
     updated_at: datetime

@@ -13,7 +13,7 @@ import httpx
 
 from services.scoring.logic.cache import LruCache
 from shared.problems import ProblemError
-from shared.schemas.cases import AssessmentChanges, CaseAssessment
+from shared.schemas.cases import CHANGES_LIMIT, CHANGES_MAX_INSPECTIONS, AssessmentChanges, CaseAssessment
 from shared.schemas.common import Page
 from shared.schemas.inspections import Inspection
 
@@ -50,15 +50,19 @@ async def inspection(client: httpx.AsyncClient, inspection_id: UUID) -> Inspecti
     return Inspection.model_validate_json((await read(client, f"/api/v1/inspections/{inspection_id}", {})).content)
 
 
-Sample = tuple[str, list[CaseAssessment]]  # a key for this state of the sample ("" if none) and its assessed cases
+@dataclass(frozen=True)
+class Sample:
+    """The assessed cases of a sample as read, and the state they were read in."""
+
+    revision: int
+    read_at: float  # time.monotonic() of the last whole read (a whole read may find what revisions did not show)
+    cases: list[CaseAssessment]
 
 
 # A kept sample is read whole again after this long, so that writes the revisions cannot show (a
 # cases pod of an older release during a rolling deploy, a database restored to an earlier
 # revision that then counts up again) are picked up within a bounded time.
 KEEP_SAMPLE_FOR = 600.0
-_CHANGES_AT_ONCE = 100  # inspections per changes read (the most the cases service takes)
-CHANGES_LIMIT = 2000  # cases per changes read: about 3 MB of JSON
 
 
 @dataclass(frozen=True)
@@ -67,12 +71,10 @@ class KnownSample:
 
     revision: int
     cases: dict[UUID, CaseAssessment]
-    read_at: float  # time.monotonic() of the last whole read
+    read_at: float
 
     def as_sample(self) -> Sample:
-        # The key scores are kept under: the revision, and when it was last read whole (a whole
-        # read may find what the revision did not show).
-        return f"{self.revision}@{self.read_at}", list(self.cases.values())
+        return Sample(self.revision, self.read_at, list(self.cases.values()))
 
     def patched(self, revision: int, changed: Iterable[CaseAssessment]) -> "KnownSample":
         # A sample patched with changes is as old as its last whole read.
@@ -133,7 +135,7 @@ async def assessed_samples(
         else:  # behind, or ahead (a restored database): read whole then
             pending[inspection.id] = known if known and known.revision < inspection.sample_revision else None
     while pending:
-        asked = dict(list(pending.items())[:_CHANGES_AT_ONCE])
+        asked = dict(list(pending.items())[:CHANGES_MAX_INSPECTIONS])
         body = {"limit": CHANGES_LIMIT, "inspections": [
             {"inspection_id": str(i), "since": known.revision if known else None} for i, known in asked.items()
         ]}
@@ -143,7 +145,7 @@ async def assessed_samples(
         for sample in answer.samples:
             known = asked[sample.inspection_id]
             if known and sample.sample_revision < known.revision:
-                pending[sample.inspection_id] = None  # restored meanwhile: read it whole
+                pending[sample.inspection_id] = None  # restored since the listing: read it whole
                 continue
             fresh = (
                 known.patched(sample.sample_revision, sample.items) if known

@@ -17,15 +17,15 @@ from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection
 from shared.schemas.scores import AreaScore, NationalCriterion, NationalView
 
-Scored = tuple[float | None, tuple[float, float] | None]  # a criterion's score and interval
-
-
 @dataclass(frozen=True)
 class LiveSample:
     inspection: Inspection
     framework: Framework
-    revision: str  # the state of the sample as read (assessed.Sample key): scores are kept under it
-    cases: list[CaseAssessment]
+    sample: assessed.Sample
+
+    @property
+    def cases(self) -> list[CaseAssessment]:
+        return self.sample.cases
 
 
 @dataclass
@@ -38,27 +38,28 @@ class Caches:
     parsed_frameworks: frameworks.Parsed = field(default_factory=dict)
     plans: dict[tuple[str, int], scoring.Plan] = field(default_factory=dict)
     # Encoded answers of each assessment version, so a changed sample re-encodes only what changed.
-    # A version is written once and never edited; keyed by when it was written too, because a
-    # database restored and written again can reuse a version number, never with the same time.
     rows: LruCache[bytes] = field(default_factory=lambda: LruCache(65_536))
 
     def plan(self, framework: Framework) -> scoring.Plan:
         key = (framework.id, framework.version)
         return self.plans.get(key) or self.plans.setdefault(key, scoring.Plan(framework))
 
-    def encoded(self, framework: Framework, cases: Sequence[CaseAssessment]) -> tuple[scoring.Plan, list[bytes]]:
+    def encoded(self, framework: Framework, sample: assessed.Sample, cases: Sequence[CaseAssessment]) -> tuple[scoring.Plan, list[bytes]]:
+        """The cases' encoded answers. Kept per whole read of the sample as well: whatever a whole
+        read finds changed, even in place, is encoded afresh."""
         plan, rows = self.plan(framework), []
         for item in cases:
-            key = (framework.id, framework.version, item.case.id, item.assessment.version, item.assessment.updated_at)
+            assessment = item.assessment
+            key = (framework.id, framework.version, sample.read_at, item.case.id, assessment.version, assessment.updated_at)
             row = self.rows.get(key)
-            rows.append(row if row is not None else self.rows.put(key, plan.encode_row(item.assessment.answers)))
+            rows.append(row if row is not None else self.rows.put(key, plan.encode_row(assessment.answers)))
         return plan, rows
 
 
-def _score(framework: Framework, cases: Sequence[CaseAssessment], resamples: int, caches: Caches | None) -> scoring.InspectionScore:
+def _score(live: LiveSample, cases: Sequence[CaseAssessment], resamples: int, caches: Caches | None) -> scoring.InspectionScore:
     if caches is None:
-        return scoring.score_inspection(framework, assessed.answers(cases), resamples=resamples)
-    plan, rows = caches.encoded(framework, cases)
+        return scoring.score_inspection(live.framework, assessed.answers(cases), resamples=resamples)
+    plan, rows = caches.encoded(live.framework, live.sample, cases)
     return scoring.score_rows(plan, rows, resamples=resamples)
 
 
@@ -69,11 +70,11 @@ async def _inspection(client: httpx.AsyncClient, inspection_id: UUID, caches: Ca
 
 
 async def sample(client: httpx.AsyncClient, session: AsyncSession, inspection_id: UUID, caches: Caches) -> LiveSample:
-    inspection, (revision, cases) = await asyncio.gather(
+    inspection, read = await asyncio.gather(
         _inspection(client, inspection_id, caches), assessed.assessed_cases(client, inspection_id, caches.samples)
     )
     framework = await frameworks.get(session, inspection.framework_id, inspection.framework_version, caches.parsed_frameworks)
-    return LiveSample(inspection, framework, revision, cases)
+    return LiveSample(inspection, framework, read)
 
 
 def score(
@@ -81,10 +82,13 @@ def score(
 ) -> scoring.InspectionScore:
     """The engine's scores of the (filtered) sample; with caches, the same revision, filters and
     resamples are scored once. Without (snapshots), scored from exactly these cases."""
-    key = (live.inspection.id, live.revision, tuple(sorted((k, tuple(v)) for k, v in filters.items())), resamples)
+    key = (
+        live.inspection.id, live.sample.revision, live.sample.read_at,
+        tuple(sorted((k, tuple(v)) for k, v in filters.items())), resamples,
+    )
     if caches is not None and (known := caches.scores.get(key)) is not None:
         return known
-    result = _score(live.framework, assessed.select(live.cases, filters), resamples, caches)
+    result = _score(live, assessed.select(live.cases, filters), resamples, caches)
     return caches.scores.put(key, result) if caches is not None else result
 
 
@@ -103,7 +107,7 @@ def breakdown(
     groups = assessed.group(assessed.select(live.cases, filters), by)
     return results.breakdown(
         live.framework, live.inspection.id, by,
-        [(value, _score(live.framework, cases, resamples, caches)) for value, cases in groups.items()],
+        [(value, _score(live, cases, resamples, caches)) for value, cases in groups.items()],
     )
 
 
@@ -137,12 +141,11 @@ async def national(
     frozen = await snapshots.latest(session, [i.id for i in inspections])
     samples = await assessed.assessed_samples(client, [i for i in inspections if i.id not in frozen], caches.samples)
 
-    async def scores_of(inspection: Inspection) -> tuple[dict[str, Scored], str]:
+    async def scores_of(inspection: Inspection) -> tuple[dict[str, scoring.ScoreWithInterval], str]:
         if inspection.id in frozen:
             return snapshots.criterion_scores(frozen[inspection.id]), "snapshot"
-        revision, cases = samples[inspection.id]
         framework_used = await frameworks.get(session, inspection.framework_id, inspection.framework_version, caches.parsed_frameworks)
-        result = score(LiveSample(inspection, framework_used, revision, cases), {}, resamples, caches)
+        result = score(LiveSample(inspection, framework_used, samples[inspection.id]), {}, resamples, caches)
         return {c.id: (c.score, c.interval) for c in result.criteria}, "live"
 
     scored = [await scores_of(i) for i in inspections]

@@ -38,6 +38,7 @@ __all__ = [
     "ThreadScore",
     "InspectionScore",
     "AreaComparison",
+    "ScoreWithInterval",
     "Plan",
     "score_inspection",
     "score_rows",
@@ -160,8 +161,11 @@ def suggested_conclusion(framework: Framework, score: float | None) -> str | Non
     return _band_label(framework.conclusion_bands, score)
 
 
+ScoreWithInterval = tuple[float | None, tuple[float, float] | None]
+
+
 def compare_with_mean(
-    scores: Mapping[str, tuple[float | None, tuple[float, float] | None]],
+    scores: Mapping[str, ScoreWithInterval],
 ) -> tuple[float | None, list[AreaComparison]]:
     """National mean of the defined scores, and each area against it (in the mapping's order).
 
@@ -288,9 +292,6 @@ class Plan:
             except ValueError as exc:
                 raise ValueError(f"case {i}: {exc}") from None
         return rows
-
-    def encode(self, answers: Sequence[Mapping[str, str | None]]) -> np.ndarray:
-        return self.matrix(self.encode_rows(answers))
 
     # -------------------------------------------------------------- exact point estimates
 

@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import models
 from services.scoring.logic.results import Document
+from services.scoring.logic.scoring import ScoreWithInterval
 from shared.pagination import PageParams, paginate
 from shared.problems import ProblemError
 from shared.schemas.scores import InspectionScores, ScoreSnapshot
@@ -20,7 +21,7 @@ def as_wire(row: models.ScoreSnapshotRecord) -> ScoreSnapshot:
     )
 
 
-def criterion_scores(row: models.ScoreSnapshotRecord) -> dict[str, tuple[float | None, tuple[float, float] | None]]:
+def criterion_scores(row: models.ScoreSnapshotRecord) -> dict[str, ScoreWithInterval]:
     """Each criterion's frozen score and interval, read straight from the stored document (which
     was validated when it was frozen), without parsing the rest of it."""
     return {c["id"]: (c["score"], tuple(c["interval"]) if c["interval"] else None) for c in row.scores["criteria"]}
