@@ -2,11 +2,17 @@
 
 import json
 import re
+import uuid
+from decimal import Decimal
 
+import asyncpg.pgproto.pgproto as pgproto
 import httpx
+import numpy as np
+import pytest
 from opentelemetry.trace import SpanKind
 from sqlalchemy import select
 
+from shared.responses import to_json
 from tests.conftest import SERVICES, Stack, plan_inspection
 
 PROBLEM = "application/problem+json"
@@ -244,3 +250,11 @@ async def test_the_merged_openapi_document_is_valid_openapi_3_1(gw: httpx.AsyncC
             for status, response in operation["responses"].items():
                 if int(status) >= 400:
                     assert list(response["content"]) == ["application/problem+json"], (path, method, status)
+
+
+def test_documents_built_outside_pydantic_serialise_uuids_and_refuse_anything_unknown() -> None:
+    value = uuid.uuid4()
+    assert to_json({"id": pgproto.UUID(str(value)), "plain": value}) == f'{{"id":"{value}","plain":"{value}"}}'.encode()
+    for unknown in (Decimal("1.5"), np.float64(1.5), object()):
+        with pytest.raises(TypeError):
+            to_json({"value": unknown})

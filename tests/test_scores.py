@@ -275,7 +275,10 @@ async def test_a_kept_sample_is_read_whole_again_when_the_revisions_cannot_be_tr
     known = caches.samples.get(UUID(inspection["id"]))
     caches.samples.put(UUID(inspection["id"]), replace(known, read_at=known.read_at - assessed.KEEP_SAMPLE_FOR - 1))
     after = (await gw.get(url)).json()
-    assert all(c["score"] in (0.0, None) for c in after["criteria"]), "the whole read sees the change"
+    flipped = [r | {"answers": {q: "no" if j == "yes" else j for q, j in r["answers"].items()}} for r in rows]
+    expected = expected_scores(await framework(gw), flipped)["criteria"]
+    assert {c["id"]: c["score"] for c in after["criteria"]} == pytest.approx(expected, abs=1e-9), "the whole read sees the change"
+    assert 0.0 in expected.values()
 
 
 async def test_national_view_brings_kept_samples_up_to_date_in_one_read(stack: Stack, gw: httpx.AsyncClient) -> None:
@@ -364,7 +367,10 @@ async def test_national_view_reads_whole_a_sample_restored_since_the_listing(
 
     monkeypatch.setattr(client, "post", restore_then_post)
     view = (await gw.get("/api/v1/scores/national", params=params)).json()
-    assert all(c["areas"][0]["score"] in (0.0, None) for c in view["criteria"]), "read whole, not patched"
+    flipped = [r | {"answers": {q: "no" if j == "yes" else j for q, j in r["answers"].items()}} for r in rows]
+    expected = expected_scores(await framework(gw), flipped)["criteria"]
+    assert {c["id"]: c["areas"][0]["score"] for c in view["criteria"]} == pytest.approx(expected, abs=1e-9), "read whole, not patched"
+    assert 0.0 in expected.values()
 
 
 async def test_national_view_takes_the_newest_snapshot(gw: httpx.AsyncClient) -> None:

@@ -87,6 +87,8 @@ class CaseAssessment(BaseModel):
 
 
 class SampleSince(BaseModel):
+    """One inspection of a changes read, and the revision of its sample the reader holds."""
+
     model_config = ConfigDict(extra="forbid")
 
     inspection_id: UUID
@@ -106,7 +108,10 @@ class AssessmentChangesQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    inspections: list[SampleSince] = Field(min_length=1, max_length=CHANGES_MAX_INSPECTIONS)
+    inspections: list[SampleSince] = Field(
+        min_length=1, max_length=CHANGES_MAX_INSPECTIONS,
+        description=f"At most {CHANGES_MAX_INSPECTIONS}, each once; answered in this order, each that fits within `limit`.",
+    )
     limit: int = Field(
         CHANGES_LIMIT, ge=1, le=5000, strict=True,
         description="The most cases in one answer. Each inspection is answered whole or deferred, never cut.",
@@ -124,6 +129,8 @@ class AssessmentChangesQuery(BaseModel):
 
 
 class SampleChanges(BaseModel):
+    """What changed in one inspection's sample."""
+
     inspection_id: UUID
     sample_revision: int = Field(description="The sample's revision when read: the next `since` for this inspection.")
     items: list[CaseAssessment] = Field(
@@ -134,6 +141,8 @@ class SampleChanges(BaseModel):
 
 
 class AssessmentChanges(BaseModel):
+    """The answer to a changes read: every inspection asked is in exactly one of the three lists."""
+
     samples: list[SampleChanges] = Field(description="In the order asked.")
     deferred: list[UUID] = Field(
         description="Not answered, because their cases did not fit within `limit` after those answered: ask again "
