@@ -1,5 +1,6 @@
 """Routers of the scoring service."""
 
+import asyncio
 import time
 from datetime import date
 from typing import Annotated, Literal
@@ -87,7 +88,8 @@ async def inspection_scores(inspection_id: UUID, request: Request, session: Sess
     started = time.perf_counter()
     sample = await live.sample(_client(request), session, inspection_id, _caches(request))
     fetched = time.perf_counter()
-    scores = live.document(sample, filters, _resamples(request), _caches(request))
+    # The engine is CPU-bound: it runs in a worker thread, so that the service goes on answering meanwhile.
+    scores = await asyncio.to_thread(live.document, sample, filters, _resamples(request), _caches(request))
     # Where the time goes, for operations staff and `make bench` (W3C Server-Timing).
     timing = f"fetch;dur={(fetched - started) * 1000:.2f}, score;dur={(time.perf_counter() - fetched) * 1000:.2f}"
     return json_response(scores, headers={"Server-Timing": timing})
@@ -102,7 +104,7 @@ async def score_breakdown(
     by: Annotated[Literal[assessed.ATTRIBUTES], Query(description="The case attribute to group on.")],
 ) -> Response:
     sample = await live.sample(_client(request), session, inspection_id, _caches(request))
-    return json_response(live.breakdown(sample, by, filters, _resamples(request), _caches(request)))
+    return json_response(await asyncio.to_thread(live.breakdown, sample, by, filters, _resamples(request), _caches(request)))
 
 
 @router.post(
@@ -117,7 +119,7 @@ async def take_snapshot(
         return replay
     sample = await live.sample(_client(request), session, inspection_id, _caches(request))
     # Scored afresh from the very cases fingerprinted: a snapshot's scores and hash always agree.
-    scores = live.document(sample, {}, _resamples(request), None)
+    scores = await asyncio.to_thread(live.document, sample, {}, _resamples(request), None)
     row = await snapshots.take(session, scores, assessed.fingerprint(sample.cases), body.label)
     return await idem.respond(
         snapshots.as_wire(row), 201, {"Location": f"/api/v1/inspections/{inspection_id}/scores/snapshots/{row.id}"}

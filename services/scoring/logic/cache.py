@@ -1,5 +1,8 @@
-"""A small least-recently-used map: the scoring service keeps samples and scores it may be asked for again."""
+"""A small least-recently-used map: the scoring service keeps samples and scores it may be asked for again.
 
+Safe to share between the event loop and the worker threads the engine runs in."""
+
+import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Generic, TypeVar
@@ -11,16 +14,19 @@ class LruCache(Generic[V]):
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: OrderedDict[Hashable, V] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> V | None:
-        if key not in self._items:
-            return None
-        self._items.move_to_end(key)
-        return self._items[key]
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
 
     def put(self, key: Hashable, value: V) -> V:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
         return value

@@ -141,14 +141,17 @@ async def national(
     frozen = await snapshots.latest(session, [i.id for i in inspections])
     samples = await assessed.assessed_samples(client, [i for i in inspections if i.id not in frozen], caches.samples)
 
-    async def scores_of(inspection: Inspection) -> tuple[dict[str, scoring.ScoreWithInterval], str]:
-        if inspection.id in frozen:
-            return snapshots.criterion_scores(frozen[inspection.id]), "snapshot"
-        framework_used = await frameworks.get(session, inspection.framework_id, inspection.framework_version, caches.parsed_frameworks)
-        result = score(LiveSample(inspection, framework_used, samples[inspection.id]), {}, resamples, caches)
-        return {c.id: (c.score, c.interval) for c in result.criteria}, "live"
-
-    scored = [await scores_of(i) for i in inspections]
+    live = [
+        LiveSample(i, await frameworks.get(session, i.framework_id, i.framework_version, caches.parsed_frameworks), samples[i.id])
+        for i in inspections if i.id not in frozen
+    ]
+    # The engine is CPU-bound: it runs in a worker thread, so that the service goes on answering meanwhile.
+    live_scores = await asyncio.to_thread(lambda: {s.inspection.id: score(s, {}, resamples, caches) for s in live})
+    scored: list[tuple[dict[str, scoring.ScoreWithInterval], str]] = [
+        (snapshots.criterion_scores(frozen[i.id]), "snapshot") if i.id in frozen
+        else ({c.id: (c.score, c.interval) for c in live_scores[i.id].criteria}, "live")
+        for i in inspections
+    ]
     criteria = []
     for criterion in (c for c in framework.criteria() if c.scored_by == "cases"):
         per_area = {str(i.id): by_id.get(criterion.id, (None, None)) for i, (by_id, _) in zip(inspections, scored)}
