@@ -8,13 +8,13 @@ from typing import Annotated, TypeVar
 import orjson
 from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
 from shared.problems import ProblemError
 
 T = TypeVar("T")
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
 # JSON columns (answers, documents) are decoded on every bulk read: orjson is several times faster.

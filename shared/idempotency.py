@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel, Text
 
+from shared.canonical import canonical_sha256
 from shared.db import UtcDateTime, get_session
 from shared.problems import ProblemError
 
@@ -65,10 +66,9 @@ def drop_idempotency_expiry_index() -> None:
 
 def _body_hash(body: bytes) -> str:
     try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        return canonical_sha256(json.loads(body))
     except (ValueError, UnicodeDecodeError):
-        canonical = body
-    return hashlib.sha256(canonical).hexdigest()
+        return hashlib.sha256(body).hexdigest()
 
 
 class Idempotency:

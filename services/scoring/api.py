@@ -16,6 +16,7 @@ from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.responses import json_response
 from shared.problems import ProblemError, problems, validation_problem
+from shared.schemas.cases import attribute_text
 from shared.schemas.common import FieldError, Page
 from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, InspectionStatus, RohLevel
 from shared.schemas.frameworks import Framework, FrameworkSummary
@@ -72,7 +73,7 @@ def breakdown_filters(
         "gender": gender, "ethnicity": ethnicity, "assessor_role": assessor_role,
     }
     return {
-        name: sorted({("true" if v else "false") if isinstance(v, bool) else str(getattr(v, "value", v)) for v in values})
+        name: sorted({attribute_text(v) for v in values})
         for name, values in given.items() if values
     }
 

@@ -12,6 +12,14 @@ from shared.schemas.common import FieldError, Text
 from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, Judgement, RohLevel
 
 
+def attribute_text(value: object) -> str:
+    """A case attribute as text, the way query strings and spreadsheets write it: true or false, an
+    enum's value, a number's digits."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(getattr(value, "value", value))
+
+
 class CaseAttributes(BaseModel):
     """What is known of a case before it is assessed: the attributes a sample is drawn on."""
 

@@ -21,6 +21,7 @@ from shared.problems import field_errors, validation_problem
 from shared.responses import to_json
 from shared.schemas.cases import (
     Assessment, AssessmentChangesQuery, AssessmentImportEnvelope, Case, CaseAssessment, CaseCreate, ImportOutcome, ImportResult, ImportRow, ImportRowResult,
+    attribute_text,
 )
 from shared.schemas.common import FieldError
 from shared.schemas.enums import CaseType
@@ -105,7 +106,7 @@ def _case_differences(case: models.Case, row: ImportRow) -> list[FieldError]:
         FieldError(field=name, location="body", type="differs",
                    message=f"{name} is {getattr(case, name)!s} for case {case.reference}, not {value!s}")
         for name, value in given.items()
-        if str(getattr(case, name)) != str(value.value if hasattr(value, "value") else value)
+        if attribute_text(getattr(case, name)) != attribute_text(value)
     ]
 
 
@@ -342,11 +343,7 @@ async def export_page(
 
 
 def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(getattr(value, "value", value))
+    return "" if value is None else attribute_text(value)
 
 
 def _csv_line(values: Sequence[Any]) -> str:

@@ -1,23 +1,23 @@
 """The assessed samples of inspections, read from the cases service in bulk (never a call per case) and
 kept: a kept sample is brought up to date by reading only what changed since its revision."""
 
-import hashlib
-import json
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
-from uuid import UUID
-
 import time
+from collections.abc import Awaitable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+from uuid import UUID
 
 import httpx
 
 from services.scoring.logic.cache import LruCache
+from shared.canonical import canonical_sha256
 from shared.problems import ProblemError
-from shared.schemas.cases import CHANGES_LIMIT, CHANGES_MAX_INSPECTIONS, AssessmentChanges, CaseAssessment
+from shared.schemas.cases import CHANGES_LIMIT, CHANGES_MAX_INSPECTIONS, AssessmentChanges, CaseAssessment, attribute_text
 from shared.schemas.common import Page
 from shared.schemas.inspections import Inspection
 
 PAGE_SIZE = 500
+T = TypeVar("T")
 # Case attributes a breakdown may filter or group on.
 ATTRIBUTES = (
     "case_type", "roh_level", "tier", "ppo", "approved_premises", "statutory_victim_contact",
@@ -44,6 +44,21 @@ async def read(client: httpx.AsyncClient, url: str, params: dict) -> httpx.Respo
 
 async def _post(client: httpx.AsyncClient, url: str, body: dict) -> httpx.Response:
     return await _call(client.post(url, json=body))
+
+
+async def read_pages(
+    client: httpx.AsyncClient, url: str, params: dict, item: type[T], first: httpx.Response | None = None
+) -> list[T]:
+    """Every item of a paged list of the cases service, following its cursors (``first``: its first
+    page, when already read)."""
+    response = first or await read(client, url, params)
+    items: list[T] = []
+    while True:
+        page = Page[item].model_validate_json(response.content)
+        items += page.items
+        if page.next_cursor is None:
+            return items
+        response = await read(client, url, params | {"cursor": page.next_cursor})
 
 
 async def inspection(client: httpx.AsyncClient, inspection_id: UUID) -> Inspection:
@@ -110,13 +125,7 @@ async def assessed_cases(client: httpx.AsyncClient, inspection_id: UUID, cache: 
         known, params = None, {"limit": PAGE_SIZE}
         response = await read(client, url, params)
         revision = _revision(response)
-    changed: list[CaseAssessment] = []
-    while True:
-        page = Page[CaseAssessment].model_validate_json(response.content)
-        changed += page.items
-        if page.next_cursor is None:
-            break
-        response = await read(client, url, params | {"cursor": page.next_cursor})
+    changed = await read_pages(client, url, params, CaseAssessment, first=response)
     fresh = known.patched(revision, changed) if known else KnownSample(revision, _assessed(changed), time.monotonic())
     return cache.put(inspection_id, fresh).as_sample()
 
@@ -164,10 +173,7 @@ async def assessed_samples(
 
 
 def attribute_value(item: CaseAssessment, attribute: str) -> str:
-    value = getattr(item.case, attribute)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(getattr(value, "value", value))
+    return attribute_text(getattr(item.case, attribute))
 
 
 def select(items: Iterable[CaseAssessment], filters: Mapping[str, Sequence[str]]) -> list[CaseAssessment]:
@@ -196,4 +202,4 @@ def fingerprint(items: Iterable[CaseAssessment]) -> str:
         ),
         key=lambda entry: entry["case_id"],
     )
-    return hashlib.sha256(json.dumps(canonical, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return canonical_sha256(canonical)

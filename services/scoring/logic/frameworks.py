@@ -1,7 +1,5 @@
 """Framework documents: loaded from the repo's YAML files, stored once per version, never edited in place."""
 
-import hashlib
-import json
 from pathlib import Path
 
 import yaml
@@ -9,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import models
+from shared.canonical import canonical_sha256
 from shared.schemas.frameworks import Framework
 
 
@@ -25,8 +24,7 @@ def read_documents(directory: Path) -> list[Framework]:
 
 
 def fingerprint(framework: Framework) -> str:
-    canonical = json.dumps(framework.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return canonical_sha256(framework.model_dump(mode="json"))
 
 
 async def store_documents(session: AsyncSession, frameworks: list[Framework]) -> None:

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.scoring.logic import assessed, frameworks, results, scoring, snapshots
 from services.scoring.logic.cache import LruCache
 from shared.schemas.cases import CaseAssessment
-from shared.schemas.common import Page
 from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection
 from shared.schemas.scores import AreaScore, NationalCriterion, NationalView
+
 
 @dataclass(frozen=True)
 class LiveSample:
@@ -111,18 +111,6 @@ def breakdown(
     )
 
 
-async def _inspections(client: httpx.AsyncClient, params: dict) -> list[Inspection]:
-    found: list[Inspection] = []
-    cursor = None
-    while True:
-        response = await assessed.read(client, "/api/v1/inspections", params | ({"cursor": cursor} if cursor else {}))
-        page = Page[Inspection].model_validate_json(response.content)
-        found += page.items
-        cursor = page.next_cursor
-        if cursor is None:
-            return found
-
-
 async def national(
     client: httpx.AsyncClient,
     session: AsyncSession,
@@ -137,13 +125,13 @@ async def national(
     params = {"limit": 500, "framework_id": framework_id, "status": statuses}
     params |= {"fieldwork_from": period_from.isoformat()} if period_from else {}
     params |= {"fieldwork_to": period_to.isoformat()} if period_to else {}
-    inspections = await _inspections(client, params)
+    inspections = await assessed.read_pages(client, "/api/v1/inspections", params, Inspection)
     frozen = await snapshots.latest(session, [i.id for i in inspections])
-    samples = await assessed.assessed_samples(client, [i for i in inspections if i.id not in frozen], caches.samples)
-
+    unfrozen = [i for i in inspections if i.id not in frozen]
+    samples = await assessed.assessed_samples(client, unfrozen, caches.samples)
     live = [
         LiveSample(i, await frameworks.get(session, i.framework_id, i.framework_version, caches.parsed_frameworks), samples[i.id])
-        for i in inspections if i.id not in frozen
+        for i in unfrozen
     ]
     # The engine is CPU-bound: it runs in a worker thread, so that the service goes on answering meanwhile.
     live_scores = await asyncio.to_thread(lambda: {s.inspection.id: score(s, {}, resamples, caches) for s in live})
