@@ -39,7 +39,7 @@ import numpy as np
 from pydantic import ValidationError
 
 from services.cases.logic import spreadsheet
-from shared.schemas.cases import CaseAttributes
+from shared.schemas.cases import CaseAttributes, attribute_text
 from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, RohLevel
 from shared.schemas.sampling import (
     DrawnSample,
@@ -70,7 +70,6 @@ QUOTA_LABELS: dict[str, str] = {
 }
 _HIGH_ROH = frozenset({RohLevel.high.value, RohLevel.very_high.value})
 _NOT_MINORITY = frozenset({Ethnicity.white.value, Ethnicity.unknown.value})
-_BOOL_FIELDS = ("ppo", "approved_premises", "statutory_victim_contact")
 _TYPES: tuple[CaseType, ...] = tuple(CaseType)
 _TYPE_POS = {t.value: i for i, t in enumerate(_TYPES)}
 
@@ -203,14 +202,9 @@ def _vocabularies(with_role: bool) -> dict[str, list[str]]:
 
 
 def _count_key(attribute: str, value: Any) -> str:
-    if attribute in _BOOL_FIELDS:
-        return "true" if value else "false"
-    if value is None:
-        return "unassigned"
-    value = _v(value)
-    if attribute == "tier" and isinstance(value, (int, np.integer)):
-        return str(int(value))
-    return str(value)
+    if attribute in spreadsheet.BOOLEAN_COLUMNS:
+        value = bool(value)
+    return "unassigned" if value is None else attribute_text(value)
 
 
 def composition(
@@ -778,7 +772,7 @@ def parse_caseload_csv(text: str) -> list[CaseAttributes]:
             value = raw.strip()
             if value == "" and column not in _REQUIRED:
                 continue  # the default
-            if column in _BOOL_FIELDS:
+            if column in spreadsheet.BOOLEAN_COLUMNS:
                 read = spreadsheet.case_cell(column, value)
                 if isinstance(read, bool):
                     data[column] = read
