@@ -81,10 +81,14 @@ async def docs() -> HTMLResponse:
     return get_swagger_ui_html(openapi_url="/openapi.json", title="Offender Management Inspection API")
 
 
-def _failed(service: str, exc: Exception, body: proxy.LimitedBody, too_large: Response, retry_after: int) -> Response:
+def _too_large(limit: int) -> Response:
+    return problem_response(413, "Content too large", f"request bodies are limited to {limit} bytes", kind="body-too-large")
+
+
+def _failed(service: str, exc: Exception, body: proxy.LimitedBody, retry_after: int) -> Response:
     """What the client hears when the call to a service did not give an answer."""
     if body.exceeded:
-        return too_large
+        return _too_large(body.limit)
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return problem_response(
             503, "Service unavailable", f"the {service} service cannot be reached; try again shortly",
@@ -109,14 +113,11 @@ async def forward(request: Request) -> Response:
         return problem_response(404, "Not found", f"no service serves {request.url.path}")
     url = state.settings.services[service] + path + (f"?{request.url.query}" if request.url.query else "")
     has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
-    too_large = problem_response(
-        413, "Content too large", f"request bodies are limited to {state.settings.max_body_bytes} bytes", kind="body-too-large"
-    )
     declared = request.headers.get("content-length", "0")
     if not declared.isdigit():
         return problem_response(400, "Bad request", "Content-Length is not a number", kind="bad-length")
     if int(declared) > state.settings.max_body_bytes:
-        return too_large
+        return _too_large(state.settings.max_body_bytes)
     body = proxy.LimitedBody(request.stream(), state.settings.max_body_bytes)
     try:
         upstream_request = state.client.build_request(
@@ -133,7 +134,7 @@ async def forward(request: Request) -> Response:
     try:
         upstream = await state.client.send(upstream_request, stream=True)
     except (httpx.TransportError, ValueError) as exc:
-        return _failed(service, exc, body, too_large, state.settings.retry_after)
+        return _failed(service, exc, body, state.settings.retry_after)
     response = StreamingResponse(
         upstream.aiter_raw(), status_code=upstream.status_code, background=BackgroundTask(upstream.aclose)
     )
