@@ -9,14 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
 from shared.concurrency import etag
-from shared.db import get_or_404
+from shared.db import get_or_404, utcnow
 from shared.pagination import PageParams, paginate
 from shared.problems import ProblemError
 from shared.schemas.enums import InspectionStatus
 from shared.schemas.frameworks import Framework
-from shared.schemas.sampling import SampleMix
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
-from shared.db import utcnow
+from shared.schemas.sampling import SampleMix
 
 _STATUS_ORDER = list(InspectionStatus)
 FIELDWORK_DAYS = 5  # one working week
@@ -114,4 +113,3 @@ async def next_sample_revision(session: AsyncSession, inspection_id: UUID) -> in
         .returning(models.Inspection.sample_revision)
         .execution_options(synchronize_session=False)
     )).scalar_one()
-
