@@ -1,12 +1,17 @@
-"""Clients for calling other services: a pooled aiohttp transport behind the httpx API, traced, with the request id."""
+"""Calls to other services: a pooled aiohttp transport behind the httpx API, traced, with the request id, and
+the one function every call goes through (`call_service`), which turns failures into domain errors."""
 
+from collections.abc import Collection, Mapping
 from http.cookiejar import CookieJar, DefaultCookiePolicy
+from typing import Any
 
 import httpx
 from httpx_aiohttp import AiohttpTransport
 from opentelemetry.sdk.trace import TracerProvider
 
 from shared.context import REQUEST_ID_HEADER, request_id_var
+from shared.errors import CATALOGUE, TYPE_BASE, DomainError, UpstreamFailed, UpstreamTimeout, UpstreamUnavailable
+from shared.schemas.common import Problem
 from shared.telemetry import traced_transport
 
 
@@ -34,3 +39,43 @@ def service_client(
         timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
         event_hooks={"request": [_forward_request_id]},
     )
+
+
+def _passed_through(service: str, response: httpx.Response) -> DomainError:
+    """The other service's problem, raised here as the same kind, so the caller hears what it said."""
+    try:
+        body = Problem.model_validate_json(response.content)
+        kind = body.type.removeprefix(TYPE_BASE)
+    except ValueError:
+        body, kind = None, ""
+    if body is None or kind not in CATALOGUE or kind == "internal-error" or CATALOGUE[kind].status != response.status_code:
+        return UpstreamFailed(f"the {service} service answered {response.status_code}")
+    headers = {"Retry-After": response.headers["retry-after"]} if "retry-after" in response.headers else None
+    return DomainError.of_kind(kind, body.detail, errors=body.errors, headers=headers)
+
+
+async def call_service(
+    client: httpx.AsyncClient,
+    service: str,
+    method: str,
+    url: str,
+    *,
+    params: Mapping[str, Any] | None = None,
+    json: Any = None,
+    expect: Collection[int] = (200,),
+) -> httpx.Response:
+    """One call to another service: its answer when the status is one of ``expect``, otherwise a domain
+    error. Not reached → UpstreamUnavailable (safe to retry); no answer in time → UpstreamTimeout;
+    a problem document → the same problem, typed; anything else → UpstreamFailed. Timeouts are the
+    client's (settings), the request id and trace context ride along (hooks and tracing)."""
+    try:
+        response = await client.request(method, url, params=params, json=json)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise UpstreamUnavailable(f"the {service} service cannot be reached") from exc
+    except httpx.TimeoutException as exc:
+        raise UpstreamTimeout(f"the {service} service did not answer in time") from exc
+    except httpx.TransportError as exc:
+        raise UpstreamFailed(f"the connection to the {service} service broke") from exc
+    if response.status_code in expect:
+        return response
+    raise _passed_through(service, response)

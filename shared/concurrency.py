@@ -1,8 +1,8 @@
-"""ETag / If-Match: optimistic concurrency for every updatable resource."""
+"""ETag, If-Match and If-None-Match (RFC 9110 13.1): optimistic concurrency and conditional reads."""
 
 from fastapi import Request
 
-from shared.problems import ProblemError
+from shared.errors import PreconditionFailed, PreconditionRequired
 
 
 def etag(resource_id: object, version: int) -> str:
@@ -13,14 +13,22 @@ def require_if_match(request: Request, current: str) -> None:
     """An update of an existing resource needs If-Match naming its current ETag: 428 without, 412 when stale."""
     header = request.headers.get("if-match")
     if header is None:
-        raise ProblemError(
-            428, "Precondition Required", "Send If-Match with the ETag you last read.", kind="if-match-required",
-            headers={"ETag": current},
-        )
+        raise PreconditionRequired("Send If-Match with the ETag you last read.", headers={"ETag": current})
     # Strong comparison (RFC 9110 13.1.1): a weak validator never matches.
-    candidates = {part.strip() for part in header.split(",")}
+    candidates = _entity_tags(header)
     if "*" not in candidates and current not in candidates:
-        raise ProblemError(
-            412, "Precondition Failed", f"The resource has changed; its ETag is now {current}.", kind="stale-etag",
-            headers={"ETag": current},
-        )
+        raise PreconditionFailed(f"The resource has changed; its ETag is now {current}.", headers={"ETag": current})
+
+
+def _entity_tags(header: str) -> set[str]:
+    """The members of an If-Match / If-None-Match list, as written (``*``, ``"x"`` or ``W/"x"``)."""
+    return {part.strip() for part in header.split(",") if part.strip()}
+
+
+def none_match(header: str | None, current: str) -> bool:
+    """True when If-None-Match names the current representation, so a GET may answer 304. Weak
+    comparison (RFC 9110 13.1.2): ``W/"x"`` matches ``"x"``; ``*`` matches whatever exists."""
+    if header is None:
+        return False
+    tags = _entity_tags(header)
+    return "*" in tags or current.removeprefix("W/") in {tag.removeprefix("W/") for tag in tags}

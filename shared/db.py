@@ -12,7 +12,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeDecorator
 
-from shared.problems import ProblemError
+from shared.errors import NotFound
 
 T = TypeVar("T")
 
@@ -93,5 +93,5 @@ async def get_or_404(session: AsyncSession, model: type[T], key: object, what: s
     """The row with this primary key, or a 404 problem naming ``what`` was looked for."""
     row = await session.get(model, key)
     if row is None:
-        raise ProblemError(404, "Not Found", f"{what} does not exist", kind="not-found")
+        raise NotFound(f"{what} does not exist")
     return row

@@ -21,7 +21,7 @@ from sqlmodel import Column, Field, SQLModel, Text
 
 from shared.canonical import canonical_sha256
 from shared.db import UtcDateTime, get_session
-from shared.problems import ProblemError
+from shared.errors import Conflict
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 # How long a key is remembered: long enough for any client's retries, short enough that the table
@@ -86,10 +86,7 @@ class Idempotency:
         if record is None or record.created_at < datetime.now(UTC) - KEEP_FOR:
             return None
         if record.request_hash != self.request_hash:
-            raise ProblemError(
-                409, "Idempotency-Key reused", "This Idempotency-Key was used with a different request body.",
-                kind="idempotency-key-reused",
-            )
+            raise Conflict("This Idempotency-Key was used with a different request body.", kind="idempotency-key-reused")
         headers = json.loads(record.response_headers) | {REPLAYED_HEADER: "true"}
         return JSONResponse(json.loads(record.response_body), status_code=record.status_code, headers=headers)
 
@@ -111,8 +108,8 @@ class Idempotency:
                 await self.session.flush()
             except IntegrityError as exc:
                 # Another request with the same key committed first; ours rolls back whole.
-                raise ProblemError(
-                    409, "Idempotency-Key in use", "A concurrent request with this Idempotency-Key won; retry to get its response.",
+                raise Conflict(
+                    "A concurrent request with this Idempotency-Key won; retry to get its response.",
                     kind="idempotency-key-conflict",
                 ) from exc
         return JSONResponse(body, status_code=status_code, headers=headers)

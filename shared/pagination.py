@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from shared.problems import ProblemError
+from shared.errors import InvalidInput
 from shared.schemas.common import FieldError
 
 
@@ -74,11 +74,10 @@ def decode_cursor(cursor: str, arity: int) -> tuple[Any, ...]:
         raise _bad_cursor() from exc
 
 
-def _bad_cursor() -> ProblemError:
-    return ProblemError(
-        422, "Validation failed", "cursor is not one this API issued",
-        kind="validation-error",
-        errors=[FieldError(field="cursor", location="query", message="invalid cursor", type="cursor")],
+def _bad_cursor() -> InvalidInput:
+    return InvalidInput(
+        [FieldError(field="cursor", location="query", message="invalid cursor", type="cursor")],
+        "cursor is not one this API issued",
     )
 
 

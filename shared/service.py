@@ -17,7 +17,8 @@ from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
 from shared.logs import configure_logging
 from shared.migrations import current_revision, head_revision, migrate
-from shared.problems import PROBLEM_JSON, ProblemError, install_problem_handlers
+from shared.errors import DomainError
+from shared.problems import PROBLEM_JSON, install_problem_handlers
 from shared.schemas.common import Problem
 from shared.settings import ServiceSettings
 from shared.telemetry import instrument_app, instrument_engine, tracer_provider
@@ -47,11 +48,11 @@ async def readyz(request: Request) -> dict[str, str]:
             async with request.app.state.engine.connect() as connection:
                 revision = await current_revision(connection)
     except Exception as exc:  # any failure to reach the database means not ready
-        raise ProblemError(503, "Not ready", f"database unavailable: {type(exc).__name__}", headers={"Retry-After": "5"}) from exc
+        raise DomainError(f"database unavailable: {type(exc).__name__}", kind="not-ready", headers={"Retry-After": "5"}) from exc
     if revision != request.app.state.migration_head:
-        raise ProblemError(
-            503, "Not ready", f"database at revision {revision}, the service needs {request.app.state.migration_head}",
-            headers={"Retry-After": "5"},
+        raise DomainError(
+            f"database at revision {revision}, the service needs {request.app.state.migration_head}",
+            kind="not-ready", headers={"Retry-After": "5"},
         )
     return {"status": "ready"}
 

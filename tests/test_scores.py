@@ -354,18 +354,20 @@ async def test_national_view_reads_whole_a_sample_restored_since_the_listing(
     # Between the listing (which shows the change) and the read of what changed, the cases database
     # is restored to an earlier revision, holding other answers: every yes is a no.
     client = stack.apps["scoring"].state.clients["cases"]
-    post = client.post
+    send = client.request
 
-    async def restore_then_post(*args, **kwargs):
-        monkeypatch.setattr(client, "post", post)
+    async def restore_then_post(method, *args, **kwargs):
+        if method != "POST":
+            return await send(method, *args, **kwargs)
+        monkeypatch.setattr(client, "request", send)
         async with stack.apps["cases"].state.sessionmaker() as session, session.begin():
             for row in (await session.scalars(select(models.Assessment))).all():
                 answers = {q: "no" if j == "yes" else j for q, j in row.answers.items()}
                 await session.execute(update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=answers))
             await session.execute(update(models.Inspection).values(sample_revision=1))
-        return await post(*args, **kwargs)
+        return await send(method, *args, **kwargs)
 
-    monkeypatch.setattr(client, "post", restore_then_post)
+    monkeypatch.setattr(client, "request", restore_then_post)
     view = (await gw.get("/api/v1/scores/national", params=params)).json()
     flipped = [r | {"answers": {q: "no" if j == "yes" else j for q, j in r["answers"].items()}} for r in rows]
     expected = expected_scores(await framework(gw), flipped)["criteria"]

@@ -10,17 +10,18 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from services.cases.logic import assessments, case_sample, inspections, transfer
 from services.cases.logic import cases as case_logic
-from shared.concurrency import require_if_match
+from services.cases.logic.frameworks import FrameworkNotFound, FrameworkSource
+from shared.concurrency import none_match, require_if_match
 from shared.db import SessionDep
-from shared.frameworks import FrameworkNotFound, FrameworkSource
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
-from shared.problems import ProblemError, problems, validation_problem
+from shared.errors import InvalidInput, UnsupportedMediaType, invalid
+from shared.problems import problems
 from shared.responses import json_response
 from shared.schemas.cases import (
     Assessment, AssessmentChanges, AssessmentChangesQuery, AssessmentPut, AssessmentVersion, Case, CaseAssessment, CaseCreate, ImportResult,
 )
-from shared.schemas.common import FieldError, Page, Text
+from shared.schemas.common import Page, Text
 from shared.schemas.enums import CaseType, InspectionStatus
 from shared.schemas.frameworks import Framework
 from shared.schemas.sampling import DrawnSample, SampleComposition
@@ -46,9 +47,7 @@ async def create_inspection(body: InspectionCreate, request: Request, session: S
     try:
         framework = await _frameworks(request).get(body.framework_id, body.framework_version)
     except FrameworkNotFound as exc:
-        raise validation_problem(
-            [FieldError(field="framework_id", location="body", message=f"no framework {exc}", type="unknown_framework")]
-        ) from exc
+        raise invalid("framework_id", str(exc), type="unknown_framework") from exc
     row = await inspections.create(session, body, framework)
     return await idem.respond(
         inspections.as_wire(row), 201,
@@ -116,7 +115,7 @@ async def get_case(case_id: UUID, session: SessionDep) -> Case:
 
 
 async def _framework_of(request: Request, inspection) -> Framework:
-    return await _frameworks(request).get(inspection.framework_id, inspection.framework_version)
+    return await _frameworks(request).of_inspection(inspection.framework_id, inspection.framework_version)
 
 
 @router.put(
@@ -137,7 +136,7 @@ async def put_assessment(
     framework = await _framework_of(request, inspection)
     errors = assessments.check_answers(framework, CaseType(case.case_type), body.answers, body.evidence)
     if errors:
-        raise validation_problem(errors)
+        raise InvalidInput(errors)
     submission = assessments.Submission(body.answers, body.evidence, body.assessor, body.reason)
     row = await assessments.store(session, case, inspection, submission, existing)
     return JSONResponse(
@@ -190,10 +189,10 @@ async def _table_body(request: Request) -> tuple[Literal["json", "csv"], bytes |
         try:
             return "csv", body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise validation_problem([FieldError(field="body", location="body", type="encoding", message="the CSV is not UTF-8")]) from exc
+            raise invalid("body", "the CSV is not UTF-8", type="encoding") from exc
     if media_type in ("application/json", ""):
         return "json", body
-    raise ProblemError(415, "Unsupported Media Type", "send application/json or text/csv", kind="media-type")
+    raise UnsupportedMediaType("send application/json or text/csv")
 
 
 _IMPORT_BODY = _json_or_csv("AssessmentImport", "Header: reference, case columns, assessor, version, question ids.")
@@ -245,7 +244,7 @@ async def export_assessments(
     etag = transfer.revision_etag(inspection_id, revision)
     headers = {"ETag": etag, SAMPLE_REVISION: str(revision)}
     # Readers that keep the sample may ask again with If-None-Match, and get 304 until it changes.
-    if etag in (request.headers.get("if-none-match") or "").split(", "):
+    if none_match(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     body, _ = await transfer.export_page_json(session, inspection_id, paging, since)
     return json_response(body, headers)

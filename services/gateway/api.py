@@ -37,7 +37,7 @@ async def readyz(request: Request) -> Response:
     not_ready = [n for n, ok in results.items() if not ok]
     if not_ready:
         return problem_response(
-            503, "Not ready", f"not ready: {', '.join(not_ready)}", headers={"Retry-After": str(state.settings.retry_after)}
+            "not-ready", f"not ready: {', '.join(not_ready)}", headers={"Retry-After": str(state.settings.retry_after)}
         )
     return JSONResponse({"status": "ready", "services": {n: "ready" for n in names}})
 
@@ -71,7 +71,7 @@ async def openapi_document(request: Request) -> Response:
         return JSONResponse(await _merged_openapi(request))
     except LookupError as exc:
         return problem_response(
-            503, "Service unavailable", f"the {exc.args[0]} service did not give its OpenAPI document",
+            "service-unavailable", f"the {exc.args[0]} service did not give its OpenAPI document",
             headers={"Retry-After": str(request.app.state.settings.retry_after)},
         )
 
@@ -82,7 +82,7 @@ async def docs() -> HTMLResponse:
 
 
 def _too_large(limit: int) -> Response:
-    return problem_response(413, "Content too large", f"request bodies are limited to {limit} bytes", kind="body-too-large")
+    return problem_response("body-too-large", f"request bodies are limited to {limit} bytes")
 
 
 def _failed(service: str, exc: Exception, body: proxy.LimitedBody, retry_after: int) -> Response:
@@ -91,13 +91,13 @@ def _failed(service: str, exc: Exception, body: proxy.LimitedBody, retry_after: 
         return _too_large(body.limit)
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return problem_response(
-            503, "Service unavailable", f"the {service} service cannot be reached; try again shortly",
-            kind="service-unavailable", headers={"Retry-After": str(retry_after)},
+            "service-unavailable", f"the {service} service cannot be reached; try again shortly",
+            headers={"Retry-After": str(retry_after)},
         )
     if isinstance(exc, httpx.TimeoutException):
-        return problem_response(504, "Gateway timeout", f"the {service} service did not answer in time", kind="service-timeout")
+        return problem_response("service-timeout", f"the {service} service did not answer in time")
     if isinstance(exc, httpx.TransportError):
-        return problem_response(502, "Bad gateway", f"the {service} service broke the connection", kind="bad-gateway")
+        return problem_response("bad-gateway", f"the {service} service broke the connection")
     raise exc
 
 
@@ -107,15 +107,15 @@ async def forward(request: Request) -> Response:
     try:
         path = proxy.upstream_path(request.scope.get("raw_path") or request.url.path.encode())
     except proxy.UnsafePath:
-        return problem_response(400, "Bad request", "the path has dot segments, encoded slashes or NULs", kind="unsafe-path")
+        return problem_response("unsafe-path", "the path has dot segments, encoded slashes or NULs")
     service = state.routes.service_for(request.url.path)
     if service is None:
-        return problem_response(404, "Not found", f"no service serves {request.url.path}")
+        return problem_response("not-found", f"no service serves {request.url.path}")
     url = state.settings.services[service] + path + (f"?{request.url.query}" if request.url.query else "")
     has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
     declared = request.headers.get("content-length", "0")
     if not declared.isdigit():
-        return problem_response(400, "Bad request", "Content-Length is not a number", kind="bad-length")
+        return problem_response("bad-length", "Content-Length is not a number")
     if int(declared) > state.settings.max_body_bytes:
         return _too_large(state.settings.max_body_bytes)
     body = proxy.LimitedBody(request.stream(), state.settings.max_body_bytes)
@@ -130,7 +130,7 @@ async def forward(request: Request) -> Response:
             content=body if has_body else None,
         )
     except httpx.InvalidURL:
-        return problem_response(400, "Bad request", "the path or query cannot be forwarded", kind="unsafe-path")
+        return problem_response("unsafe-path", "the path or query cannot be forwarded")
     try:
         upstream = await state.client.send(upstream_request, stream=True)
     except (httpx.TransportError, ValueError) as exc:

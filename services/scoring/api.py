@@ -15,9 +15,10 @@ from shared.db import SessionDep
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.responses import json_response
-from shared.problems import ProblemError, problems, validation_problem
+from shared.errors import invalid
+from shared.problems import problems
 from shared.schemas.cases import attribute_text
-from shared.schemas.common import FieldError, Page
+from shared.schemas.common import Page
 from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, InspectionStatus, RohLevel
 from shared.schemas.frameworks import Framework, FrameworkSummary
 from shared.schemas.scores import InspectionScores, NationalView, ScoreBreakdown, ScoreSnapshot, SnapshotCreate
@@ -37,10 +38,7 @@ async def get_framework(
     framework_id: str, request: Request, session: SessionDep,
     version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="A stored version; the newest by default.")] = None,
 ) -> Framework:
-    try:
-        return await frameworks.get(session, framework_id, version, _caches(request).parsed_frameworks)
-    except frameworks.FrameworkMissing as exc:
-        raise ProblemError(404, "Not Found", f"no framework {exc}", kind="not-found") from exc
+    return await frameworks.get(session, framework_id, version, _caches(request).parsed_frameworks)
 
 
 def _client(request: Request) -> httpx.AsyncClient:
@@ -160,11 +158,7 @@ async def national_view(
 ) -> NationalView:
     statuses = [s.value for s in status] if status else [InspectionStatus.published.value]
     if period_from and period_to and period_from > period_to:
-        raise validation_problem([FieldError(field="from", location="query", type="range", message="from is after to")])
-    try:
-        return await live.national(
-            _client(request), session, framework_id, period_from, period_to, statuses,
-            _resamples(request), _caches(request),
-        )
-    except frameworks.FrameworkMissing as exc:
-        raise ProblemError(404, "Not Found", f"no framework {exc}", kind="not-found") from exc
+        raise invalid("from", "from is after to", location="query", type="range")
+    return await live.national(
+        _client(request), session, framework_id, period_from, period_to, statuses, _resamples(request), _caches(request),
+    )

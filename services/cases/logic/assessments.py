@@ -13,7 +13,7 @@ from services.cases.logic import inspections
 from shared.concurrency import etag
 from shared.db import get_or_404, utcnow
 from shared.pagination import PageParams, paginate
-from shared.problems import ProblemError
+from shared.errors import Conflict, PreconditionFailed
 from shared.schemas.cases import Assessment, AssessmentVersion
 from shared.schemas.common import FieldError
 from shared.schemas.enums import CaseType, InspectionStatus, Judgement
@@ -62,7 +62,7 @@ def version_as_wire(row: models.AssessmentVersion, inspection_id: UUID) -> Asses
 
 def ensure_open(inspection: models.Inspection) -> None:
     if inspection.status == InspectionStatus.published:
-        raise ProblemError(409, "Conflict", "the inspection is published; its assessments are frozen", kind="published")
+        raise Conflict("the inspection is published; its assessments are frozen", kind="published")
 
 
 async def current(session: AsyncSession, case_id: UUID) -> models.Assessment | None:
@@ -111,7 +111,7 @@ async def store(
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:
-            raise ProblemError(412, "Precondition Failed", "the assessment changed while this update ran", kind="stale-etag")
+            raise PreconditionFailed("the assessment changed while this update ran")
         await session.refresh(existing)
         row = existing
     session.add(models.AssessmentVersion(case_id=case.id, version=row.version, created_at=now, **values))

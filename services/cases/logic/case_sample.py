@@ -7,10 +7,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
-from services.cases.logic import inspections, sampling
 from pydantic import ValidationError
 
-from shared.problems import ProblemError, field_errors, validation_problem
+from services.cases.logic import inspections, sampling
+from shared.errors import Conflict, InvalidInput, field_errors
 from shared.schemas.cases import CaseAttributes
 from shared.schemas.common import FieldError
 from shared.schemas.enums import AssessorRole
@@ -26,7 +26,7 @@ def draw(caseload: list[CaseAttributes], mix: SampleMix, seed: int) -> DrawnSamp
     try:
         return sampling.draw_sample(caseload, mix, seed)
     except sampling.SampleInfeasible as exc:
-        raise validation_problem(
+        raise InvalidInput(
             [FieldError(field=p.quota, location="body", type="quota", message=p.message) for p in exc.problems],
             "the caseload cannot meet the sample mix",
         ) from exc
@@ -39,7 +39,7 @@ def read_draw(kind: str, body: bytes | str, seed: int | None, add_to_inspection:
     try:
         if kind == "csv":
             if seed is None:
-                raise validation_problem(
+                raise InvalidInput(
                     [FieldError(field="seed", location="query", type="missing", message="a CSV caseload needs ?seed=")]
                 )
             return SampleDraw(seed=seed, caseload=sampling.parse_caseload_csv(body), add_to_inspection=add_to_inspection)
@@ -47,11 +47,11 @@ def read_draw(kind: str, body: bytes | str, seed: int | None, add_to_inspection:
     except sampling.CaseloadError as exc:
         raise caseload_problem(exc) from exc
     except ValidationError as exc:
-        raise validation_problem(field_errors(exc.errors())) from exc
+        raise InvalidInput(field_errors(exc.errors())) from exc
 
 
-def caseload_problem(exc: sampling.CaseloadError) -> ProblemError:
-    return validation_problem(
+def caseload_problem(exc: sampling.CaseloadError) -> InvalidInput:
+    return InvalidInput(
         [
             FieldError(
                 field=f"caseload.{e['row']}.{e['field']}" if e.get("row") and e.get("field") else
@@ -72,7 +72,7 @@ async def add_to_inspection(
     revision = await inspections.next_sample_revision(session, inspection_id)
     existing = await session.scalar(select(func.count()).select_from(models.Case).where(models.Case.inspection_id == inspection_id))
     if existing:
-        raise ProblemError(409, "Conflict", f"the inspection already has {existing} cases", kind="sample-not-empty")
+        raise Conflict(f"the inspection already has {existing} cases", kind="sample-not-empty")
     count = len(drawn.selected)
     by_area = set(np.random.default_rng(drawn.seed).choice(count, size=round(count * area_assessor_share), replace=False).tolist())
     for index, case in enumerate(drawn.selected):

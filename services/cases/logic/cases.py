@@ -10,7 +10,7 @@ from services.cases import models
 from services.cases.logic import inspections
 from shared.db import get_or_404
 from shared.pagination import PageParams, paginate
-from shared.problems import ProblemError
+from shared.errors import Conflict
 from shared.schemas.cases import Case, CaseCreate
 
 
@@ -26,9 +26,7 @@ async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -
     try:
         await session.flush()
     except IntegrityError as exc:  # the request's transaction rolls back whole
-        raise ProblemError(
-            409, "Conflict", f"case reference {body.reference!r} is already in this inspection", kind="duplicate-reference"
-        ) from exc
+        raise Conflict(f"case reference {body.reference!r} is already in this inspection", kind="duplicate-reference") from exc
     return row
 
 

@@ -11,7 +11,7 @@ from services.cases import models
 from shared.concurrency import etag
 from shared.db import get_or_404, utcnow
 from shared.pagination import PageParams, paginate
-from shared.problems import ProblemError
+from shared.errors import Conflict, PreconditionFailed
 from shared.schemas.enums import InspectionStatus
 from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
@@ -83,10 +83,7 @@ async def change(session: AsyncSession, row: models.Inspection, body: Inspection
     if "status" in values:
         current, wanted = _STATUS_ORDER.index(InspectionStatus(row.status)), _STATUS_ORDER.index(values["status"])
         if wanted < current:
-            raise ProblemError(
-                409, "Conflict", f"status cannot move back from {row.status} to {values['status']}",
-                kind="status-transition",
-            )
+            raise Conflict(f"status cannot move back from {row.status} to {values['status']}", kind="status-transition")
     if "fieldwork_start" in values:
         values["fieldwork_start"] = body.fieldwork_start
         values["fieldwork_end"] = body.fieldwork_start + timedelta(days=FIELDWORK_DAYS - 1)
@@ -98,7 +95,7 @@ async def change(session: AsyncSession, row: models.Inspection, body: Inspection
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise ProblemError(412, "Precondition Failed", "the inspection changed while this update ran", kind="stale-etag")
+        raise PreconditionFailed("the inspection changed while this update ran")
     await session.refresh(row)
     return row
 

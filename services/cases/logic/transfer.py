@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from services.cases import models
 from services.cases.logic import assessments, inspections, spreadsheet
 from shared.pagination import PageParams, paginate
-from shared.problems import field_errors, validation_problem
+from shared.errors import InvalidInput, field_errors
 from shared.responses import to_json
 from shared.schemas.cases import (
     Assessment, AssessmentChangesQuery, AssessmentImportEnvelope, Case, CaseAssessment, CaseCreate, ImportOutcome, ImportResult, ImportRow, ImportRowResult,
@@ -62,7 +62,7 @@ def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | Unreadabl
             for c in sorted({c for c in header if header.count(c) > 1})
         ]
         if problems:
-            raise validation_problem(problems, "the spreadsheet's columns do not fit the framework")
+            raise InvalidInput(problems, "the spreadsheet's columns do not fit the framework")
         rows = []
         for number, cells in records:
             if len(cells) != len(header):
@@ -83,7 +83,7 @@ def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | Unreadabl
             rows.append(row)
         return rows
     except spreadsheet.SpreadsheetError as exc:
-        raise validation_problem(
+        raise InvalidInput(
             [FieldError(field=f"row {exc.row}", location="body", type="csv", message=exc.message)], "the CSV cannot be read"
         ) from exc
 
@@ -96,7 +96,7 @@ def read_import(kind: str, body: bytes | str, framework: Framework, reason: str 
     try:
         envelope = AssessmentImportEnvelope.model_validate_json(body)
     except ValidationError as exc:
-        raise validation_problem(field_errors(exc.errors())) from exc
+        raise InvalidInput(field_errors(exc.errors())) from exc
     return envelope.rows, envelope.reason
 
 

@@ -2,7 +2,7 @@
 kept: a kept sample is brought up to date by reading only what changed since its revision."""
 
 import time
-from collections.abc import Awaitable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 from uuid import UUID
@@ -11,7 +11,8 @@ import httpx
 
 from services.scoring.logic.cache import LruCache
 from shared.canonical import canonical_sha256
-from shared.problems import ProblemError
+from shared.clients import call_service
+from shared.errors import NotFound, UpstreamFailed
 from shared.schemas.cases import CHANGES_LIMIT, CHANGES_MAX_INSPECTIONS, AssessmentChanges, CaseAssessment, attribute_text
 from shared.schemas.common import Page
 from shared.schemas.inspections import Inspection
@@ -25,25 +26,12 @@ ATTRIBUTES = (
 )
 
 
-async def _call(send: Awaitable[httpx.Response]) -> httpx.Response:
-    """A call to the cases service; its failures become problems."""
-    try:
-        response = await send
-    except httpx.TransportError as exc:
-        raise ProblemError(503, "Cases service unavailable", "assessments could not be read", headers={"Retry-After": "5"}) from exc
-    if response.status_code == 404:
-        raise ProblemError(404, "Not Found", response.json().get("detail", "not found"), kind="not-found")
-    if response.status_code != 200:
-        raise ProblemError(502, "Bad gateway", f"the cases service answered {response.status_code}")
-    return response
-
-
 async def read(client: httpx.AsyncClient, url: str, params: dict) -> httpx.Response:
-    return await _call(client.get(url, params=params))
+    return await call_service(client, "cases", "GET", url, params=params)
 
 
 async def _post(client: httpx.AsyncClient, url: str, body: dict) -> httpx.Response:
-    return await _call(client.post(url, json=body))
+    return await call_service(client, "cases", "POST", url, json=body)
 
 
 async def read_pages(
@@ -108,7 +96,7 @@ def _kept(cache: LruCache[KnownSample], inspection_id: UUID) -> KnownSample | No
 def _revision(response: httpx.Response) -> int:
     value = response.headers.get("sample-revision", "")
     if not value.isdigit():
-        raise ProblemError(502, "Bad gateway", "the cases service sent no sample revision")
+        raise UpstreamFailed("the cases service sent no sample revision")
     return int(value)
 
 
@@ -150,7 +138,7 @@ async def assessed_samples(
         ]}
         answer = AssessmentChanges.model_validate_json((await _post(client, "/api/v1/assessments:changes", body)).content)
         if answer.missing:
-            raise ProblemError(404, "Not Found", f"inspection {answer.missing[0]} does not exist", kind="not-found")
+            raise NotFound(f"inspection {answer.missing[0]} does not exist")
         for sample in answer.samples:
             known = asked[sample.inspection_id]
             if known and sample.sample_revision < known.revision:
@@ -164,7 +152,7 @@ async def assessed_samples(
             del pending[sample.inspection_id]
         if not answer.samples:
             if not answer.deferred:
-                raise ProblemError(502, "Bad gateway", "the cases service answered for none of the inspections asked")
+                raise UpstreamFailed("the cases service answered for none of the inspections asked")
             # Not even one fits in an answer: that one is read on its own, in pages.
             alone = answer.deferred[0]
             found[alone] = await assessed_cases(client, alone, cache)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import models
 from shared.canonical import canonical_sha256
+from shared.errors import NotFound
 from shared.schemas.frameworks import Framework
 
 
@@ -15,8 +16,8 @@ class FrameworkChanged(RuntimeError):
     """A stored framework version differs from its document: a change must be a new version."""
 
 
-class FrameworkMissing(LookupError):
-    pass
+class FrameworkMissing(NotFound):
+    """No stored framework of that id (and version)."""
 
 
 def read_documents(directory: Path) -> list[Framework]:
@@ -71,5 +72,5 @@ async def get(session: AsyncSession, framework_id: str, version: int | None = No
         statement = statement.where(models.FrameworkDocument.version == version)
     row = (await session.scalars(statement.order_by(models.FrameworkDocument.version.desc()).limit(1))).first()
     if row is None:
-        raise FrameworkMissing(framework_id if version is None else f"{framework_id} version {version}")
+        raise FrameworkMissing(f"no framework {framework_id}" + (f" version {version}" if version is not None else ""))
     return parsed.setdefault((row.id, row.version), Framework.model_validate(row.document))

@@ -9,7 +9,7 @@ from services.scoring import models
 from services.scoring.logic.results import Document
 from services.scoring.logic.scoring import ScoreWithInterval
 from shared.pagination import PageParams, paginate
-from shared.problems import ProblemError
+from shared.errors import NotFound
 from shared.schemas.scores import InspectionScores, ScoreSnapshot
 
 
@@ -51,7 +51,7 @@ async def list_page(
 async def get(session: AsyncSession, inspection_id: UUID, snapshot_id: UUID) -> models.ScoreSnapshotRecord:
     row = await session.get(models.ScoreSnapshotRecord, snapshot_id)
     if row is None or row.inspection_id != inspection_id:
-        raise ProblemError(404, "Not Found", f"no snapshot {snapshot_id} of inspection {inspection_id}", kind="not-found")
+        raise NotFound(f"no snapshot {snapshot_id} of inspection {inspection_id}")
     return row
 
 
