@@ -67,10 +67,14 @@ def running_suite(database_urls: dict[str, str] | None = None) -> Iterator[dict[
         env[f"OMI_{prefix}_LOG_LEVEL"] = "WARNING"
         env[f"OMI_GATEWAY_SERVICES__{prefix}"] = url[name]
     env["OMI_GATEWAY_LOG_LEVEL"] = "WARNING"
-    env |= {"OMI_CASES_SCORING_URL": url["scoring"], "OMI_SCORING_CASES_URL": url["cases"],
-            "OMI_REPORTING_CASES_URL": url["cases"], "OMI_REPORTING_SCORING_URL": url["scoring"],
-            "OMI_REPORTING_QUESTIONNAIRES_URL": url["questionnaires"]}
-    log = open(os.path.join(folder, "suite.log"), "w")
+    env |= {
+        "OMI_CASES_SCORING_URL": url["scoring"],
+        "OMI_SCORING_CASES_URL": url["cases"],
+        "OMI_REPORTING_CASES_URL": url["cases"],
+        "OMI_REPORTING_SCORING_URL": url["scoring"],
+        "OMI_REPORTING_QUESTIONNAIRES_URL": url["questionnaires"],
+    }
+    log = open(os.path.join(folder, "suite.log"), "w")  # noqa: SIM115 - held by the suite process until it stops
     process = subprocess.Popen(
         [sys.executable, "-m", "services.run"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -204,8 +208,12 @@ def main() -> None:
     parser.add_argument("--inspections", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--strict", action="store_true", help="exit 1 when a median misses its target")
-    parser.add_argument("--postgres", metavar="ADMIN_URL", help="run on fresh PostgreSQL databases of this server "
-                        "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) instead of SQLite")
+    parser.add_argument(
+        "--postgres",
+        metavar="ADMIN_URL",
+        help="run on fresh PostgreSQL databases of this server "
+        "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) instead of SQLite",
+    )
     options = parser.parse_args()
     database_urls = asyncio.run(_postgres_databases(options.postgres)) if options.postgres else None
     print(f"databases: {'PostgreSQL' if database_urls else 'SQLite'}", file=sys.stderr)

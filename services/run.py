@@ -30,13 +30,17 @@ def _announce_when_ready(settings: GatewaySettings, stop: threading.Event) -> No
         if not stop.is_set():
             print("the gateway did not become ready within 120 s; see the logs above", file=sys.stderr, flush=True)
         return
-    lines = [
-        "",
-        "Offender Management Inspection platform is ready:",
-        f"  gateway   {gateway}",
-        f"  API docs  {gateway}/docs",
-        f"  OpenAPI   {gateway}/openapi.json",
-    ] + [f"  {name:<15} {url}" for name, url in sorted(settings.services.model_dump().items())] + ["Ctrl-C stops everything.", ""]
+    lines = (
+        [
+            "",
+            "Offender Management Inspection platform is ready:",
+            f"  gateway   {gateway}",
+            f"  API docs  {gateway}/docs",
+            f"  OpenAPI   {gateway}/openapi.json",
+        ]
+        + [f"  {name:<15} {url}" for name, url in sorted(settings.services.model_dump().items())]
+        + ["Ctrl-C stops everything.", ""]
+    )
     print("\n".join(lines), flush=True)
 
 

@@ -71,7 +71,11 @@ class DomainError(Exception):
 
     @classmethod
     def of_kind(
-        cls, kind: str, detail: str | None = None, *, errors: Sequence[FieldError] | None = None,
+        cls,
+        kind: str,
+        detail: str | None = None,
+        *,
+        errors: Sequence[FieldError] | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> "DomainError":
         """The typed error for a catalogue kind (e.g. a problem another service answered with)."""

@@ -100,8 +100,13 @@ class Idempotency:
             await self.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEEP_FOR))
             self.session.add(
                 IdempotencyRecord(
-                    key=self.key, scope=self.scope, request_hash=self.request_hash, status_code=status_code,
-                    response_body=json.dumps(body), response_headers=json.dumps(headers), created_at=now,
+                    key=self.key,
+                    scope=self.scope,
+                    request_hash=self.request_hash,
+                    status_code=status_code,
+                    response_body=json.dumps(body),
+                    response_headers=json.dumps(headers),
+                    created_at=now,
                 )
             )
             try:
@@ -130,4 +135,6 @@ async def idempotency(
     query = "&".join(sorted(request.url.query.split("&"))) if request.url.query else ""
     media_type = request.headers.get("content-type", "")
     fingerprint = _body_hash(body) + hashlib.sha256(f"{query}\n{media_type}".encode()).hexdigest()
-    return Idempotency(session, idempotency_key, f"{request.method} {request.url.path}", hashlib.sha256(fingerprint.encode()).hexdigest())
+    return Idempotency(
+        session, idempotency_key, f"{request.method} {request.url.path}", hashlib.sha256(fingerprint.encode()).hexdigest()
+    )

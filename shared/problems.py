@@ -39,25 +39,22 @@ def problem_response(
         errors=list(errors) if errors is not None else None,
     )
     return JSONResponse(
-        problem.model_dump(exclude_none=True), status_code=problem_type.status, headers=dict(headers or {}),
+        problem.model_dump(exclude_none=True),
+        status_code=problem_type.status,
+        headers=dict(headers or {}),
         media_type=PROBLEM_JSON,
     )
 
 
-async def _on_domain_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, DomainError)
-    return problem_response(
-        exc.problem.kind, exc.detail, errors=exc.errors, headers=exc.headers, instance=request.url.path
-    )
+async def _on_domain_error(request: Request, exc: DomainError) -> JSONResponse:
+    return problem_response(exc.problem.kind, exc.detail, errors=exc.errors, headers=exc.headers, instance=request.url.path)
 
 
-async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+async def _on_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     return await _on_domain_error(request, InvalidInput(field_errors(exc.errors())))
 
 
-async def _on_http(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, StarletteHTTPException)
+async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     kind = _STARLETTE_KINDS.get(exc.status_code, "bad-request")
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != CATALOGUE[kind].title else None
     return problem_response(kind, detail, headers=getattr(exc, "headers", None), instance=request.url.path)
@@ -67,7 +64,9 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     # The stack trace goes to the log (with the request id), never to the client.
     context = getattr(request.state, "context_headers", {})
     logger.exception(
-        "unhandled error on %s %s", request.method, request.url.path,
+        "unhandled error on %s %s",
+        request.method,
+        request.url.path,
         extra={"request_id": context.get("X-Request-ID"), "traceparent": context.get("traceparent")},
     )
     return problem_response("internal-error", "An unexpected error occurred; it has been logged.", headers=context)
@@ -79,15 +78,16 @@ def _is_unique_violation(exc: IntegrityError) -> bool:
     return code == "23505" or "UNIQUE constraint failed" in str(original)
 
 
-async def _on_conflicting_write(request: Request, exc: Exception) -> JSONResponse:
+async def _on_conflicting_write(request: Request, exc: IntegrityError) -> JSONResponse:
     # Two requests raced to create the same thing (a first assessment, a case reference): the
     # loser's transaction was rolled back whole. Any other integrity error is a bug, not a race.
-    assert isinstance(exc, IntegrityError)
     if not _is_unique_violation(exc):
         return await _on_unexpected(request, exc)
     return problem_response(
-        "concurrent-change", "a concurrent request changed the same data first; read it again and retry",
-        instance=request.url.path, headers=getattr(request.state, "context_headers", None),
+        "concurrent-change",
+        "a concurrent request changed the same data first; read it again and retry",
+        instance=request.url.path,
+        headers=getattr(request.state, "context_headers", None),
     )
 
 

@@ -15,9 +15,9 @@ from pydantic import BaseModel
 from shared.clients import service_client
 from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
+from shared.errors import DomainError
 from shared.logs import configure_logging
 from shared.migrations import current_revision, head_revision, migrate
-from shared.errors import DomainError
 from shared.problems import PROBLEM_JSON, install_problem_handlers
 from shared.schemas.common import Problem
 from shared.settings import ServiceSettings
@@ -52,7 +52,8 @@ async def readyz(request: Request) -> dict[str, str]:
     if revision != request.app.state.migration_head:
         raise DomainError(
             f"database at revision {revision}, the service needs {request.app.state.migration_head}",
-            kind="not-ready", headers={"Retry-After": "5"},
+            kind="not-ready",
+            headers={"Retry-After": "5"},
         )
     return {"status": "ready"}
 

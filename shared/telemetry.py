@@ -15,10 +15,10 @@ from opentelemetry.instrumentation.httpx import AsyncOpenTelemetryTransport
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.instrumentation.sqlalchemy.version import __version__ as sqlalchemy_instrumentation_version
 from opentelemetry.metrics import get_meter
-from opentelemetry.trace import get_tracer
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import get_tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 _UNTRACED = "healthz,readyz"
@@ -36,9 +36,7 @@ def tracer_provider(service_name: str, extra_processors: Sequence[SpanProcessor]
 
 
 def instrument_app(app: FastAPI, provider: TracerProvider) -> None:
-    FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=provider, excluded_urls=_UNTRACED, exclude_spans=["receive", "send"]
-    )
+    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls=_UNTRACED, exclude_spans=["receive", "send"])
 
 
 def instrument_engine(engine: AsyncEngine, provider: TracerProvider) -> None:

@@ -121,15 +121,20 @@ def build_apps(database_urls: dict[str, str], wiring: Wiring, **overrides) -> di
         ),
         "scoring": create_scoring(
             ScoringSettings(
-                database_url=database_urls["scoring"], cases_url=url_of("cases"), **common,
+                database_url=database_urls["scoring"],
+                cases_url=url_of("cases"),
+                **common,
                 **overrides.get("scoring", {}),
             ),
             wiring,
         ),
         "reporting": create_reporting(
             ReportingSettings(
-                database_url=database_urls["reporting"], cases_url=url_of("cases"), scoring_url=url_of("scoring"),
-                questionnaires_url=url_of("questionnaires"), **common,
+                database_url=database_urls["reporting"],
+                cases_url=url_of("cases"),
+                scoring_url=url_of("scoring"),
+                questionnaires_url=url_of("questionnaires"),
+                **common,
             ),
             wiring,
         ),

@@ -31,14 +31,21 @@ def generated_rows(document: dict, count: int, seed: int) -> list[dict]:
             draw = rng.random()
             if draw < 0.85:  # some questions stay unanswered
                 answers[q["id"]] = "yes" if draw < 0.55 else ("no" if draw < 0.75 else "na")
-        rows.append({
-            "reference": f"G{seed}-{number:04}", "case_type": case_type,
-            "roh_level": rng.choice(ATTRIBUTES["roh_level"]), "tier": rng.choice(ATTRIBUTES["tier"]),
-            "ppo": rng.random() < 0.15, "approved_premises": rng.random() < 0.08,
-            "statutory_victim_contact": rng.random() < 0.25, "gender": rng.choice(ATTRIBUTES["gender"]),
-            "ethnicity": rng.choice(ATTRIBUTES["ethnicity"]), "assessor_role": rng.choice(ATTRIBUTES["assessor_role"]),
-            "answers": answers,
-        })
+        rows.append(
+            {
+                "reference": f"G{seed}-{number:04}",
+                "case_type": case_type,
+                "roh_level": rng.choice(ATTRIBUTES["roh_level"]),
+                "tier": rng.choice(ATTRIBUTES["tier"]),
+                "ppo": rng.random() < 0.15,
+                "approved_premises": rng.random() < 0.08,
+                "statutory_victim_contact": rng.random() < 0.25,
+                "gender": rng.choice(ATTRIBUTES["gender"]),
+                "ethnicity": rng.choice(ATTRIBUTES["ethnicity"]),
+                "assessor_role": rng.choice(ATTRIBUTES["assessor_role"]),
+                "answers": answers,
+            }
+        )
     return rows
 
 

@@ -5,13 +5,20 @@ import io
 
 import httpx
 
-from tests.factories import generate_caseload
 from tests.conftest import plan_inspection
+from tests.factories import generate_caseload
 
 PROBLEM = "application/problem+json"
 LICENCE_CASE = {
-    "reference": "WM-001", "case_type": "licence", "roh_level": "high", "tier": 4, "ppo": False,
-    "approved_premises": True, "statutory_victim_contact": True, "gender": "male", "ethnicity": "black",
+    "reference": "WM-001",
+    "case_type": "licence",
+    "roh_level": "high",
+    "tier": 4,
+    "ppo": False,
+    "approved_premises": True,
+    "statutory_victim_contact": True,
+    "gender": "male",
+    "ethnicity": "black",
     "assessor_role": "inspector",
 }
 
@@ -74,7 +81,10 @@ async def test_assessment_lifecycle_with_etags_and_history(gw: httpx.AsyncClient
     assert current.headers["etag"] == second.headers["etag"]
 
     history = (await gw.get(f"{url}/history")).json()["items"]
-    assert [(v["version"], v["assessor"], v["reason"]) for v in history] == [(1, "HMI Smith", None), (2, None, "re-read the file")]
+    assert [(v["version"], v["assessor"], v["reason"]) for v in history] == [
+        (1, "HMI Smith", None),
+        (2, None, "re-read the file"),
+    ]
     version_one = (await gw.get(f"{url}/history/1")).json()
     assert version_one["answers"] == {"1.2.01": "yes", "1.2.S": "no"}
     assert (await gw.get(f"{url}/history/3")).status_code == 404
@@ -86,13 +96,17 @@ async def test_bad_answers_are_named_together_and_nothing_is_stored(gw: httpx.As
     url = f"/api/v1/cases/{case['id']}/assessment"
     response = await gw.put(
         url,
-        json={"answers": {"9.9.99": "yes", "1.2.01": "maybe", "1.1.01": "yes", "1.1.02": "na", "1.2.S": "yes"},
-              "evidence": {"0.0": "text"}},
+        json={
+            "answers": {"9.9.99": "yes", "1.2.01": "maybe", "1.1.01": "yes", "1.1.02": "na", "1.2.S": "yes"},
+            "evidence": {"0.0": "text"},
+        },
     )
     assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
     named = {e["field"]: e["type"] for e in response.json()["errors"]}
     assert named == {
-        "answers.9.9.99": "unknown_question", "answers.1.2.01": "judgement", "answers.1.1.01": "not_applicable",
+        "answers.9.9.99": "unknown_question",
+        "answers.1.2.01": "judgement",
+        "answers.1.1.01": "not_applicable",
         "evidence.0.0": "unknown_question",
     }
     assert (await gw.get(url)).status_code == 404
@@ -102,7 +116,9 @@ async def test_published_inspections_are_frozen(gw: httpx.AsyncClient) -> None:
     inspection = await plan_inspection(gw)
     case = await add_case(gw, inspection["id"])
     etag = (await gw.get(f"/api/v1/inspections/{inspection['id']}")).headers["etag"]
-    published = await gw.patch(f"/api/v1/inspections/{inspection['id']}", json={"status": "published"}, headers={"If-Match": etag})
+    published = await gw.patch(
+        f"/api/v1/inspections/{inspection['id']}", json={"status": "published"}, headers={"If-Match": etag}
+    )
     assert published.status_code == 200
     response = await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": {"1.2.01": "yes"}})
     assert response.status_code == 409
@@ -114,9 +130,18 @@ async def test_import_mixed_rows_and_idempotency(gw: httpx.AsyncClient) -> None:
     url = f"/api/v1/inspections/{inspection['id']}/assessments:import"
     rows = [
         {"reference": "WM-001", "answers": {"1.2.01": "yes", "1.2.S": "yes"}, "assessor": "HMI Jones"},  # assessment created
-        {**LICENCE_CASE, "reference": "WM-002", "case_type": "community", "answers": {"1.1.01": "no"}},  # case + assessment created
+        {
+            **LICENCE_CASE,
+            "reference": "WM-002",
+            "case_type": "community",
+            "answers": {"1.1.01": "no"},
+        },  # case + assessment created
         {"reference": "WM-003", "answers": {"1.2.01": "yes"}},  # new case without its attributes
-        {**LICENCE_CASE, "reference": "WM-004", "answers": {"1.2.01": "perhaps", "7.7": "yes"}},  # bad judgement, unknown question
+        {
+            **LICENCE_CASE,
+            "reference": "WM-004",
+            "answers": {"1.2.01": "perhaps", "7.7": "yes"},
+        },  # bad judgement, unknown question
         {"reference": "WM-001", "answers": {"1.2.01": "no"}},  # the same case twice in one import
         {"reference": "WM-001x", "tier": 9},  # invalid attribute
         {**LICENCE_CASE, "reference": "WM-005", "answers": {"1.1.01": "yes"}},  # not applicable to licence
@@ -127,8 +152,14 @@ async def test_import_mixed_rows_and_idempotency(gw: httpx.AsyncClient) -> None:
     result = response.json()
     outcomes = [(r["row"], r["reference"], r["outcome"]) for r in result["rows"]]
     assert outcomes == [
-        (1, "WM-001", "created"), (2, "WM-002", "created"), (3, "WM-003", "rejected"), (4, "WM-004", "rejected"),
-        (5, "WM-001", "rejected"), (6, "WM-001x", "rejected"), (7, "WM-005", "rejected"), (8, None, "rejected"),
+        (1, "WM-001", "created"),
+        (2, "WM-002", "created"),
+        (3, "WM-003", "rejected"),
+        (4, "WM-004", "rejected"),
+        (5, "WM-001", "rejected"),
+        (6, "WM-001x", "rejected"),
+        (7, "WM-005", "rejected"),
+        (8, None, "rejected"),
     ]
     assert (result["created"], result["updated"], result["unchanged"], result["rejected"]) == (2, 0, 0, 6)
     fields = {r["row"]: {e["field"] for e in r["errors"]} for r in result["rows"]}
@@ -162,7 +193,9 @@ async def test_export_reimports_unchanged_and_csv_edits_update(gw: httpx.AsyncCl
 
     pages, cursor = [], None
     while True:
-        page = (await gw.get(f"/api/v1/inspections/{iid}/assessments", params={"limit": 3} | ({"cursor": cursor} if cursor else {}))).json()
+        page = (
+            await gw.get(f"/api/v1/inspections/{iid}/assessments", params={"limit": 3} | ({"cursor": cursor} if cursor else {}))
+        ).json()
         pages.append(page["items"])
         cursor = page["next_cursor"]
         if not cursor:
@@ -176,8 +209,9 @@ async def test_export_reimports_unchanged_and_csv_edits_update(gw: httpx.AsyncCl
     table = list(csv.DictReader(io.StringIO(exported.text)))
     assert len(table) == 7 and "1.2.01" in table[0] and table[0]["reference"] == "C001"
 
-    reimport = await gw.post(f"/api/v1/inspections/{iid}/assessments:import", content=exported.content,
-                             headers={"content-type": "text/csv"})
+    reimport = await gw.post(
+        f"/api/v1/inspections/{iid}/assessments:import", content=exported.content, headers={"content-type": "text/csv"}
+    )
     assert reimport.status_code == 200, reimport.text
     result = reimport.json()
     assert (result["created"], result["updated"], result["rejected"]) == (0, 0, 0)
@@ -189,15 +223,22 @@ async def test_export_reimports_unchanged_and_csv_edits_update(gw: httpx.AsyncCl
     writer = csv.DictWriter(buffer, fieldnames=list(table[0].keys()), lineterminator="\n")
     writer.writeheader()
     writer.writerows(table)
-    edited = await gw.post(f"/api/v1/inspections/{iid}/assessments:import", content=buffer.getvalue().encode(),
-                           headers={"content-type": "text/csv"}, params={"reason": "csv edit"})
+    edited = await gw.post(
+        f"/api/v1/inspections/{iid}/assessments:import",
+        content=buffer.getvalue().encode(),
+        headers={"content-type": "text/csv"},
+        params={"reason": "csv edit"},
+    )
     counts = edited.json()
     assert (counts["created"], counts["updated"], counts["unchanged"], counts["rejected"]) == (1, 1, 5, 0)
     again = await gw.get(f"/api/v1/inspections/{iid}/assessments", params={"format": "csv"})
-    assert list(csv.DictReader(io.StringIO(again.text)))[0]["1.2.01"] == "no"
+    assert next(iter(csv.DictReader(io.StringIO(again.text))))["1.2.01"] == "no"
 
-    bad_columns = await gw.post(f"/api/v1/inspections/{iid}/assessments:import", content=b"reference,9.9.9\nC001,yes\n",
-                                headers={"content-type": "text/csv"})
+    bad_columns = await gw.post(
+        f"/api/v1/inspections/{iid}/assessments:import",
+        content=b"reference,9.9.9\nC001,yes\n",
+        headers={"content-type": "text/csv"},
+    )
     assert bad_columns.status_code == 422 and bad_columns.json()["errors"][0]["field"] == "9.9.9"
 
 
@@ -220,8 +261,12 @@ async def test_sample_drawn_from_a_large_caseload(gw: httpx.AsyncClient) -> None
     writer.writeheader()
     writer.writerows({k: getattr(v, "value", v) for k, v in c.model_dump().items()} for c in caseload)
     url = f"/api/v1/inspections/{inspection['id']}/sample:draw"
-    draw = await gw.post(url, content=buffer.getvalue().encode(), headers={"content-type": "text/csv"},
-                         params={"seed": 11, "add_to_inspection": "true"})
+    draw = await gw.post(
+        url,
+        content=buffer.getvalue().encode(),
+        headers={"content-type": "text/csv"},
+        params={"seed": 11, "add_to_inspection": "true"},
+    )
     assert draw.status_code == 200, draw.text[:500]
     drawn = draw.json()
     assert drawn["composition"]["warnings"] == []
@@ -251,8 +296,11 @@ async def test_bulk_read_is_conditional_on_the_sample_revision(stack, gw: httpx.
     after_create = await gw.get(url, headers={"If-None-Match": etag})
     assert after_create.status_code == 200 and after_create.headers["etag"] != etag
     current = await gw.get(f"/api/v1/cases/{case['id']}/assessment")
-    await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": {"1.2.01": "no"}},
-                 headers={"If-Match": current.headers["etag"]})
+    await gw.put(
+        f"/api/v1/cases/{case['id']}/assessment",
+        json={"answers": {"1.2.01": "no"}},
+        headers={"If-Match": current.headers["etag"]},
+    )
     after_update = await gw.get(url, headers={"If-None-Match": after_create.headers["etag"]})
     assert after_update.status_code == 200
     assert after_update.json()["items"][0]["assessment"]["answers"] == {"1.2.01": "no"}
@@ -267,8 +315,10 @@ async def test_bulk_read_is_exactly_the_documented_page(gw: httpx.AsyncClient) -
     inspection = await plan_inspection(gw)
     assessed = await add_case(gw, inspection["id"])
     await add_case(gw, inspection["id"], reference="WM-002")
-    await gw.put(f"/api/v1/cases/{assessed['id']}/assessment",
-                 json={"answers": {"1.2.01": "yes", "1.2.S": "na"}, "evidence": {"1.2.01": 'seen "MAPPA" é'}})
+    await gw.put(
+        f"/api/v1/cases/{assessed['id']}/assessment",
+        json={"answers": {"1.2.01": "yes", "1.2.S": "na"}, "evidence": {"1.2.01": 'seen "MAPPA" é'}},
+    )
     body = (await gw.get(f"/api/v1/inspections/{inspection['id']}/assessments")).json()
     # Every field the schema has, in its formats, and nothing more.
     assert Page[CaseAssessment].model_validate(body).model_dump(mode="json") == body
@@ -308,7 +358,10 @@ async def test_changes_of_several_inspections_in_one_read(gw: httpx.AsyncClient)
     assert revisions == {first["id"]: 2, second["id"]: 1}
 
     await gw.put(f"/api/v1/cases/{one['id']}/assessment", json={"answers": {"1.2.01": "yes"}})
-    asked = [{"inspection_id": second["id"], "since": revisions[second["id"]]}, {"inspection_id": first["id"], "since": revisions[first["id"]]}]
+    asked = [
+        {"inspection_id": second["id"], "since": revisions[second["id"]]},
+        {"inspection_id": first["id"], "since": revisions[first["id"]]},
+    ]
     response = await gw.post("/api/v1/assessments:changes", json={"inspections": asked})
     assert response.status_code == 200, response.text
     body = response.json()

@@ -99,8 +99,11 @@ def gateway_targets(env: dict[str, str]) -> set[str]:
 def service_urls(service: str, env: dict[str, str]) -> dict[str, str]:
     """The URLs ``service`` uses to call others, keyed by the service each should reach."""
     if service == "gateway":
-        return {key.removeprefix("OMI_GATEWAY_SERVICES__").lower(): value
-                for key, value in env.items() if key.startswith("OMI_GATEWAY_SERVICES__")}
+        return {
+            key.removeprefix("OMI_GATEWAY_SERVICES__").lower(): value
+            for key, value in env.items()
+            if key.startswith("OMI_GATEWAY_SERVICES__")
+        }
     urls = {}
     for key, value in env.items():
         field = key.removeprefix(prefix(service)).lower()
@@ -265,12 +268,12 @@ def test_compose_start_order_and_healthchecks() -> None:
 
     gateway = next(n for n, s in apps.items() if s == "gateway")
     waits_for = {apps.get(t) for t, c in services[gateway]["depends_on"].items() if c["condition"] == "service_healthy"}
-    assert ROUTED <= waits_for, "the gateway's /readyz needs every routed service ready"
+    assert waits_for >= ROUTED, "the gateway's /readyz needs every routed service ready"
 
     def visit(name: str, path: tuple[str, ...]) -> None:
-        assert name not in path, f"depends_on cycle: {' -> '.join(path + (name,))}"
+        assert name not in path, f"depends_on cycle: {' -> '.join((*path, name))}"
         for target in services[name].get("depends_on") or {}:
-            visit(target, path + (name,))
+            visit(target, (*path, name))
 
     for name in services:
         visit(name, ())
@@ -407,7 +410,11 @@ def test_k8s_objects_live_in_one_namespace() -> None:
     assert manifest("Namespace", NAMESPACE)
     names = [(d["kind"], d["metadata"]["name"]) for _, d in MANIFESTS]
     assert len(names) == len(set(names)), "duplicate objects"
-    strays = [n for (_, d), n in zip(MANIFESTS, names) if d["kind"] != "Namespace" and d["metadata"].get("namespace") != NAMESPACE]
+    strays = [
+        n
+        for (_, d), n in zip(MANIFESTS, names, strict=True)
+        if d["kind"] != "Namespace" and d["metadata"].get("namespace") != NAMESPACE
+    ]
     assert not strays, f"outside namespace {NAMESPACE}: {strays}"
     assert {d["metadata"]["name"] for d in of_kind("Deployment")} == set(SETTINGS)
 

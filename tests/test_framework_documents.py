@@ -161,9 +161,7 @@ def test_omi_roh_flags(omi: Framework):
         criterion = by_id[criterion_id]
         assert any(q.roh and not q.summary for q in criterion.questions), criterion_id
         assert next(q for q in criterion.questions if q.summary).roh, criterion_id
-    thread = [
-        q for s in omi.sections if s.id in omi.roh_thread_sections for c in s.criteria for q in c.questions if q.roh
-    ]
+    thread = [q for s in omi.sections if s.id in omi.roh_thread_sections for c in s.criteria for q in c.questions if q.roh]
     assert len(thread) >= 15
     assert sum(q.roh for q in omi.questions().values()) >= 15
 
@@ -238,9 +236,7 @@ def test_minimal_document_is_valid():
 
 def test_two_summary_questions_rejected():
     doc = _minimal()
-    doc["sections"][0]["criteria"][0]["questions"].append(
-        {"id": "1.1.T", "text": "Overall, again?", "summary": True}
-    )
+    doc["sections"][0]["criteria"][0]["questions"].append({"id": "1.1.T", "text": "Overall, again?", "summary": True})
     with pytest.raises(ValidationError, match="summary"):
         Framework.model_validate(doc)
 
@@ -299,11 +295,24 @@ def test_ratings_criterion_without_key_question_rejected():
 
 def _tiny(**overrides):
     document = {
-        "id": "tiny", "version": 1, "title": "tiny",
-        "sections": [{"id": "1", "title": "one", "criteria": [{
-            "id": "1.1", "title": "c", "statement": "s", "scored_by": "cases",
-            "questions": [{"id": "1.1.01", "text": "q?"}, {"id": "1.1.S", "text": "s?", "summary": True}],
-        }]}],
+        "id": "tiny",
+        "version": 1,
+        "title": "tiny",
+        "sections": [
+            {
+                "id": "1",
+                "title": "one",
+                "criteria": [
+                    {
+                        "id": "1.1",
+                        "title": "c",
+                        "statement": "s",
+                        "scored_by": "cases",
+                        "questions": [{"id": "1.1.01", "text": "q?"}, {"id": "1.1.S", "text": "s?", "summary": True}],
+                    }
+                ],
+            }
+        ],
     }
     return document | overrides
 

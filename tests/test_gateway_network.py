@@ -50,9 +50,11 @@ def slow_service() -> FastAPI:
 @pytest.fixture
 async def slow_url() -> AsyncIterator[str]:
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(slow_service(), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1))
+    server = uvicorn.Server(
+        uvicorn.Config(slow_service(), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
+    )
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
         await asyncio.sleep(0.01)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
@@ -125,7 +127,9 @@ async def test_proxy_keeps_repeated_headers_and_no_state_between_callers(slow_ur
         assert "x-secret" not in seen, "headers named by Connection are hop-by-hop"
         assert seen["x-request-id"] == "r-1" and seen["traceparent"].startswith("00-")
         assert "x-forwarded-for" in seen and seen["x-forwarded-proto"] == "http"
-        second = await httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway").get("/api/v1/cases/echo")
+        second = await httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway").get(
+            "/api/v1/cases/echo"
+        )
         assert "cookie" not in second.json(), "a cookie set for one caller never rides on another's request"
     finally:
         await client.aclose()

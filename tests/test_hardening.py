@@ -8,7 +8,6 @@ import httpx
 import pytest
 
 from services.gateway.logic import proxy
-
 from tests.conftest import plan_inspection
 from tests.test_assessments import LICENCE_CASE, add_case
 
@@ -38,8 +37,11 @@ async def test_bad_values_are_422_not_500(gw: httpx.AsyncClient) -> None:
     case = await add_case(gw, inspection["id"])
     assert (await gw.get(f"/api/v1/cases/{case['id']}/assessment/history/{10**25}")).status_code == 422
     assert (await gw.get("/api/v1/frameworks/omi-2008", params={"version": 2**31})).status_code == 422
-    for bad in (cursor(["int", "9" * 30], ["int", "1"]), cursor(["str", "x"], ["str", "y"]),
-                cursor(["dt", "2008-01-01T00:00:00"], ["uuid", "00000000-0000-0000-0000-000000000000"])):
+    for bad in (
+        cursor(["int", "9" * 30], ["int", "1"]),
+        cursor(["str", "x"], ["str", "y"]),
+        cursor(["dt", "2008-01-01T00:00:00"], ["uuid", "00000000-0000-0000-0000-000000000000"]),
+    ):
         response = await gw.get("/api/v1/inspections", params={"cursor": bad})
         assert response.status_code == 422 and response.json()["errors"][0]["field"] == "cursor"
     nul = await gw.post(f"/api/v1/inspections/{inspection['id']}/cases", json=LICENCE_CASE | {"reference": "A\x00"})
@@ -50,12 +52,19 @@ async def test_import_rejects_bad_rows_and_bad_envelopes_cleanly(gw: httpx.Async
     inspection = await plan_inspection(gw)
     await add_case(gw, inspection["id"])
     url = f"/api/v1/inspections/{inspection['id']}/assessments:import"
-    for envelope, field in [({"rows": [], "reason": {"a": 1}}, "reason"), ({"rows": [], "reason": "r" * 2001}, "reason"),
-                            ({"rows": [], "extra": 1}, "extra"), ({"rows": "no"}, "rows")]:
+    for envelope, field in [
+        ({"rows": [], "reason": {"a": 1}}, "reason"),
+        ({"rows": [], "reason": "r" * 2001}, "reason"),
+        ({"rows": [], "extra": 1}, "extra"),
+        ({"rows": "no"}, "rows"),
+    ]:
         response = await gw.post(url, json=envelope)
         assert response.status_code == 422 and field in {e["field"] for e in response.json()["errors"]}
-    rows = [{"reference": 123}, {**LICENCE_CASE, "reference": "N\x00", "answers": {}},
-            {**LICENCE_CASE, "reference": "GOOD", "answers": {"1.2.01": "yes"}}]
+    rows = [
+        {"reference": 123},
+        {**LICENCE_CASE, "reference": "N\x00", "answers": {}},
+        {**LICENCE_CASE, "reference": "GOOD", "answers": {"1.2.01": "yes"}},
+    ]
     result = (await gw.post(url, json={"rows": rows})).json()
     assert [r["outcome"] for r in result["rows"]] == ["rejected", "rejected", "created"]
     assert result["rows"][0]["reference"] is None
@@ -67,10 +76,16 @@ async def test_import_rejects_bad_rows_and_bad_envelopes_cleanly(gw: httpx.Async
     assert ragged.json()["rows"][0]["errors"][0]["type"] == "cells"
     huge = await gw.post(url, content=b"reference,1.2.01\n" + b"x" * 200_000 + b",yes\n", **csv_url)
     assert huge.status_code == 422 and huge.headers["content-type"] == PROBLEM
-    mixed_case = await gw.post(url, content=b"Reference,Case_Type,ROH_LEVEL,tier,1.2.01\nNEW-1,Licence,Very High,4,yes\n", **csv_url)
+    mixed_case = await gw.post(
+        url, content=b"Reference,Case_Type,ROH_LEVEL,tier,1.2.01\nNEW-1,Licence,Very High,4,yes\n", **csv_url
+    )
     assert mixed_case.json()["created"] == 1, mixed_case.text
-    draw = await gw.post(f"/api/v1/inspections/{inspection['id']}/sample:draw", params={"seed": 1},
-                         content=b"reference,case_type,roh_level,tier\n", **csv_url)
+    draw = await gw.post(
+        f"/api/v1/inspections/{inspection['id']}/sample:draw",
+        params={"seed": 1},
+        content=b"reference,case_type,roh_level,tier\n",
+        **csv_url,
+    )
     assert draw.status_code == 422 and draw.headers["content-type"] == PROBLEM
 
 
@@ -96,8 +111,9 @@ async def test_racing_writers_get_conflicts_not_500s(gw: httpx.AsyncClient) -> N
     assert len(history) == 1
 
     new_case_rows = {"rows": [{**LICENCE_CASE, "reference": "RACE", "answers": {"1.2.01": "yes"}}]}
-    imports = await asyncio.gather(*(gw.post(f"/api/v1/inspections/{inspection['id']}/assessments:import", json=new_case_rows)
-                                     for _ in range(3)))
+    imports = await asyncio.gather(
+        *(gw.post(f"/api/v1/inspections/{inspection['id']}/assessments:import", json=new_case_rows) for _ in range(3))
+    )
     assert all(r.status_code in (200, 409) for r in imports), [r.status_code for r in imports]
     references = [c["reference"] for c in (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases")).json()["items"]]
     assert references.count("RACE") == 1
@@ -140,8 +156,12 @@ async def test_snapshots_of_unknown_inspections_and_bad_bodies(gw: httpx.AsyncCl
 
 
 async def test_gateway_refuses_paths_that_would_land_elsewhere(gw: httpx.AsyncClient) -> None:
-    for path in ("/api/v1/inspections/%2e%2e/%2e%2e/%2e%2e/openapi.json", "/api/v1/cases/..%2F..%2Freadyz",
-                 "/api/v1/inspections/%00", "/api/v1/frameworks/%2E/omi-2008"):
+    for path in (
+        "/api/v1/inspections/%2e%2e/%2e%2e/%2e%2e/openapi.json",
+        "/api/v1/cases/..%2F..%2Freadyz",
+        "/api/v1/inspections/%00",
+        "/api/v1/frameworks/%2E/omi-2008",
+    ):
         response = await gw.get(path)
         assert response.status_code == 400, (path, response.status_code)
         assert response.headers["content-type"] == PROBLEM

@@ -105,17 +105,13 @@ async def test_updates_need_a_current_if_match(gw: httpx.AsyncClient) -> None:
 
 
 async def test_bad_input_is_422_naming_the_field(gw: httpx.AsyncClient) -> None:
-    response = await gw.post(
-        "/api/v1/inspections", json={"area": "X", "country": "france", "fieldwork_start": "2008-13-45"}
-    )
+    response = await gw.post("/api/v1/inspections", json={"area": "X", "country": "france", "fieldwork_start": "2008-13-45"})
     assert response.status_code == 422 and response.headers["content-type"] == PROBLEM
     problem = response.json()
     assert {e["field"] for e in problem["errors"]} == {"country", "fieldwork_start"}
     assert "Traceback" not in response.text
 
-    broken = await gw.post(
-        "/api/v1/inspections", content=b'{"area": "X",', headers={"content-type": "application/json"}
-    )
+    broken = await gw.post("/api/v1/inspections", content=b'{"area": "X",', headers={"content-type": "application/json"})
     assert broken.status_code == 422 and broken.headers["content-type"] == PROBLEM
     assert broken.json()["errors"][0]["type"] == "json_invalid"
 
@@ -160,8 +156,12 @@ async def test_one_trace_from_gateway_through_two_services_to_the_database(stack
             span = by_id.get(span.parent.span_id) if span.parent else None
         return list(reversed(path))
 
-    database_spans = [s for s in spans if service(s) == "scoring" and "db.system" in (s.attributes or {}) or
-                      service(s) == "scoring" and "db.system.name" in (s.attributes or {})]
+    database_spans = [
+        s
+        for s in spans
+        if (service(s) == "scoring" and "db.system" in (s.attributes or {}))
+        or (service(s) == "scoring" and "db.system.name" in (s.attributes or {}))
+    ]
     assert database_spans, "the scoring service's database work is traced"
     path = chain(database_spans[0])
     services_in_order = [name for name, _ in path]
@@ -171,8 +171,11 @@ async def test_one_trace_from_gateway_through_two_services_to_the_database(stack
     assert compact == ["gateway", "cases", "scoring"]
     assert (path[-1][0], path[-1][1]) == ("scoring", SpanKind.CLIENT)
     assert ("cases", SpanKind.SERVER) in path and ("scoring", SpanKind.SERVER) in path
-    cases_db = [s for s in spans if service(s) == "cases" and s.kind == SpanKind.CLIENT and s.attributes and
-                any(k.startswith("db.") for k in s.attributes)]
+    cases_db = [
+        s
+        for s in spans
+        if service(s) == "cases" and s.kind == SpanKind.CLIENT and s.attributes and any(k.startswith("db.") for k in s.attributes)
+    ]
     assert cases_db, "the cases service's insert is traced too"
 
 
@@ -208,8 +211,13 @@ async def test_an_unexpected_error_is_a_500_problem_that_still_names_the_request
     async def fail() -> None:
         raise RuntimeError("a bug")
 
-    app = build_service("probe", ServiceSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/p.db"),
-                        migrations=MIGRATIONS, routers=[broken], wiring=Wiring())
+    app = build_service(
+        "probe",
+        ServiceSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/p.db"),
+        migrations=MIGRATIONS,
+        routers=[broken],
+        wiring=Wiring(),
+    )
     async with LifespanManager(app):
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://p")
         response = await client.get("/api/v1/broken", headers={"X-Request-ID": "req-500"})

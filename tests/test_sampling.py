@@ -16,9 +16,9 @@ from services.cases.logic.sampling import (
     parse_caseload_csv,
 )
 from shared.schemas.cases import CaseAttributes, CaseCreate
-from tests.factories import generate_caseload
 from shared.schemas.enums import AssessorRole, CaseType
 from shared.schemas.sampling import SampleComposition, SampleMix
+from tests.factories import generate_caseload
 
 
 def _meets(case: CaseAttributes, quota: str) -> bool:
@@ -106,9 +106,7 @@ def test_default_mix_is_the_standard_one():
     ],
 )
 def test_mix_validation(kwargs, needle):
-    with pytest.raises(
-        ValidationError, match=r".*" + needle.replace("(", r"\(").replace(")", r"\)")
-    ):
+    with pytest.raises(ValidationError, match=r".*" + needle.replace("(", r"\(").replace(")", r"\)")):
         SampleMix(**kwargs)
 
 
@@ -190,16 +188,13 @@ def test_draw_across_seeds_and_mixes(caseload):
 
 
 def test_draw_accepts_cases_with_an_assessor_role(caseload):
-    cases = [
-        CaseCreate(**c.model_dump(), assessor_role=AssessorRole.area_assessor)
-        for c in caseload[:3000]
-    ]
+    cases = [CaseCreate(**c.model_dump(), assessor_role=AssessorRole.area_assessor) for c in caseload[:3000]]
     d = draw_sample(cases, SampleMix(), seed=3)
     assert d.composition.counts["assessor_role"]["area_assessor"] == 110
 
 
 def test_duplicate_references_are_refused(caseload):
-    cases = list(caseload[:500]) + [caseload[10]]
+    cases = [*list(caseload[:500]), caseload[10]]
     with pytest.raises(CaseloadError) as info:
         draw_sample(cases, SampleMix(), seed=1)
     assert {e["row"] for e in info.value.errors} == {11, 501}
@@ -244,15 +239,9 @@ def test_every_failing_quota_is_explained(caseload):
     cases += [c for c in caseload if c.case_type == "custody"][:6]
     cases += [c for c in caseload if c.ppo and c.case_type != "custody"][:4]
     problems = _problems(cases)
-    assert (
-        problems["case_types.custody"].message
-        == "the caseload has 6 custody cases; the mix needs 10"
-    )
+    assert problems["case_types.custody"].message == "the caseload has 6 custody cases; the mix needs 10"
     ppo_have = sum(c.ppo for c in cases)
-    assert (
-        problems["minimums.ppo"].message
-        == f"the caseload has {ppo_have} PPO cases; the minimum is 10"
-    )
+    assert problems["minimums.ppo"].message == f"the caseload has {ppo_have} PPO cases; the minimum is 10"
 
 
 def test_minimum_that_cannot_fit_in_the_case_type_places(caseload):
@@ -264,10 +253,7 @@ def test_minimum_that_cannot_fit_in_the_case_type_places(caseload):
     problems = _problems(low + high_custody + high_licence)
     p = problems["minimums.high_roh"]
     assert (p.required, p.actual) == (30, 12)
-    assert (
-        "the caseload has 32 high/very high RoH cases but only 12 fit within the case-type mix"
-        in p.message
-    )
+    assert "the caseload has 32 high/very high RoH cases but only 12 fit within the case-type mix" in p.message
     assert "custody: 30 for 10 places" in p.message
     assert p.message.endswith("the minimum is 30")
 
@@ -397,12 +383,8 @@ def test_composition_of_a_short_sample(drawn):
     by_quota = {w.quota: w for w in comp.warnings}
     assert by_quota["total"].required == 110 and by_quota["total"].actual == len(short)
     assert by_quota["total"].message == f"the sample has {len(short)} cases; the mix needs 110-120"
-    assert (
-        by_quota["case_types.custody"].message == "the sample has 0 custody cases; the mix needs 10"
-    )
-    assert by_quota["minimums.approved_premises"].message == (
-        "the sample has 0 approved premises residents; the minimum is 5"
-    )
+    assert by_quota["case_types.custody"].message == "the sample has 0 custody cases; the mix needs 10"
+    assert by_quota["minimums.approved_premises"].message == ("the sample has 0 approved premises residents; the minimum is 5")
     assert "female" not in by_quota
     assert comp.counts["case_type"]["custody"] == 0
     assert sum(comp.counts["gender"].values()) == len(short)
@@ -422,9 +404,7 @@ def test_composition_counts_every_attribute():
             gender="female",
             ethnicity="asian",
         ),
-        _case(
-            "B", "licence", roh_level="high", tier=3, approved_premises=True, ethnicity="unknown"
-        ),
+        _case("B", "licence", roh_level="high", tier=3, approved_premises=True, ethnicity="unknown"),
     ]
     mix = SampleMix(
         case_types={"licence": 1, "community": 0, "custody": 1},
@@ -447,9 +427,7 @@ def test_composition_counts_every_attribute():
     [w] = comp.warnings
     assert (w.quota, w.required, w.actual) == ("minimums.minority_ethnic", 2, 1)
     # with the caseload's female share, the female count is checked too
-    assert {w.quota for w in composition(cases, mix, female_share=0.0).warnings} == {
-        "minimums.minority_ethnic"
-    }
+    assert {w.quota for w in composition(cases, mix, female_share=0.0).warnings} == {"minimums.minority_ethnic"}
     comp = composition(cases, mix.model_copy(update={"female_tolerance": 0}), female_share=0.0)
     assert "female" in {w.quota for w in comp.warnings}
 
@@ -493,10 +471,7 @@ def test_composition_accepts_plain_objects_with_assessor_role():
 
 # --- CSV ----------------------------------------------------------------------------------------
 
-HEADER = (
-    "reference,case_type,roh_level,tier,ppo,approved_premises,statutory_victim_contact,gender,"
-    "ethnicity"
-)
+HEADER = "reference,case_type,roh_level,tier,ppo,approved_premises,statutory_victim_contact,gender,ethnicity"
 
 
 def test_parse_good_csv():
@@ -515,16 +490,11 @@ def test_parse_good_csv():
     )
     cases = parse_caseload_csv(text)
     assert [c.reference for c in cases] == ["A1", "A2", "A3"]
-    assert (
-        cases[0].roh_level == "very_high" and cases[0].ppo is True and cases[0].gender == "female"
-    )
+    assert cases[0].roh_level == "very_high" and cases[0].ppo is True and cases[0].gender == "female"
     assert cases[1].case_type == "licence" and cases[1].statutory_victim_contact is True
     assert cases[2].approved_premises is True and cases[2].gender == "unknown"
     # optional columns may be left out
-    assert (
-        parse_caseload_csv("reference,case_type,roh_level,tier\nX,custody,high,3\n")[0].ethnicity
-        == "unknown"
-    )
+    assert parse_caseload_csv("reference,case_type,roh_level,tier\nX,custody,high,3\n")[0].ethnicity == "unknown"
 
 
 def test_parse_bad_csv_names_every_bad_row_and_field():
@@ -578,10 +548,6 @@ def test_parse_csv_header_errors():
 def test_parsed_csv_round_trips_a_generated_caseload():
     cases = generate_caseload(300, seed=9)
     lines = [HEADER] + [
-        ",".join(
-            str(v).lower() if isinstance(v, bool) else str(v)
-            for v in c.model_dump(mode="json").values()
-        )
-        for c in cases
+        ",".join(str(v).lower() if isinstance(v, bool) else str(v) for v in c.model_dump(mode="json").values()) for c in cases
     ]
     assert parse_caseload_csv("\n".join(lines)) == cases

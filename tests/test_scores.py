@@ -14,6 +14,7 @@ from sqlalchemy import select
 from tests.conftest import Stack, plan_inspection
 from tests.factories import generated_rows
 
+
 async def framework(gw: httpx.AsyncClient, framework_id: str = "omi-2008") -> dict:
     return (await gw.get(f"/api/v1/frameworks/{framework_id}")).json()
 
@@ -43,7 +44,7 @@ def expected_scores(document: dict, rows: list[dict]) -> dict:
                 continue
             individual = [p(q["id"]) for q in criterion["questions"] if not q["summary"]]
             individual = [v for v in individual if v is not None]
-            summary = [p(q["id"]) for q in criterion["questions"] if q["summary"]][0]
+            summary = next(p(q["id"]) for q in criterion["questions"] if q["summary"])
             q_mean = mean(individual) if individual else None
             if q_mean is not None and summary is not None:
                 score = w_q * q_mean + w_s * summary
@@ -77,7 +78,11 @@ async def test_scores_equal_an_independent_recomputation(gw: httpx.AsyncClient) 
     for criterion in scores["criteria"]:
         lo, hi = criterion["interval"]
         assert 0 <= lo <= criterion["score"] <= hi <= 100
-        assert criterion["suggested_conclusion"] in {"urgent priority for improvement", "priority for improvement", "performance was good"}
+        assert criterion["suggested_conclusion"] in {
+            "urgent priority for improvement",
+            "priority for improvement",
+            "performance was good",
+        }
         for question in criterion["questions"]:
             judged = [r["answers"].get(question["id"]) for r in rows]
             assert question["relevant"] == sum(j in ("yes", "no") for j in judged)
@@ -96,8 +101,11 @@ async def test_scores_stay_exact_as_the_sample_changes_under_the_cache(gw: httpx
     for row in rows[:3]:  # three assessors change their answers
         current = await gw.get(f"/api/v1/cases/{cases[row['reference']]['id']}/assessment")
         row["answers"] = {q: ("no" if j == "yes" else j) for q, j in row["answers"].items()}
-        response = await gw.put(f"/api/v1/cases/{cases[row['reference']]['id']}/assessment",
-                                json={"answers": row["answers"]}, headers={"If-Match": current.headers["etag"]})
+        response = await gw.put(
+            f"/api/v1/cases/{cases[row['reference']]['id']}/assessment",
+            json={"answers": row["answers"]},
+            headers={"If-Match": current.headers["etag"]},
+        )
         assert response.status_code == 200
     extra = generated_rows(document, 2, seed=99)  # and two cases join the sample
     await gw.post(f"/api/v1/inspections/{inspection['id']}/assessments:import", json={"rows": extra})
@@ -133,11 +141,13 @@ async def test_breakdown_puts_groups_side_by_side(gw: httpx.AsyncClient) -> None
         subset = [r for r in rows if r["roh_level"] == group["value"]]
         assert group["cases_assessed"] == len(subset)
         assert_equal_scores(group, expected_scores(document, subset))
-    assert (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores/breakdown", params={"by": "shoe_size"})).status_code == 422
+    assert (
+        await gw.get(f"/api/v1/inspections/{inspection['id']}/scores/breakdown", params={"by": "shoe_size"})
+    ).status_code == 422
 
 
 async def test_snapshot_is_frozen_while_live_scores_move(gw: httpx.AsyncClient) -> None:
-    inspection, rows = await assessed_inspection(gw, count=30, seed=4)
+    inspection, _rows = await assessed_inspection(gw, count=30, seed=4)
     base = f"/api/v1/inspections/{inspection['id']}/scores"
     taken = await gw.post(f"{base}/snapshots", json={"label": "draft"}, headers={"Idempotency-Key": "snap-1"})
     assert taken.status_code == 201, taken.text
@@ -149,7 +159,9 @@ async def test_snapshot_is_frozen_while_live_scores_move(gw: httpx.AsyncClient) 
     case_id = (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases", params={"limit": 1})).json()["items"][0]["id"]
     current = await gw.get(f"/api/v1/cases/{case_id}/assessment")
     flipped = {q: ("no" if j == "yes" else j) for q, j in current.json()["answers"].items()}
-    changed = await gw.put(f"/api/v1/cases/{case_id}/assessment", json={"answers": flipped}, headers={"If-Match": current.headers["etag"]})
+    changed = await gw.put(
+        f"/api/v1/cases/{case_id}/assessment", json={"answers": flipped}, headers={"If-Match": current.headers["etag"]}
+    )
     assert changed.status_code == 200
 
     stored = (await gw.get(snapshot_url := f"{base}/snapshots/{snapshot['id']}")).json()
@@ -172,7 +184,9 @@ async def test_national_view_compares_areas_with_the_mean(gw: httpx.AsyncClient)
     await gw.post(f"/api/v1/inspections/{published[0][0]['id']}/scores/snapshots", json={})
     for inspection, _ in published:
         etag = (await gw.get(f"/api/v1/inspections/{inspection['id']}")).headers["etag"]
-        response = await gw.patch(f"/api/v1/inspections/{inspection['id']}", json={"status": "published"}, headers={"If-Match": etag})
+        response = await gw.patch(
+            f"/api/v1/inspections/{inspection['id']}", json={"status": "published"}, headers={"If-Match": etag}
+        )
         assert response.status_code == 200
     await plan_inspection(gw, fieldwork_start="2008-06-02")  # planned, not published: left out by default
 
@@ -182,8 +196,7 @@ async def test_national_view_compares_areas_with_the_mean(gw: httpx.AsyncClient)
     for criterion in view["criteria"]:
         scores = {a["area"]: a["score"] for a in criterion["areas"]}
         expected = {
-            inspection["area"]: expected_scores(document, rows)["criteria"][criterion["id"]]
-            for inspection, rows in published[:2]
+            inspection["area"]: expected_scores(document, rows)["criteria"][criterion["id"]] for inspection, rows in published[:2]
         }
         assert scores == pytest.approx(expected, abs=1e-9)
         defined = [v for v in expected.values() if v is not None]
@@ -203,14 +216,17 @@ async def test_national_view_compares_areas_with_the_mean(gw: httpx.AsyncClient)
 
 
 async def test_a_ratings_framework_is_scored_by_its_own_rule(gw: httpx.AsyncClient) -> None:
-    inspection, rows = await assessed_inspection(gw, count=40, seed=8, framework_id="ratings-2024")
+    inspection, _rows = await assessed_inspection(gw, count=40, seed=8, framework_id="ratings-2024")
     document = await framework(gw, "ratings-2024")
     scores = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores")).json()
     bands = sorted(document["scoring"]["ratings"], key=lambda b: b["min"])
     for criterion in scores["criteria"]:
         definition = next(c for s in document["sections"] for c in s["criteria"] if c["id"] == criterion["id"])
-        key_proportions = [q["proportion"] for q in criterion["questions"]
-                           if next(d for d in definition["questions"] if d["id"] == q["id"])["key"] and q["proportion"] is not None]
+        key_proportions = [
+            q["proportion"]
+            for q in criterion["questions"]
+            if next(d for d in definition["questions"] if d["id"] == q["id"])["key"] and q["proportion"] is not None
+        ]
         assert criterion["score"] == pytest.approx(min(key_proportions), abs=1e-9)
         assert criterion["rating"] == [b["label"] for b in bands if b["min"] <= criterion["score"]][-1]
 
@@ -236,12 +252,21 @@ async def test_one_trace_through_scoring_and_cases_to_the_database(stack: Stack,
             span = by_id.get(span.parent.span_id) if span.parent else None
         return path[::-1]
 
-    database = [s for s in spans if s.resource.attributes["service.name"] == "cases"
-                and s.kind == SpanKind.CLIENT and any(k.startswith("db.") for k in s.attributes)]
+    database = [
+        s
+        for s in spans
+        if s.resource.attributes["service.name"] == "cases"
+        and s.kind == SpanKind.CLIENT
+        and any(k.startswith("db.") for k in s.attributes)
+    ]
     assert database
     assert lineage(database[0]) == [
-        ("gateway", SpanKind.SERVER), ("gateway", SpanKind.CLIENT), ("scoring", SpanKind.SERVER),
-        ("scoring", SpanKind.CLIENT), ("cases", SpanKind.SERVER), ("cases", SpanKind.CLIENT),
+        ("gateway", SpanKind.SERVER),
+        ("gateway", SpanKind.CLIENT),
+        ("scoring", SpanKind.SERVER),
+        ("scoring", SpanKind.CLIENT),
+        ("cases", SpanKind.SERVER),
+        ("cases", SpanKind.CLIENT),
     ]
 
 
@@ -255,7 +280,9 @@ async def test_constructed_score_documents_are_valid_wire_documents(gw: httpx.As
     assert ScoreBreakdown.model_validate(breakdown).model_dump(mode="json") == breakdown
 
 
-async def test_a_kept_sample_is_read_whole_again_when_the_revisions_cannot_be_trusted(stack: Stack, gw: httpx.AsyncClient) -> None:
+async def test_a_kept_sample_is_read_whole_again_when_the_revisions_cannot_be_trusted(
+    stack: Stack, gw: httpx.AsyncClient
+) -> None:
     from sqlalchemy import update
 
     from services.cases import models
@@ -269,7 +296,9 @@ async def test_a_kept_sample_is_read_whole_again_when_the_revisions_cannot_be_tr
     async with stack.apps["cases"].state.sessionmaker() as session, session.begin():
         for row in (await session.scalars(select(models.Assessment))).all():
             answers = {q: "no" if j == "yes" else j for q, j in row.answers.items()}
-            await session.execute(update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=answers))
+            await session.execute(
+                update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=answers)
+            )
     assert (await gw.get(url)).json() == before, "unseen until the kept sample is read whole again"
     caches = stack.apps["scoring"].state.caches
     known = caches.samples.get(UUID(inspection["id"]))
@@ -287,7 +316,8 @@ async def test_national_view_brings_kept_samples_up_to_date_in_one_read(stack: S
 
     def reads_of_cases() -> list[str]:
         return sorted(
-            s.attributes.get("http.route", "") for s in stack.spans.get_finished_spans()
+            s.attributes.get("http.route", "")
+            for s in stack.spans.get_finished_spans()
             if s.resource.attributes["service.name"] == "cases" and s.kind == SpanKind.SERVER
         )
 
@@ -300,7 +330,9 @@ async def test_national_view_brings_kept_samples_up_to_date_in_one_read(stack: S
         case = (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases", params={"limit": 1})).json()["items"][0]
         current = await gw.get(f"/api/v1/cases/{case['id']}/assessment")
         flipped = {q: "no" if j == "yes" else "yes" if j == "no" else j for q, j in current.json()["answers"].items()}
-        await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": flipped}, headers={"If-Match": current.headers["etag"]})
+        await gw.put(
+            f"/api/v1/cases/{case['id']}/assessment", json={"answers": flipped}, headers={"If-Match": current.headers["etag"]}
+        )
         next(r for r in rows if r["reference"] == case["reference"])["answers"] = flipped
     stack.spans.clear()
     view = (await gw.get("/api/v1/scores/national", params=params)).json()
@@ -325,8 +357,11 @@ async def test_national_view_reads_samples_too_large_for_one_answer(
     kept.put(UUID(assessed[0][0]["id"]), assessed_samples.KnownSample(99, {}, time.monotonic()))
     stack.spans.clear()
     view = (await gw.get("/api/v1/scores/national", params={"status": "planned"})).json()
-    routes = [s.attributes.get("http.route") for s in stack.spans.get_finished_spans()
-              if s.resource.attributes["service.name"] == "cases" and s.kind == SpanKind.SERVER]
+    routes = [
+        s.attributes.get("http.route")
+        for s in stack.spans.get_finished_spans()
+        if s.resource.attributes["service.name"] == "cases" and s.kind == SpanKind.SERVER
+    ]
     paged = routes.count("/api/v1/inspections/{inspection_id}/assessments")
     # limit 5: each sample read alone; the one kept ahead is asked since 99, is found behind, and read whole again.
     assert (routes.count("/api/v1/assessments:changes"), paged) == ((3, 0) if limit == 10 else (3, 4)), routes
@@ -347,8 +382,11 @@ async def test_national_view_reads_whole_a_sample_restored_since_the_listing(
     params = {"status": "planned"}
     assert (await gw.get("/api/v1/scores/national", params=params)).status_code == 200  # the sample is kept
     case = (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases", params={"limit": 1})).json()["items"][0]
-    await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": {}},
-                 headers={"If-Match": (await gw.get(f"/api/v1/cases/{case['id']}/assessment")).headers["etag"]})
+    await gw.put(
+        f"/api/v1/cases/{case['id']}/assessment",
+        json={"answers": {}},
+        headers={"If-Match": (await gw.get(f"/api/v1/cases/{case['id']}/assessment")).headers["etag"]},
+    )
     next(r for r in rows if r["reference"] == case["reference"])["answers"] = {}
 
     # Between the listing (which shows the change) and the read of what changed, the cases database
@@ -363,7 +401,9 @@ async def test_national_view_reads_whole_a_sample_restored_since_the_listing(
         async with stack.apps["cases"].state.sessionmaker() as session, session.begin():
             for row in (await session.scalars(select(models.Assessment))).all():
                 answers = {q: "no" if j == "yes" else j for q, j in row.answers.items()}
-                await session.execute(update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=answers))
+                await session.execute(
+                    update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=answers)
+                )
             await session.execute(update(models.Inspection).values(sample_revision=1))
         return await send(method, *args, **kwargs)
 
@@ -371,7 +411,9 @@ async def test_national_view_reads_whole_a_sample_restored_since_the_listing(
     view = (await gw.get("/api/v1/scores/national", params=params)).json()
     flipped = [r | {"answers": {q: "no" if j == "yes" else j for q, j in r["answers"].items()}} for r in rows]
     expected = expected_scores(await framework(gw), flipped)["criteria"]
-    assert {c["id"]: c["areas"][0]["score"] for c in view["criteria"]} == pytest.approx(expected, abs=1e-9), "read whole, not patched"
+    assert {c["id"]: c["areas"][0]["score"] for c in view["criteria"]} == pytest.approx(expected, abs=1e-9), (
+        "read whole, not patched"
+    )
     assert 0.0 in expected.values()
 
 
@@ -381,7 +423,9 @@ async def test_national_view_takes_the_newest_snapshot(gw: httpx.AsyncClient) ->
     first = (await gw.post(f"{base}/snapshots", json={"label": "first"})).json()
     for case in (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases")).json()["items"][:5]:
         current = await gw.get(f"/api/v1/cases/{case['id']}/assessment")
-        await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": {}}, headers={"If-Match": current.headers["etag"]})
+        await gw.put(
+            f"/api/v1/cases/{case['id']}/assessment", json={"answers": {}}, headers={"If-Match": current.headers["etag"]}
+        )
     second = (await gw.post(f"{base}/snapshots", json={"label": "second"})).json()
     assert first["scores"]["criteria"] != second["scores"]["criteria"]
     view = (await gw.get("/api/v1/scores/national", params={"status": "planned"})).json()

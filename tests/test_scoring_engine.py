@@ -4,16 +4,17 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from services.scoring.logic.scoring import (
-    AreaComparison,
     _KEEP_DRAWS_UP_TO,
+    AreaComparison,
     InspectionScore,
+    Plan,
     _draw_counts,
     _new_draw_counts,
     _percentile_intervals,
-    Plan,
     compare_with_mean,
     display_percent,
     score_inspection,
@@ -81,9 +82,7 @@ OMI = Framework.model_validate(
                 "id": "1",
                 "title": "s1",
                 "criteria": [
-                    _criterion(
-                        "1.1", [_q("a1"), _q("a2", roh=True), _q("a3"), _q("s11", summary=True, roh=True)]
-                    ),
+                    _criterion("1.1", [_q("a1"), _q("a2", roh=True), _q("a3"), _q("s11", summary=True, roh=True)]),
                     _criterion("1.2", [_q("b1"), _q("s12", summary=True)]),
                 ],
             },
@@ -202,7 +201,7 @@ def cases_for(framework: Framework, max_cases: int = 12):
     qids = list(framework.questions())
 
     def build(rows):
-        return [{q: v for q, v in zip(qids, row) if v != MISSING} for row in rows]
+        return [{q: v for q, v in zip(qids, row, strict=False) if v != MISSING} for row in rows]
 
     row = st.lists(JUDGEMENT, min_size=len(qids), max_size=len(qids))
     return st.lists(row, max_size=max_cases).map(build)
@@ -299,9 +298,7 @@ def test_percentiles_match_numpy_and_ignore_undefined_resamples():
 
 def test_judgement_enum_answers_equal_plain_strings():
     as_enums = [{k: Judgement(v) for k, v in case.items()} for case in WORKED_CASES]
-    assert score_inspection(WORKED, as_enums, resamples=FAST) == score_inspection(
-        WORKED, WORKED_CASES, resamples=FAST
-    )
+    assert score_inspection(WORKED, as_enums, resamples=FAST) == score_inspection(WORKED, WORKED_CASES, resamples=FAST)
 
 
 # ----------------------------------------------------------------------- (b) Wilson
@@ -446,11 +443,7 @@ def test_no_cases():
         result = score_inspection(framework, [])
         assert result.cases_assessed == 0
         assert all(c.score is None and c.interval is None and c.rating is None for c in result.criteria)
-        assert all(
-            q.relevant == 0 and q.proportion is None and q.interval is None
-            for c in result.criteria
-            for q in c.questions
-        )
+        assert all(q.relevant == 0 and q.proportion is None and q.interval is None for c in result.criteria for q in c.questions)
         assert all(s.score is None and s.interval is None for s in result.sections)
         assert result.roh_thread.score is None and result.roh_thread.interval is None
 
@@ -559,9 +552,7 @@ def test_independent_of_case_order(example, random):
     shuffled = list(cases)
     random.shuffle(shuffled)
     # Scores AND bootstrap intervals identical, to the bit.
-    assert score_inspection(framework, shuffled, resamples=FAST) == score_inspection(
-        framework, cases, resamples=FAST
-    )
+    assert score_inspection(framework, shuffled, resamples=FAST) == score_inspection(framework, cases, resamples=FAST)
 
 
 @PROPERTY
@@ -613,10 +604,10 @@ def test_vectorised_statistic_matches_reference_on_resampled_data(example, seed)
     stats = plan.statistics(yes, rel)
     # The engine's column order: every criterion, then every section, then the thread.
     keys = sorted(reference(framework, cases), key=lambda k: ["criterion", "section", "thread"].index(k[0]))
-    for row, w in zip(stats, weights):
-        resample = [case for case, k in zip(cases, w) for _ in range(k)]
+    for row, w in zip(stats, weights, strict=False):
+        resample = [case for case, k in zip(cases, w, strict=False) for _ in range(k)]
         expected = reference(framework, resample)
-        for key, value in zip(keys, row):
+        for key, value in zip(keys, row, strict=False):
             if expected[key] is None:
                 assert np.isnan(value), key
             else:

@@ -13,19 +13,27 @@ from services.cases.logic import cases as case_logic
 from services.cases.logic.frameworks import FrameworkNotFound, FrameworkSource
 from shared.concurrency import none_match, require_if_match
 from shared.db import SessionDep
+from shared.errors import InvalidInput, UnsupportedMediaType, invalid
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
-from shared.errors import InvalidInput, UnsupportedMediaType, invalid
 from shared.problems import problems
 from shared.responses import json_response
 from shared.schemas.cases import (
-    Assessment, AssessmentChanges, AssessmentChangesQuery, AssessmentPut, AssessmentVersion, Case, CaseAssessment, CaseCreate, ImportResult,
+    Assessment,
+    AssessmentChanges,
+    AssessmentChangesQuery,
+    AssessmentPut,
+    AssessmentVersion,
+    Case,
+    CaseAssessment,
+    CaseCreate,
+    ImportResult,
 )
 from shared.schemas.common import Page, Text
 from shared.schemas.enums import CaseType, InspectionStatus
 from shared.schemas.frameworks import Framework
-from shared.schemas.sampling import DrawnSample, SampleComposition
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
+from shared.schemas.sampling import DrawnSample, SampleComposition
 
 router = APIRouter(prefix="/api/v1")
 SAMPLE_REVISION = "Sample-Revision"
@@ -38,8 +46,12 @@ def _frameworks(request: Request) -> FrameworkSource:
 
 
 @router.post(
-    "/inspections", status_code=201, response_model=Inspection, tags=["inspections"],
-    responses=problems(409, 422, 503), summary="Plan an inspection",
+    "/inspections",
+    status_code=201,
+    response_model=Inspection,
+    tags=["inspections"],
+    responses=problems(409, 422, 503),
+    summary="Plan an inspection",
 )
 async def create_inspection(body: InspectionCreate, request: Request, session: SessionDep, idem: IdempotencyDep):
     if (replay := await idem.replay()) is not None:
@@ -50,14 +62,16 @@ async def create_inspection(body: InspectionCreate, request: Request, session: S
         raise invalid("framework_id", str(exc), type="unknown_framework") from exc
     row = await inspections.create(session, body, framework)
     return await idem.respond(
-        inspections.as_wire(row), 201,
+        inspections.as_wire(row),
+        201,
         {"Location": f"/api/v1/inspections/{row.id}", "ETag": inspections.inspection_etag(row)},
     )
 
 
 @router.get("/inspections", response_model=Page[Inspection], tags=["inspections"], responses=problems(422))
 async def list_inspections(
-    session: SessionDep, paging: Paging,
+    session: SessionDep,
+    paging: Paging,
     status: Annotated[list[InspectionStatus] | None, Query(description="Any of these statuses.")] = None,
     fieldwork_from: Annotated[date | None, Query(description="Fieldwork starting on or after.")] = None,
     fieldwork_to: Annotated[date | None, Query(description="Fieldwork starting on or before.")] = None,
@@ -76,11 +90,18 @@ async def get_inspection(inspection_id: UUID, session: SessionDep, response: Res
 
 
 @router.patch(
-    "/inspections/{inspection_id}", response_model=Inspection, tags=["inspections"],
-    responses=problems(404, 409, 412, 422, 428), summary="Change an inspection (needs If-Match)",
+    "/inspections/{inspection_id}",
+    response_model=Inspection,
+    tags=["inspections"],
+    responses=problems(404, 409, 412, 422, 428),
+    summary="Change an inspection (needs If-Match)",
 )
 async def update_inspection(
-    inspection_id: UUID, body: InspectionUpdate, request: Request, session: SessionDep, response: Response,
+    inspection_id: UUID,
+    body: InspectionUpdate,
+    request: Request,
+    session: SessionDep,
+    response: Response,
     if_match: Annotated[str | None, Header(description="The ETag last read; required.")] = None,
 ) -> Inspection:
     row = await inspections.get(session, inspection_id)
@@ -91,8 +112,12 @@ async def update_inspection(
 
 
 @router.post(
-    "/inspections/{inspection_id}/cases", status_code=201, response_model=Case, tags=["cases"],
-    responses=problems(404, 409, 422), summary="Add a case to the sample",
+    "/inspections/{inspection_id}/cases",
+    status_code=201,
+    response_model=Case,
+    tags=["cases"],
+    responses=problems(404, 409, 422),
+    summary="Add a case to the sample",
 )
 async def create_case(inspection_id: UUID, body: CaseCreate, session: SessionDep, idem: IdempotencyDep):
     if (replay := await idem.replay()) is not None:
@@ -119,12 +144,17 @@ async def _framework_of(request: Request, inspection) -> Framework:
 
 
 @router.put(
-    "/cases/{case_id}/assessment", response_model=Assessment, tags=["assessments"],
+    "/cases/{case_id}/assessment",
+    response_model=Assessment,
+    tags=["assessments"],
     responses={201: {"model": Assessment, "description": "First version created"}} | problems(404, 409, 412, 422, 428),
     summary="Store a case's assessment (If-Match needed once one exists)",
 )
 async def put_assessment(
-    case_id: UUID, body: AssessmentPut, request: Request, session: SessionDep,
+    case_id: UUID,
+    body: AssessmentPut,
+    request: Request,
+    session: SessionDep,
     if_match: Annotated[str | None, Header(description="The ETag last read; required once an assessment exists.")] = None,
 ) -> JSONResponse:
     case = await case_logic.get(session, case_id)
@@ -140,7 +170,8 @@ async def put_assessment(
     submission = assessments.Submission(body.answers, body.evidence, body.assessor, body.reason)
     row = await assessments.store(session, case, inspection, submission, existing)
     return JSONResponse(
-        jsonable_encoder(assessments.as_wire(row)), status_code=200 if existing else 201,
+        jsonable_encoder(assessments.as_wire(row)),
+        status_code=200 if existing else 201,
         headers={"ETag": assessments.assessment_etag(row)},
     )
 
@@ -153,8 +184,11 @@ async def get_assessment(case_id: UUID, session: SessionDep, response: Response)
 
 
 @router.get(
-    "/cases/{case_id}/assessment/history", response_model=Page[AssessmentVersion], tags=["assessments"],
-    responses=problems(404, 422), summary="Every stored version of a case's assessment, oldest first",
+    "/cases/{case_id}/assessment/history",
+    response_model=Page[AssessmentVersion],
+    tags=["assessments"],
+    responses=problems(404, 422),
+    summary="Every stored version of a case's assessment, oldest first",
 )
 async def assessment_history(case_id: UUID, session: SessionDep, paging: Paging) -> Page[AssessmentVersion]:
     case = await case_logic.get(session, case_id)
@@ -163,7 +197,9 @@ async def assessment_history(case_id: UUID, session: SessionDep, paging: Paging)
 
 
 @router.get(
-    "/cases/{case_id}/assessment/history/{version}", response_model=AssessmentVersion, tags=["assessments"],
+    "/cases/{case_id}/assessment/history/{version}",
+    response_model=AssessmentVersion,
+    tags=["assessments"],
     responses=problems(404),
 )
 async def assessment_version(
@@ -175,10 +211,15 @@ async def assessment_version(
 
 def _json_or_csv(schema: str, csv_description: str) -> dict:
     """OpenAPI request body of an endpoint that reads JSON (``schema``) or a CSV spreadsheet."""
-    return {"requestBody": {"required": True, "content": {
-        "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}},
-        "text/csv": {"schema": {"type": "string", "description": csv_description}},
-    }}}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}},
+                "text/csv": {"schema": {"type": "string", "description": csv_description}},
+            },
+        }
+    }
 
 
 async def _table_body(request: Request) -> tuple[Literal["json", "csv"], bytes | str]:
@@ -199,12 +240,18 @@ _IMPORT_BODY = _json_or_csv("AssessmentImport", "Header: reference, case columns
 
 
 @router.post(
-    "/inspections/{inspection_id}/assessments:import", response_model=ImportResult, tags=["assessments"],
-    responses=problems(404, 409, 415, 422), openapi_extra=_IMPORT_BODY,
+    "/inspections/{inspection_id}/assessments:import",
+    response_model=ImportResult,
+    tags=["assessments"],
+    responses=problems(404, 409, 415, 422),
+    openapi_extra=_IMPORT_BODY,
     summary="Import many cases' assessments (JSON or CSV); a result per row",
 )
 async def import_assessments(
-    inspection_id: UUID, request: Request, session: SessionDep, idem: IdempotencyDep,
+    inspection_id: UUID,
+    request: Request,
+    session: SessionDep,
+    idem: IdempotencyDep,
     reason: Annotated[Text | None, Query(max_length=2000, description="Why (CSV; JSON bodies carry their own).")] = None,
 ):
     if (replay := await idem.replay()) is not None:
@@ -218,17 +265,29 @@ async def import_assessments(
 
 
 @router.get(
-    "/inspections/{inspection_id}/assessments", response_model=Page[CaseAssessment], tags=["assessments"],
+    "/inspections/{inspection_id}/assessments",
+    response_model=Page[CaseAssessment],
+    tags=["assessments"],
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}} | problems(404, 422),
     summary="Every case with its current assessment: JSON pages, or the CSV spreadsheet (?format=csv or Accept: text/csv)",
 )
 async def export_assessments(
-    inspection_id: UUID, request: Request, session: SessionDep, paging: Paging,
+    inspection_id: UUID,
+    request: Request,
+    session: SessionDep,
+    paging: Paging,
     format: Annotated[Literal["json", "csv"] | None, Query(description="csv streams the whole spreadsheet")] = None,
-    since: Annotated[int | None, Query(ge=0, le=2**31 - 1, description=(
-        "JSON: only the cases (and assessments) written after this sample revision, as given by the "
-        "Sample-Revision header of an earlier read."
-    ))] = None,
+    since: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=2**31 - 1,
+            description=(
+                "JSON: only the cases (and assessments) written after this sample revision, as given by the "
+                "Sample-Revision header of an earlier read."
+            ),
+        ),
+    ] = None,
 ):
     inspection = await inspections.get(session, inspection_id)
     if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
@@ -251,7 +310,10 @@ async def export_assessments(
 
 
 @router.post(
-    "/assessments:changes", response_model=AssessmentChanges, tags=["assessments"], responses=problems(422),
+    "/assessments:changes",
+    response_model=AssessmentChanges,
+    tags=["assessments"],
+    responses=problems(422),
     summary="What changed in several inspections' samples, each since its own revision, in one read",
 )
 async def assessment_changes(query: AssessmentChangesQuery, session: SessionDep) -> Response:
@@ -259,8 +321,11 @@ async def assessment_changes(query: AssessmentChangesQuery, session: SessionDep)
 
 
 @router.get(
-    "/inspections/{inspection_id}/sample", response_model=SampleComposition, tags=["sample"],
-    responses=problems(404), summary="The sample's composition against the inspection's mix, with a warning per shortfall",
+    "/inspections/{inspection_id}/sample",
+    response_model=SampleComposition,
+    tags=["sample"],
+    responses=problems(404),
+    summary="The sample's composition against the inspection's mix, with a warning per shortfall",
 )
 async def sample_composition(inspection_id: UUID, session: SessionDep) -> SampleComposition:
     return await case_sample.composition(session, await inspections.get(session, inspection_id))
@@ -270,12 +335,18 @@ _DRAW_BODY = _json_or_csv("SampleDraw", "The caseload: a header of case attribut
 
 
 @router.post(
-    "/inspections/{inspection_id}/sample:draw", response_model=DrawnSample, tags=["sample"],
-    responses=problems(404, 409, 415, 422), openapi_extra=_DRAW_BODY,
+    "/inspections/{inspection_id}/sample:draw",
+    response_model=DrawnSample,
+    tags=["sample"],
+    responses=problems(404, 409, 415, 422),
+    openapi_extra=_DRAW_BODY,
     summary="Draw a reproducible stratified random sample from the area's caseload (JSON or CSV)",
 )
 async def draw_sample(
-    inspection_id: UUID, request: Request, session: SessionDep, idem: IdempotencyDep,
+    inspection_id: UUID,
+    request: Request,
+    session: SessionDep,
+    idem: IdempotencyDep,
     seed: Annotated[int | None, Query(ge=0, le=2**32 - 1, description="CSV caseloads: the seed.")] = None,
     add_to_inspection: Annotated[bool, Query(description="CSV caseloads: add the drawn cases to the sample.")] = False,
 ):

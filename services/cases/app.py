@@ -4,8 +4,8 @@ from fastapi import FastAPI
 
 from services.cases import api
 from services.cases.db import MIGRATIONS
-from services.cases.settings import CasesSettings
 from services.cases.logic.frameworks import FrameworkSource
+from services.cases.settings import CasesSettings
 from shared.schemas.cases import AssessmentImport
 from shared.schemas.sampling import SampleDraw
 from shared.service import Wiring, build_service, serve
@@ -18,8 +18,13 @@ async def _on_startup(app: FastAPI) -> None:
 def create_app(settings: CasesSettings | None = None, wiring: Wiring = Wiring()) -> FastAPI:
     settings = settings or CasesSettings()
     return build_service(
-        "cases", settings, migrations=MIGRATIONS, routers=[api.router], wiring=wiring,
-        calls={"scoring": settings.scoring_url}, on_startup=_on_startup,
+        "cases",
+        settings,
+        migrations=MIGRATIONS,
+        routers=[api.router],
+        wiring=wiring,
+        calls={"scoring": settings.scoring_url},
+        on_startup=_on_startup,
         description="Inspections, the case sample and case assessments.",
         extra_schemas=[AssessmentImport, SampleDraw],
     )

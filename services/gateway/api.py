@@ -27,13 +27,15 @@ async def readyz(request: Request) -> Response:
 
     async def ready(service: str) -> bool:
         try:
-            response = await state.client.get(f"{state.settings.services[service]}/readyz", timeout=state.settings.connect_timeout)
+            response = await state.client.get(
+                f"{state.settings.services[service]}/readyz", timeout=state.settings.connect_timeout
+            )
         except httpx.HTTPError:
             return False
         return response.status_code == 200
 
     names = sorted(state.routes.services())
-    results = dict(zip(names, await asyncio.gather(*(ready(n) for n in names))))
+    results = dict(zip(names, await asyncio.gather(*(ready(n) for n in names)), strict=True))
     not_ready = [n for n, ok in results.items() if not ok]
     if not_ready:
         return problem_response(
@@ -52,14 +54,12 @@ async def _merged_openapi(request: Request) -> dict:
         *(state.client.get(f"{state.settings.services[n]}/openapi.json") for n in names), return_exceptions=True
     )
     documents = {}
-    for name, response in zip(names, responses):
+    for name, response in zip(names, responses, strict=True):
         if isinstance(response, BaseException) or response.status_code != 200:
             raise LookupError(name)
         documents[name] = response.json()
     # The gateway's own endpoints (health, readiness) return plain objects: paths, no schemas.
-    gateway_paths = {
-        path: item for path, item in request.app.openapi()["paths"].items() if path in ("/healthz", "/readyz")
-    }
+    gateway_paths = {path: item for path, item in request.app.openapi()["paths"].items() if path in ("/healthz", "/readyz")}
     merged = openapi.merge(documents, gateway_paths, request.app.version)
     state.openapi_cache = (time.monotonic(), merged)
     return merged
@@ -71,7 +71,8 @@ async def openapi_document(request: Request) -> Response:
         return JSONResponse(await _merged_openapi(request))
     except LookupError as exc:
         return problem_response(
-            "service-unavailable", f"the {exc.args[0]} service did not give its OpenAPI document",
+            "service-unavailable",
+            f"the {exc.args[0]} service did not give its OpenAPI document",
             headers={"Retry-After": str(request.app.state.settings.retry_after)},
         )
 
@@ -91,7 +92,8 @@ def _failed(service: str, exc: Exception, body: proxy.LimitedBody, retry_after: 
         return _too_large(body.limit)
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return problem_response(
-            "service-unavailable", f"the {service} service cannot be reached; try again shortly",
+            "service-unavailable",
+            f"the {service} service cannot be reached; try again shortly",
             headers={"Retry-After": str(retry_after)},
         )
     if isinstance(exc, httpx.TimeoutException):
@@ -124,7 +126,9 @@ async def forward(request: Request) -> Response:
             request.method,
             url,
             headers=proxy.request_headers(
-                request.headers.items(), request.client.host if request.client else None, request.url.scheme,
+                request.headers.items(),
+                request.client.host if request.client else None,
+                request.url.scheme,
                 request.headers.get("host", ""),
             ),
             content=body if has_body else None,

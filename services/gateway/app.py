@@ -8,11 +8,11 @@ from fastapi import FastAPI
 from services.gateway import api
 from services.gateway.logic.routing import RouteTable
 from services.gateway.settings import GatewaySettings
+from shared.clients import service_client
 from shared.context import RequestContextMiddleware
 from shared.logs import configure_logging
 from shared.problems import install_problem_handlers
 from shared.service import Wiring
-from shared.clients import service_client
 from shared.telemetry import instrument_app, tracer_provider
 
 
@@ -27,9 +27,11 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.client = service_client(
-            "", provider,
+            "",
+            provider,
             httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout, pool=settings.connect_timeout),
-            wiring.transport, max_connections=500,
+            wiring.transport,
+            max_connections=500,
         )
         try:
             yield
@@ -37,9 +39,7 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
             await app.state.client.aclose()
             provider.force_flush()
 
-    app = FastAPI(
-        title="omi gateway", version="1.0.0", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
-    )
+    app = FastAPI(title="omi gateway", version="1.0.0", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.routes = routes
     app.state.openapi_cache = None

@@ -41,9 +41,7 @@ class ServiceUrls(BaseModel):
 
 
 class GatewaySettings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="OMI_GATEWAY_", env_file=".env", extra="ignore", env_nested_delimiter="__"
-    )
+    model_config = SettingsConfigDict(env_prefix="OMI_GATEWAY_", env_file=".env", extra="ignore", env_nested_delimiter="__")
 
     host: str = "127.0.0.1"
     port: int = 8000

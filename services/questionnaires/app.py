@@ -11,7 +11,11 @@ from shared.service import Wiring, build_service, serve
 def create_app(settings: QuestionnairesSettings | None = None, wiring: Wiring = Wiring()) -> FastAPI:
     settings = settings or QuestionnairesSettings()
     return build_service(
-        "questionnaires", settings, migrations=MIGRATIONS, routers=[api.router], wiring=wiring,
+        "questionnaires",
+        settings,
+        migrations=MIGRATIONS,
+        routers=[api.router],
+        wiring=wiring,
         description="Questionnaire templates and returns.",
     )
 

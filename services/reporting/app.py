@@ -11,7 +11,11 @@ from shared.service import Wiring, build_service, serve
 def create_app(settings: ReportingSettings | None = None, wiring: Wiring = Wiring()) -> FastAPI:
     settings = settings or ReportingSettings()
     return build_service(
-        "reporting", settings, migrations=MIGRATIONS, routers=[api.router], wiring=wiring,
+        "reporting",
+        settings,
+        migrations=MIGRATIONS,
+        routers=[api.router],
+        wiring=wiring,
         calls={"cases": settings.cases_url, "scoring": settings.scoring_url, "questionnaires": settings.questionnaires_url},
         description="Section 4 grades, narrative and the report.",
     )

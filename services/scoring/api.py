@@ -12,11 +12,11 @@ from pydantic import Field
 
 from services.scoring.logic import assessed, frameworks, live, snapshots
 from shared.db import SessionDep
+from shared.errors import invalid
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
-from shared.responses import json_response
-from shared.errors import invalid
 from shared.problems import problems
+from shared.responses import json_response
 from shared.schemas.cases import attribute_text
 from shared.schemas.common import Page
 from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, InspectionStatus, RohLevel
@@ -35,7 +35,9 @@ async def list_frameworks(session: SessionDep) -> list[FrameworkSummary]:
 
 @router.get("/frameworks/{framework_id}", response_model=Framework, tags=["frameworks"], responses=problems(404))
 async def get_framework(
-    framework_id: str, request: Request, session: SessionDep,
+    framework_id: str,
+    request: Request,
+    session: SessionDep,
     version: Annotated[int | None, Query(ge=1, le=2**31 - 1, description="A stored version; the newest by default.")] = None,
 ) -> Framework:
     return await frameworks.get(session, framework_id, version, _caches(request).parsed_frameworks)
@@ -66,22 +68,28 @@ def breakdown_filters(
 ) -> dict[str, list[str]]:
     """Case attributes to score a subset on; repeat a parameter for several values."""
     given = {
-        "case_type": case_type, "roh_level": roh_level, "tier": tier, "ppo": ppo,
-        "approved_premises": approved_premises, "statutory_victim_contact": statutory_victim_contact,
-        "gender": gender, "ethnicity": ethnicity, "assessor_role": assessor_role,
+        "case_type": case_type,
+        "roh_level": roh_level,
+        "tier": tier,
+        "ppo": ppo,
+        "approved_premises": approved_premises,
+        "statutory_victim_contact": statutory_victim_contact,
+        "gender": gender,
+        "ethnicity": ethnicity,
+        "assessor_role": assessor_role,
     }
-    return {
-        name: sorted({attribute_text(v) for v in values})
-        for name, values in given.items() if values
-    }
+    return {name: sorted({attribute_text(v) for v in values}) for name, values in given.items() if values}
 
 
 Filters = Annotated[dict[str, list[str]], Depends(breakdown_filters)]
 
 
 @router.get(
-    "/inspections/{inspection_id}/scores", response_model=InspectionScores, tags=["scores"],
-    responses=problems(404, 422, 503), summary="Live scores of an inspection, optionally of a subset of its cases",
+    "/inspections/{inspection_id}/scores",
+    response_model=InspectionScores,
+    tags=["scores"],
+    responses=problems(404, 422, 503),
+    summary="Live scores of an inspection, optionally of a subset of its cases",
 )
 async def inspection_scores(inspection_id: UUID, request: Request, session: SessionDep, filters: Filters) -> Response:
     started = time.perf_counter()
@@ -95,11 +103,17 @@ async def inspection_scores(inspection_id: UUID, request: Request, session: Sess
 
 
 @router.get(
-    "/inspections/{inspection_id}/scores/breakdown", response_model=ScoreBreakdown, tags=["scores"],
-    responses=problems(404, 422, 503), summary="Scores of each group of cases side by side (e.g. by=roh_level)",
+    "/inspections/{inspection_id}/scores/breakdown",
+    response_model=ScoreBreakdown,
+    tags=["scores"],
+    responses=problems(404, 422, 503),
+    summary="Scores of each group of cases side by side (e.g. by=roh_level)",
 )
 async def score_breakdown(
-    inspection_id: UUID, request: Request, session: SessionDep, filters: Filters,
+    inspection_id: UUID,
+    request: Request,
+    session: SessionDep,
+    filters: Filters,
     by: Annotated[Literal[assessed.ATTRIBUTES], Query(description="The case attribute to group on.")],
 ) -> Response:
     sample = await live.sample(_client(request), session, inspection_id, _caches(request))
@@ -107,11 +121,18 @@ async def score_breakdown(
 
 
 @router.post(
-    "/inspections/{inspection_id}/scores/snapshots", status_code=201, response_model=ScoreSnapshot, tags=["scores"],
-    responses=problems(404, 409, 422, 503), summary="Freeze the current scores (the report publishes from a snapshot)",
+    "/inspections/{inspection_id}/scores/snapshots",
+    status_code=201,
+    response_model=ScoreSnapshot,
+    tags=["scores"],
+    responses=problems(404, 409, 422, 503),
+    summary="Freeze the current scores (the report publishes from a snapshot)",
 )
 async def take_snapshot(
-    inspection_id: UUID, request: Request, session: SessionDep, idem: IdempotencyDep,
+    inspection_id: UUID,
+    request: Request,
+    session: SessionDep,
+    idem: IdempotencyDep,
     body: Annotated[SnapshotCreate, Body()] = SnapshotCreate(),
 ):
     if (replay := await idem.replay()) is not None:
@@ -126,7 +147,9 @@ async def take_snapshot(
 
 
 @router.get(
-    "/inspections/{inspection_id}/scores/snapshots", response_model=Page[ScoreSnapshot], tags=["scores"],
+    "/inspections/{inspection_id}/scores/snapshots",
+    response_model=Page[ScoreSnapshot],
+    tags=["scores"],
     responses=problems(404, 422, 503),
 )
 async def list_snapshots(inspection_id: UUID, request: Request, session: SessionDep, paging: Paging) -> Page[ScoreSnapshot]:
@@ -136,7 +159,9 @@ async def list_snapshots(inspection_id: UUID, request: Request, session: Session
 
 
 @router.get(
-    "/inspections/{inspection_id}/scores/snapshots/{snapshot_id}", response_model=ScoreSnapshot, tags=["scores"],
+    "/inspections/{inspection_id}/scores/snapshots/{snapshot_id}",
+    response_model=ScoreSnapshot,
+    tags=["scores"],
     responses=problems(404),
 )
 async def get_snapshot(inspection_id: UUID, snapshot_id: UUID, session: SessionDep) -> ScoreSnapshot:
@@ -144,11 +169,15 @@ async def get_snapshot(inspection_id: UUID, snapshot_id: UUID, session: SessionD
 
 
 @router.get(
-    "/scores/national", response_model=NationalView, tags=["scores"], responses=problems(404, 422, 503),
+    "/scores/national",
+    response_model=NationalView,
+    tags=["scores"],
+    responses=problems(404, 422, 503),
     summary="Every criterion's score in each inspection of a period, against the national mean",
 )
 async def national_view(
-    request: Request, session: SessionDep,
+    request: Request,
+    session: SessionDep,
     period_from: Annotated[date | None, Query(alias="from", description="Fieldwork starting on or after.")] = None,
     period_to: Annotated[date | None, Query(alias="to", description="Fieldwork starting on or before.")] = None,
     status: Annotated[
@@ -160,5 +189,12 @@ async def national_view(
     if period_from and period_to and period_from > period_to:
         raise invalid("from", "from is after to", location="query", type="range")
     return await live.national(
-        _client(request), session, framework_id, period_from, period_to, statuses, _resamples(request), _caches(request),
+        _client(request),
+        session,
+        framework_id,
+        period_from,
+        period_to,
+        statuses,
+        _resamples(request),
+        _caches(request),
     )

@@ -22,8 +22,13 @@ def create_app(settings: ScoringSettings | None = None, wiring: Wiring = Wiring(
             await frameworks.store_documents(session, documents)
 
     return build_service(
-        "scoring", settings, migrations=MIGRATIONS, routers=[api.router], wiring=wiring,
-        calls={"cases": settings.cases_url}, on_startup=on_startup,
+        "scoring",
+        settings,
+        migrations=MIGRATIONS,
+        routers=[api.router],
+        wiring=wiring,
+        calls={"cases": settings.cases_url},
+        on_startup=on_startup,
         description="Framework documents and scores.",
     )
 

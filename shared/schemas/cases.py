@@ -2,9 +2,8 @@
 
 from datetime import datetime
 from enum import StrEnum
-from uuid import UUID
-
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
@@ -101,7 +100,10 @@ class SampleSince(BaseModel):
 
     inspection_id: UUID
     since: int | None = Field(
-        None, ge=0, le=2**31 - 1, strict=True,
+        None,
+        ge=0,
+        le=2**31 - 1,
+        strict=True,
         description="A sample revision read before (an inspection's sample_revision, or a bulk read's Sample-Revision): "
         "only the cases written after it. Null: every case.",
     )
@@ -117,11 +119,15 @@ class AssessmentChangesQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     inspections: list[SampleSince] = Field(
-        min_length=1, max_length=CHANGES_MAX_INSPECTIONS,
+        min_length=1,
+        max_length=CHANGES_MAX_INSPECTIONS,
         description=f"At most {CHANGES_MAX_INSPECTIONS}, each once; answered in this order, each that fits within `limit`.",
     )
     limit: int = Field(
-        CHANGES_LIMIT, ge=1, le=5000, strict=True,
+        CHANGES_LIMIT,
+        ge=1,
+        le=5000,
+        strict=True,
         description="The most cases in one answer. Each inspection is answered whole or deferred, never cut.",
     )
 
@@ -177,8 +183,12 @@ class ImportRow(BaseModel):
     assessor_role: AssessorRole | None = None
     assessor: Text | None = Field(None, max_length=200)
     version: int | None = Field(
-        None, ge=1, le=2**31 - 1,
-        description="The assessment version this row was based on: needed to change an existing assessment; a stale one is rejected.",
+        None,
+        ge=1,
+        le=2**31 - 1,
+        description=(
+            "The assessment version this row was based on: needed to change an existing assessment; a stale one is rejected."
+        ),
     )
     answers: dict[str, JudgementText] = {}
     evidence: dict[str, Text] = {}

@@ -151,9 +151,7 @@ class Framework(_Strict):
                         problems.append(f"graded criterion {criterion.id} must have no questions")
                 elif isinstance(self.scoring, WeightedMeanRule):
                     if summaries != 1:
-                        problems.append(
-                            f"criterion {criterion.id} has {summaries} summary questions; it needs exactly one"
-                        )
+                        problems.append(f"criterion {criterion.id} has {summaries} summary questions; it needs exactly one")
                 elif not any(q.key for q in criterion.questions):
                     problems.append(f"criterion {criterion.id} has no key question")
         if any(c.scored_by == "grade" for s in self.sections for c in s.criteria) and not self.grade_scale:

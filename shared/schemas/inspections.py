@@ -1,16 +1,14 @@
 """Inspections as they cross the wire."""
 
 from datetime import date, datetime
-from uuid import UUID
-
 from typing import Annotated
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.schemas.common import Text
 from shared.schemas.enums import Country, InspectionStatus
 from shared.schemas.sampling import SampleMix
-
 
 # Bounded so the fieldwork week (and every date derived from it) stays a real date.
 FieldworkStart = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2999, 12, 31))]

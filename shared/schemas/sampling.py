@@ -49,9 +49,7 @@ class SampleMix(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    case_types: dict[CaseType, Annotated[int, Field(ge=0, le=100_000)]] = Field(
-        default_factory=lambda: dict(DEFAULT_CASE_TYPES)
-    )
+    case_types: dict[CaseType, Annotated[int, Field(ge=0, le=100_000)]] = Field(default_factory=lambda: dict(DEFAULT_CASE_TYPES))
     min_total: int = Field(110, ge=1, le=100_000)
     max_total: int = Field(120, ge=1, le=100_000)
     minimums: Minimums = Field(default_factory=Minimums)
@@ -71,8 +69,7 @@ class SampleMix(BaseModel):
         total = self.total
         if not self.min_total <= total <= self.max_total:
             problems.append(
-                f"the case types add up to {total}; the sample must hold between "
-                f"{self.min_total} and {self.max_total} cases"
+                f"the case types add up to {total}; the sample must hold between {self.min_total} and {self.max_total} cases"
             )
         for name, value in self.minimums.model_dump().items():
             if value > total:

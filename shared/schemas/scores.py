@@ -25,7 +25,9 @@ class CriterionScore(BaseModel):
     score: float | None
     display: str = Field(description="The score as the report shows it: whole percent, rounded half up.")
     interval: Interval | None = Field(
-        description="95% percentile bootstrap interval over the cases (widened, should the percentiles miss it, to contain the score)."
+        description=(
+            "95% percentile bootstrap interval over the cases (widened, should the percentiles miss it, to contain the score)."
+        )
     )
     rating: str | None = Field(None, description="Set by frameworks whose rule rates criteria.")
     suggested_conclusion: str | None = Field(

@@ -12,8 +12,8 @@ from services.cases import models
 from services.cases.logic import inspections
 from shared.concurrency import etag
 from shared.db import get_or_404, utcnow
-from shared.pagination import PageParams, paginate
 from shared.errors import Conflict, PreconditionFailed
+from shared.pagination import PageParams, paginate
 from shared.schemas.cases import Assessment, AssessmentVersion
 from shared.schemas.common import FieldError
 from shared.schemas.enums import CaseType, InspectionStatus, Judgement
@@ -30,18 +30,39 @@ def check_answers(
         field = f"{prefix}answers.{question_id}"
         question = questions.get(question_id)
         if question is None:
-            errors.append(FieldError(field=field, location="body", type="unknown_question",
-                                     message=f"{question_id} is not a question of {framework.id} v{framework.version}"))
+            errors.append(
+                FieldError(
+                    field=field,
+                    location="body",
+                    type="unknown_question",
+                    message=f"{question_id} is not a question of {framework.id} v{framework.version}",
+                )
+            )
         elif judgement not in Judgement.__members__:
-            errors.append(FieldError(field=field, location="body", type="judgement",
-                                     message=f"{judgement!r} is not a judgement; use yes, no or na"))
+            errors.append(
+                FieldError(
+                    field=field, location="body", type="judgement", message=f"{judgement!r} is not a judgement; use yes, no or na"
+                )
+            )
         elif judgement != Judgement.na and not question.applies(case_type):
-            errors.append(FieldError(field=field, location="body", type="not_applicable",
-                                     message=f"{question_id} does not apply to {case_type.value} cases; answer na or leave it out"))
+            errors.append(
+                FieldError(
+                    field=field,
+                    location="body",
+                    type="not_applicable",
+                    message=f"{question_id} does not apply to {case_type.value} cases; answer na or leave it out",
+                )
+            )
     for question_id in evidence:
         if question_id not in questions:
-            errors.append(FieldError(field=f"{prefix}evidence.{question_id}", location="body", type="unknown_question",
-                                     message=f"{question_id} is not a question of {framework.id} v{framework.version}"))
+            errors.append(
+                FieldError(
+                    field=f"{prefix}evidence.{question_id}",
+                    location="body",
+                    type="unknown_question",
+                    message=f"{question_id} is not a question of {framework.id} v{framework.version}",
+                )
+            )
     return errors
 
 
@@ -55,8 +76,14 @@ def as_wire(row: models.Assessment) -> Assessment:
 
 def version_as_wire(row: models.AssessmentVersion, inspection_id: UUID) -> AssessmentVersion:
     return AssessmentVersion(
-        case_id=row.case_id, inspection_id=inspection_id, version=row.version, answers=row.answers,
-        evidence=row.evidence, assessor=row.assessor, reason=row.reason, created_at=row.created_at,
+        case_id=row.case_id,
+        inspection_id=inspection_id,
+        version=row.version,
+        answers=row.answers,
+        evidence=row.evidence,
+        assessor=row.assessor,
+        reason=row.reason,
+        created_at=row.created_at,
     )
 
 
@@ -91,14 +118,22 @@ async def store(
     """Store a new version (the first, or one after ``existing``) and keep it in the history."""
     now = utcnow()
     values = {
-        "answers": submission.answers, "evidence": submission.evidence,
-        "assessor": submission.assessor, "reason": submission.reason,
+        "answers": submission.answers,
+        "evidence": submission.evidence,
+        "assessor": submission.assessor,
+        "reason": submission.reason,
     }
     revision = await inspections.next_sample_revision(session, inspection.id)
     if existing is None:
         row = models.Assessment(
-            case_id=case.id, inspection_id=inspection.id, framework_id=inspection.framework_id,
-            framework_version=inspection.framework_version, version=1, revision=revision, created_at=now, updated_at=now,
+            case_id=case.id,
+            inspection_id=inspection.id,
+            framework_id=inspection.framework_id,
+            framework_version=inspection.framework_version,
+            version=1,
+            revision=revision,
+            created_at=now,
+            updated_at=now,
             **values,
         )
         session.add(row)
@@ -127,4 +162,6 @@ async def history_page(
 
 
 async def version(session: AsyncSession, case_id: UUID, number: int) -> models.AssessmentVersion:
-    return await get_or_404(session, models.AssessmentVersion, (case_id, number), f"version {number} of case {case_id}'s assessment")
+    return await get_or_404(
+        session, models.AssessmentVersion, (case_id, number), f"version {number} of case {case_id}'s assessment"
+    )

@@ -3,12 +3,11 @@
 from uuid import UUID
 
 import numpy as np
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
-from pydantic import ValidationError
-
 from services.cases.logic import inspections, sampling
 from shared.errors import Conflict, InvalidInput, field_errors
 from shared.schemas.cases import CaseAttributes
@@ -54,9 +53,12 @@ def caseload_problem(exc: sampling.CaseloadError) -> InvalidInput:
     return InvalidInput(
         [
             FieldError(
-                field=f"caseload.{e['row']}.{e['field']}" if e.get("row") and e.get("field") else
-                f"caseload.{e.get('row') or e.get('field') or ''}".rstrip("."),
-                location="body", type="caseload", message=e["message"],
+                field=f"caseload.{e['row']}.{e['field']}"
+                if e.get("row") and e.get("field")
+                else f"caseload.{e.get('row') or e.get('field') or ''}".rstrip("."),
+                location="body",
+                type="caseload",
+                message=e["message"],
             )
             for e in exc.errors
         ],
@@ -64,17 +66,19 @@ def caseload_problem(exc: sampling.CaseloadError) -> InvalidInput:
     )
 
 
-async def add_to_inspection(
-    session: AsyncSession, inspection_id: UUID, drawn: DrawnSample, area_assessor_share: float
-) -> None:
+async def add_to_inspection(session: AsyncSession, inspection_id: UUID, drawn: DrawnSample, area_assessor_share: float) -> None:
     """Put the drawn cases in the (empty) sample; a seeded share goes to area assessors."""
     # The revision is taken first: its row lock makes a concurrent draw wait, then see these cases.
     revision = await inspections.next_sample_revision(session, inspection_id)
-    existing = await session.scalar(select(func.count()).select_from(models.Case).where(models.Case.inspection_id == inspection_id))
+    existing = await session.scalar(
+        select(func.count()).select_from(models.Case).where(models.Case.inspection_id == inspection_id)
+    )
     if existing:
         raise Conflict(f"the inspection already has {existing} cases", kind="sample-not-empty")
     count = len(drawn.selected)
-    by_area = set(np.random.default_rng(drawn.seed).choice(count, size=round(count * area_assessor_share), replace=False).tolist())
+    by_area = set(
+        np.random.default_rng(drawn.seed).choice(count, size=round(count * area_assessor_share), replace=False).tolist()
+    )
     for index, case in enumerate(drawn.selected):
         role = AssessorRole.area_assessor if index in by_area else AssessorRole.inspector
         session.add(models.Case(inspection_id=inspection_id, assessor_role=role, revision=revision, **case.model_dump()))

@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.cases import models
 from services.cases.logic import inspections
 from shared.db import get_or_404
-from shared.pagination import PageParams, paginate
 from shared.errors import Conflict
+from shared.pagination import PageParams, paginate
 from shared.schemas.cases import Case, CaseCreate
 
 

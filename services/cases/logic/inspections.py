@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.cases import models
 from shared.concurrency import etag
 from shared.db import get_or_404, utcnow
-from shared.pagination import PageParams, paginate
 from shared.errors import Conflict, PreconditionFailed
+from shared.pagination import PageParams, paginate
 from shared.schemas.enums import InspectionStatus
 from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
@@ -103,10 +103,12 @@ async def change(session: AsyncSession, row: models.Inspection, body: Inspection
 async def next_sample_revision(session: AsyncSession, inspection_id: UUID) -> int:
     """Bump the revision of the inspection's sample for a write in this transaction and return it.
     The row lock it takes orders concurrent writers, so revisions commit in the order they count."""
-    return (await session.execute(
-        update(models.Inspection)
-        .where(models.Inspection.id == inspection_id)
-        .values(sample_revision=models.Inspection.sample_revision + 1)
-        .returning(models.Inspection.sample_revision)
-        .execution_options(synchronize_session=False)
-    )).scalar_one()
+    return (
+        await session.execute(
+            update(models.Inspection)
+            .where(models.Inspection.id == inspection_id)
+            .values(sample_revision=models.Inspection.sample_revision + 1)
+            .returning(models.Inspection.sample_revision)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one()

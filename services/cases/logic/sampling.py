@@ -50,9 +50,9 @@ from shared.schemas.sampling import (
 )
 
 __all__ = [
+    "QUOTAS",
     "CaseloadError",
     "SampleInfeasible",
-    "QUOTAS",
     "composition",
     "draw_sample",
     "female_target",
@@ -207,9 +207,7 @@ def _count_key(attribute: str, value: Any) -> str:
     return "unassigned" if value is None else attribute_text(value)
 
 
-def composition(
-    cases: Sequence[Any], mix: SampleMix, *, female_share: float | None = None
-) -> SampleComposition:
+def composition(cases: Sequence[Any], mix: SampleMix, *, female_share: float | None = None) -> SampleComposition:
     """Count what ``cases`` are made of and warn of each shortfall against ``mix``.
 
     ``cases`` are ``CaseAttributes`` or any objects with those attributes (a ``Case`` also
@@ -233,11 +231,7 @@ def composition(
     total = len(cases)
     warnings: list[SampleWarning] = []
     if not mix.min_total <= total <= mix.max_total:
-        span = (
-            str(mix.min_total)
-            if mix.min_total == mix.max_total
-            else f"{mix.min_total}-{mix.max_total}"
-        )
+        span = str(mix.min_total) if mix.min_total == mix.max_total else f"{mix.min_total}-{mix.max_total}"
         warnings.append(
             SampleWarning(
                 quota="total",
@@ -254,9 +248,7 @@ def composition(
                     quota=f"case_types.{case_type.value}",
                     required=needed,
                     actual=actual,
-                    message=(
-                        f"the sample has {actual} {case_type.value} cases; the mix needs {needed}"
-                    ),
+                    message=(f"the sample has {actual} {case_type.value} cases; the mix needs {needed}"),
                 )
             )
     for k, name in enumerate(QUOTAS):
@@ -267,10 +259,7 @@ def composition(
                     quota=f"minimums.{name}",
                     required=needed,
                     actual=quota_counts[k],
-                    message=(
-                        f"the sample has {quota_counts[k]} {QUOTA_LABELS[name]}; "
-                        f"the minimum is {needed}"
-                    ),
+                    message=(f"the sample has {quota_counts[k]} {QUOTA_LABELS[name]}; the minimum is {needed}"),
                 )
             )
     if female_share is not None:
@@ -298,11 +287,7 @@ def composition(
 def _sorted_unique(caseload: Sequence[CaseAttributes]) -> list[CaseAttributes]:
     order = sorted(range(len(caseload)), key=lambda i: caseload[i].reference)
     cases = [caseload[i] for i in order]
-    dupes = {
-        cases[j].reference
-        for j in range(1, len(cases))
-        if cases[j].reference == cases[j - 1].reference
-    }
+    dupes = {cases[j].reference for j in range(1, len(cases)) if cases[j].reference == cases[j - 1].reference}
     if dupes:
         errors = [
             {
@@ -318,9 +303,7 @@ def _sorted_unique(caseload: Sequence[CaseAttributes]) -> list[CaseAttributes]:
     return cases
 
 
-def _feasibility(
-    tcode: np.ndarray, prof: np.ndarray, n: int, mix: SampleMix
-) -> list[SampleWarning]:
+def _feasibility(tcode: np.ndarray, prof: np.ndarray, n: int, mix: SampleMix) -> list[SampleWarning]:
     """Every quota the caseload provably cannot meet, each explained with its numbers."""
     need_t = np.array([mix.case_types.get(t, 0) for t in _TYPES])
     have_t = np.bincount(tcode, minlength=len(_TYPES))
@@ -332,9 +315,7 @@ def _feasibility(
                     quota=f"case_types.{t.value}",
                     required=int(need_t[i]),
                     actual=int(have_t[i]),
-                    message=(
-                        f"the caseload has {have_t[i]} {t.value} cases; the mix needs {need_t[i]}"
-                    ),
+                    message=(f"the caseload has {have_t[i]} {t.value} cases; the mix needs {need_t[i]}"),
                 )
             )
     places = np.minimum(have_t, need_t)  # places that can actually be filled per type
@@ -357,9 +338,7 @@ def _feasibility(
             continue
         fit = int(np.minimum(have_kt, places).sum())
         if fit < needed:
-            detail = ", ".join(
-                f"{t.value}: {have_kt[i]} for {need_t[i]} places" for i, t in enumerate(_TYPES)
-            )
+            detail = ", ".join(f"{t.value}: {have_kt[i]} for {need_t[i]} places" for i, t in enumerate(_TYPES))
             problems.append(
                 SampleWarning(
                     quota=f"minimums.{name}",
@@ -424,15 +403,9 @@ def _joint_bounds(
     """
     required = [getattr(mix.minimums, q) for q in QUOTAS]
     active = [k for k in range(_NQ) if required[k] > 0]
-    failed = [
-        1 << QUOTAS.index(w.quota.removeprefix("minimums."))
-        for w in known
-        if w.quota.startswith("minimums.")
-    ]
+    failed = [1 << QUOTAS.index(w.quota.removeprefix("minimums.")) for w in known if w.quota.startswith("minimums.")]
     ntypes = len(_TYPES)
-    per_class = np.bincount(tcode * _NPROF + prof, minlength=ntypes * _NPROF).reshape(
-        ntypes, _NPROF
-    )
+    per_class = np.bincount(tcode * _NPROF + prof, minlength=ntypes * _NPROF).reshape(ntypes, _NPROF)
     problems: list[SampleWarning] = []
     for size in range(2, len(active) + 1):
         for subset in combinations(active, size):
@@ -625,9 +598,7 @@ def _repair(
             ties = np.flatnonzero(masked == best)
             w = pairs.ravel()[ties].astype(float)
         else:
-            ties = np.flatnonzero(
-                (pairs > 0) & moving & (objective.shortfall(after) <= short)[None, :, :]
-            )
+            ties = np.flatnonzero((pairs > 0) & moving & (objective.shortfall(after) <= short)[None, :, :])
             if not len(ties):
                 break
             w = np.ones(len(ties))
@@ -652,9 +623,7 @@ def _repair(
     return counts
 
 
-def _joint_problems(
-    counts: np.ndarray, mix: SampleMix, objective: _Objective, n: int, female: int
-) -> list[SampleWarning]:
+def _joint_problems(counts: np.ndarray, mix: SampleMix, objective: _Objective, n: int, female: int) -> list[SampleWarning]:
     problems = []
     for k, name in enumerate(QUOTAS):
         needed = int(objective.required[k])
@@ -693,9 +662,7 @@ def _joint_problems(
 
 
 _FIELDS: tuple[str, ...] = tuple(CaseAttributes.model_fields)
-_REQUIRED: tuple[str, ...] = tuple(
-    name for name, f in CaseAttributes.model_fields.items() if f.is_required()
-)
+_REQUIRED: tuple[str, ...] = tuple(name for name, f in CaseAttributes.model_fields.items() if f.is_required())
 
 
 def parse_caseload_csv(text: str) -> list[CaseAttributes]:
@@ -722,8 +689,7 @@ def parse_caseload_csv(text: str) -> list[CaseAttributes]:
                 "row": 1,
                 "field": ", ".join(unknown),
                 "value": None,
-                "message": f"unknown column(s) {', '.join(map(repr, unknown))}; "
-                f"the columns are {', '.join(_FIELDS)}",
+                "message": f"unknown column(s) {', '.join(map(repr, unknown))}; the columns are {', '.join(_FIELDS)}",
             }
         )
     repeated = sorted({c for c in columns if columns.count(c) > 1})

@@ -4,23 +4,32 @@ case, one column per question id). An export re-imports unchanged."""
 import csv
 import functools
 import io
-from dataclasses import dataclass
 from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from pydantic import TypeAdapter, ValidationError
 import orjson
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import ColumnElement, CompoundSelect, RowMapping, Table, Text, bindparam, or_, select, type_coerce, union
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.cases import models
 from services.cases.logic import assessments, inspections, spreadsheet
-from shared.pagination import PageParams, paginate
 from shared.errors import InvalidInput, field_errors
+from shared.pagination import PageParams, paginate
 from shared.responses import to_json
 from shared.schemas.cases import (
-    Assessment, AssessmentChangesQuery, AssessmentImportEnvelope, Case, CaseAssessment, CaseCreate, ImportOutcome, ImportResult, ImportRow, ImportRowResult,
+    Assessment,
+    AssessmentChangesQuery,
+    AssessmentImportEnvelope,
+    Case,
+    CaseAssessment,
+    CaseCreate,
+    ImportOutcome,
+    ImportResult,
+    ImportRow,
+    ImportRowResult,
     attribute_text,
 )
 from shared.schemas.common import FieldError
@@ -51,12 +60,19 @@ def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | Unreadabl
         header = [spreadsheet.column_name(c, _LEADING) for c in raw_header]
         questions = set(question_columns(framework))
         problems = [
-            FieldError(field=c, location="body", type="unknown_column",
-                       message=f"{c} is neither a case column nor a question of {framework.id} v{framework.version}")
-            for c in header if c not in _LEADING and c not in questions
+            FieldError(
+                field=c,
+                location="body",
+                type="unknown_column",
+                message=f"{c} is neither a case column nor a question of {framework.id} v{framework.version}",
+            )
+            for c in header
+            if c not in _LEADING and c not in questions
         ]
         if "reference" not in header:
-            problems.append(FieldError(field="reference", location="body", type="missing", message="the reference column is required"))
+            problems.append(
+                FieldError(field="reference", location="body", type="missing", message="the reference column is required")
+            )
         problems += [
             FieldError(field=c, location="body", type="duplicate_column", message=f"{c} appears twice")
             for c in sorted({c for c in header if header.count(c) > 1})
@@ -67,10 +83,18 @@ def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | Unreadabl
         for number, cells in records:
             if len(cells) != len(header):
                 # Kept in place so the import rejects this row with the reason and goes on.
-                rows.append(UnreadableRow([FieldError(
-                    field="row", location="body", type="cells",
-                    message=f"row {number} has {len(cells)} cells; the header has {len(header)}",
-                )]))
+                rows.append(
+                    UnreadableRow(
+                        [
+                            FieldError(
+                                field="row",
+                                location="body",
+                                type="cells",
+                                message=f"row {number} has {len(cells)} cells; the header has {len(header)}",
+                            )
+                        ]
+                    )
+                )
                 continue
             row: dict[str, Any] = {"answers": {}}
             for column, raw in zip(header, cells, strict=True):
@@ -103,8 +127,12 @@ def read_import(kind: str, body: bytes | str, framework: Framework, reason: str 
 def _case_differences(case: models.Case, row: ImportRow) -> list[FieldError]:
     given = row.model_dump(include=set(CASE_COLUMNS), exclude_none=True)
     return [
-        FieldError(field=name, location="body", type="differs",
-                   message=f"{name} is {getattr(case, name)!s} for case {case.reference}, not {value!s}")
+        FieldError(
+            field=name,
+            location="body",
+            type="differs",
+            message=f"{name} is {getattr(case, name)!s} for case {case.reference}, not {value!s}",
+        )
         for name, value in given.items()
         if attribute_text(getattr(case, name)) != attribute_text(value)
     ]
@@ -130,16 +158,20 @@ async def import_rows(
     reason: str | None,
 ) -> ImportResult:
     """Check every row on its own; store the good ones in this transaction. A rejected row writes nothing."""
-    cases = {c.reference: c for c in (await session.scalars(
-        select(models.Case).where(models.Case.inspection_id == inspection.id))).all()}
-    current = {a.case_id: a for a in (await session.scalars(
-        select(models.Assessment).where(models.Assessment.inspection_id == inspection.id))).all()}
+    cases = {
+        c.reference: c
+        for c in (await session.scalars(select(models.Case).where(models.Case.inspection_id == inspection.id))).all()
+    }
+    current = {
+        a.case_id: a
+        for a in (await session.scalars(select(models.Assessment).where(models.Assessment.inspection_id == inspection.id))).all()
+    }
     results: list[ImportRowResult] = []
     seen: set[str] = set()
     for number, raw in enumerate(raw_rows, start=1):
         reference = raw.get("reference") if isinstance(raw, dict) and isinstance(raw.get("reference"), str) else None
 
-        def rejected(errors: list[FieldError]) -> ImportRowResult:
+        def rejected(errors: list[FieldError], number: int = number, reference: str | None = reference) -> ImportRowResult:
             return ImportRowResult(row=number, reference=reference, outcome=ImportOutcome.rejected, errors=errors)
 
         if isinstance(raw, UnreadableRow):
@@ -151,8 +183,18 @@ async def import_rows(
             results.append(rejected(field_errors(exc.errors())))
             continue
         if row.reference in seen:
-            results.append(rejected([FieldError(field="reference", location="body", type="duplicate",
-                                                message=f"{row.reference} appears earlier in this import")]))
+            results.append(
+                rejected(
+                    [
+                        FieldError(
+                            field="reference",
+                            location="body",
+                            type="duplicate",
+                            message=f"{row.reference} appears earlier in this import",
+                        )
+                    ]
+                )
+            )
             continue
         seen.add(row.reference)
         case = cases.get(row.reference)
@@ -165,8 +207,14 @@ async def import_rows(
         errors = assessments.check_answers(framework, CaseType(case.case_type), row.answers, row.evidence)
         existing = current.get(case.id)
         if row.version is not None and (existing is None or existing.version != row.version):
-            errors.append(FieldError(field="version", location="body", type="stale",
-                                     message=f"the assessment is at version {existing.version if existing else 'none'}, not {row.version}"))
+            errors.append(
+                FieldError(
+                    field="version",
+                    location="body",
+                    type="stale",
+                    message=f"the assessment is at version {existing.version if existing else 'none'}, not {row.version}",
+                )
+            )
         if errors:
             results.append(rejected(errors))
             continue
@@ -175,19 +223,35 @@ async def import_rows(
         submission = assessments.Submission(dict(row.answers), evidence, row.assessor, reason)
         unchanged = (
             (existing.answers, existing.evidence, existing.assessor) == (submission.answers, evidence, row.assessor)
-            if existing else not (row.answers or row.evidence) and case.reference in cases  # an unassessed row stays so
+            if existing
+            else not (row.answers or row.evidence) and case.reference in cases  # an unassessed row stays so
         )
         if unchanged:
-            results.append(ImportRowResult(row=number, reference=row.reference, outcome=ImportOutcome.unchanged,
-                                           case_id=case.id, version=existing.version if existing else None))
+            results.append(
+                ImportRowResult(
+                    row=number,
+                    reference=row.reference,
+                    outcome=ImportOutcome.unchanged,
+                    case_id=case.id,
+                    version=existing.version if existing else None,
+                )
+            )
             continue
         if existing and row.version is None:
             # As with If-Match on a PUT: a change must say which version it was made on, so two
             # assessors (or two spreadsheets) never silently overwrite each other.
-            results.append(rejected([FieldError(
-                field="version", location="body", type="missing",
-                message=f"the assessment exists (version {existing.version}); give the version this row changes",
-            )]))
+            results.append(
+                rejected(
+                    [
+                        FieldError(
+                            field="version",
+                            location="body",
+                            type="missing",
+                            message=f"the assessment exists (version {existing.version}); give the version this row changes",
+                        )
+                    ]
+                )
+            )
             continue
         if case.reference not in cases:
             case.revision = await inspections.next_sample_revision(session, inspection.id)
@@ -195,14 +259,22 @@ async def import_rows(
             await session.flush()
             cases[case.reference] = case
         stored = await assessments.store(session, case, inspection, submission, existing)
-        results.append(ImportRowResult(
-            row=number, reference=row.reference, case_id=case.id, version=stored.version,
-            outcome=ImportOutcome.updated if existing else ImportOutcome.created,
-        ))
+        results.append(
+            ImportRowResult(
+                row=number,
+                reference=row.reference,
+                case_id=case.id,
+                version=stored.version,
+                outcome=ImportOutcome.updated if existing else ImportOutcome.created,
+            )
+        )
     count = {outcome: sum(r.outcome == outcome for r in results) for outcome in ImportOutcome}
     return ImportResult(
-        created=count[ImportOutcome.created], updated=count[ImportOutcome.updated],
-        unchanged=count[ImportOutcome.unchanged], rejected=count[ImportOutcome.rejected], rows=results,
+        created=count[ImportOutcome.created],
+        updated=count[ImportOutcome.updated],
+        unchanged=count[ImportOutcome.unchanged],
+        rejected=count[ImportOutcome.rejected],
+        rows=results,
     )
 
 
@@ -248,23 +320,17 @@ def _since_parameters(since: Mapping[UUID, int | None]) -> dict[str, Any]:
     return parameters
 
 
-async def _with_assessments(
-    session: AsyncSession, page: Sequence[RowMapping], stored_json: bool
-) -> list[dict[str, Any]]:
+async def _with_assessments(session: AsyncSession, page: Sequence[RowMapping], stored_json: bool) -> list[dict[str, Any]]:
     """{"case", "assessment"} rows in wire field order for these cases. ``stored_json``: answers and
     evidence as the stored JSON, not decoded."""
     if not page:
         return []
     stored = models.Assessment.__table__
     columns = [
-        type_coerce(stored.c[f], Text).label(f) if stored_json and f in _RAW_JSON else stored.c[f]
-        for f in _ASSESSMENT_FIELDS
+        type_coerce(stored.c[f], Text).label(f) if stored_json and f in _RAW_JSON else stored.c[f] for f in _ASSESSMENT_FIELDS
     ]
     rows = (await session.execute(select(*columns).where(stored.c.case_id.in_([c["id"] for c in page])))).mappings()
-    found = {
-        row["case_id"]: {**row, **{f: _as_stored(row[f]) for f in _RAW_JSON}} if stored_json else dict(row)
-        for row in rows
-    }
+    found = {row["case_id"]: {**row, **{f: _as_stored(row[f]) for f in _RAW_JSON}} if stored_json else dict(row) for row in rows}
     return [{"case": dict(c), "assessment": found.get(c["id"])} for c in page]
 
 
@@ -295,9 +361,13 @@ async def changes_json(session: AsyncSession, query: AssessmentChangesQuery) -> 
     wanted = {entry.inspection_id: entry.since for entry in query.inspections}
     # The revisions are read before the rows: a row written in between shows up now and again
     # next time, none can be missed.
-    revisions = dict((await session.execute(
-        select(inspection_table.c.id, inspection_table.c.sample_revision).where(inspection_table.c.id.in_(wanted))
-    )).all())
+    revisions = dict(
+        (
+            await session.execute(
+                select(inspection_table.c.id, inspection_table.c.sample_revision).where(inspection_table.c.id.in_(wanted))
+            )
+        ).all()
+    )
     since = {i: wanted[i] for i in wanted if i in revisions}
     changed: dict[UUID, list[UUID]] = {i: [] for i in since}
     if since:
@@ -334,9 +404,7 @@ async def export_page_json(
     return to_json({"items": items, "next_cursor": next_cursor}), next_cursor
 
 
-async def export_page(
-    session: AsyncSession, inspection_id: UUID, params: PageParams
-) -> tuple[list[CaseAssessment], str | None]:
+async def export_page(session: AsyncSession, inspection_id: UUID, params: PageParams) -> tuple[list[CaseAssessment], str | None]:
     """A page of cases with their current assessments, as wire models (the spreadsheet export)."""
     items, next_cursor = await _page(session, inspection_id, params, None, stored_json=False)
     return _CASE_ASSESSMENTS.validate_python(items), next_cursor

@@ -5,8 +5,16 @@ from urllib.parse import unquote
 
 # Hop-by-hop headers (RFC 9110 7.6.1) and those the gateway sets itself.
 _NOT_FORWARDED = {
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-    "transfer-encoding", "upgrade", "host", "content-length",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
 }
 _SET_BY_GATEWAY = {"x-request-id", "traceparent", "tracestate"}
 

@@ -15,7 +15,7 @@ class RouteTable:
     def service_for(self, path: str) -> str | None:
         segments = path.strip("/").split("/")
         for prefix, service in self._routes:
-            if len(segments) >= len(prefix) and all(p in ("*", s) for p, s in zip(prefix, segments)):
+            if len(segments) >= len(prefix) and all(p in ("*", s) for p, s in zip(prefix, segments, strict=False)):
                 return service
         return None
 

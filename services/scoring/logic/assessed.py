@@ -21,8 +21,15 @@ PAGE_SIZE = 500
 T = TypeVar("T")
 # Case attributes a breakdown may filter or group on.
 ATTRIBUTES = (
-    "case_type", "roh_level", "tier", "ppo", "approved_premises", "statutory_victim_contact",
-    "gender", "ethnicity", "assessor_role",
+    "case_type",
+    "roh_level",
+    "tier",
+    "ppo",
+    "approved_premises",
+    "statutory_victim_contact",
+    "gender",
+    "ethnicity",
+    "assessor_role",
 )
 
 
@@ -133,9 +140,10 @@ async def assessed_samples(
             pending[inspection.id] = known if known and known.revision < inspection.sample_revision else None
     while pending:
         asked = dict(list(pending.items())[:CHANGES_MAX_INSPECTIONS])
-        body = {"limit": CHANGES_LIMIT, "inspections": [
-            {"inspection_id": str(i), "since": known.revision if known else None} for i, known in asked.items()
-        ]}
+        body = {
+            "limit": CHANGES_LIMIT,
+            "inspections": [{"inspection_id": str(i), "since": known.revision if known else None} for i, known in asked.items()],
+        }
         answer = AssessmentChanges.model_validate_json((await _post(client, "/api/v1/assessments:changes", body)).content)
         if answer.missing:
             raise NotFound(f"inspection {answer.missing[0]} does not exist")
@@ -145,7 +153,8 @@ async def assessed_samples(
                 pending[sample.inspection_id] = None  # restored since the listing: read it whole
                 continue
             fresh = (
-                known.patched(sample.sample_revision, sample.items) if known
+                known.patched(sample.sample_revision, sample.items)
+                if known
                 else KnownSample(sample.sample_revision, _assessed(sample.items), time.monotonic())
             )
             found[sample.inspection_id] = cache.put(sample.inspection_id, fresh).as_sample()
@@ -183,11 +192,7 @@ def answers(items: Iterable[CaseAssessment]) -> list[dict[str, str]]:
 def fingerprint(items: Iterable[CaseAssessment]) -> str:
     """SHA-256 of the canonical assessments: by case id, each with its version and answers, keys sorted."""
     canonical = sorted(
-        (
-            {"case_id": str(i.case.id), "version": i.assessment.version,
-             "answers": i.assessment.answers}
-            for i in items
-        ),
+        ({"case_id": str(i.case.id), "version": i.assessment.version, "answers": i.assessment.answers} for i in items),
         key=lambda entry: entry["case_id"],
     )
     return canonical_sha256(canonical)

@@ -35,8 +35,11 @@ async def store_documents(session: AsyncSession, frameworks: list[Framework]) ->
         if stored is None:
             session.add(
                 models.FrameworkDocument(
-                    id=framework.id, version=framework.version, title=framework.title,
-                    document=framework.model_dump(mode="json"), sha256=digest,
+                    id=framework.id,
+                    version=framework.version,
+                    title=framework.title,
+                    document=framework.model_dump(mode="json"),
+                    sha256=digest,
                 )
             )
         elif stored.sha256 != digest:

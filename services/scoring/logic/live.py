@@ -44,7 +44,9 @@ class Caches:
         key = (framework.id, framework.version)
         return self.plans.get(key) or self.plans.setdefault(key, scoring.Plan(framework))
 
-    def encoded(self, framework: Framework, sample: assessed.Sample, cases: Sequence[CaseAssessment]) -> tuple[scoring.Plan, list[bytes]]:
+    def encoded(
+        self, framework: Framework, sample: assessed.Sample, cases: Sequence[CaseAssessment]
+    ) -> tuple[scoring.Plan, list[bytes]]:
         """The cases' encoded answers. Kept per whole read of the sample as well: whatever a whole
         read finds changed, even in place, is encoded afresh."""
         plan, rows = self.plan(framework), []
@@ -83,8 +85,11 @@ def score(
     """The engine's scores of the (filtered) sample; with caches, the same revision, filters and
     resamples are scored once. Without (snapshots), scored from exactly these cases."""
     key = (
-        live.inspection.id, live.sample.revision, live.sample.read_at,
-        tuple(sorted((k, tuple(v)) for k, v in filters.items())), resamples,
+        live.inspection.id,
+        live.sample.revision,
+        live.sample.read_at,
+        tuple(sorted((k, tuple(v)) for k, v in filters.items())),
+        resamples,
     )
     if caches is not None and (known := caches.scores.get(key)) is not None:
         return known
@@ -92,9 +97,7 @@ def score(
     return caches.scores.put(key, result) if caches is not None else result
 
 
-def document(
-    live: LiveSample, filters: Mapping[str, Sequence[str]], resamples: int, caches: Caches | None
-) -> results.Document:
+def document(live: LiveSample, filters: Mapping[str, Sequence[str]], resamples: int, caches: Caches | None) -> results.Document:
     """:func:`score` as an InspectionScores document, with the framework's titles."""
     result = score(live, filters, resamples, caches)
     return results.inspection_scores(live.framework, result, live.inspection.id, {k: list(v) for k, v in filters.items()})
@@ -106,7 +109,9 @@ def breakdown(
     """A ScoreBreakdown document: the (filtered) sample scored group by group."""
     groups = assessed.group(assessed.select(live.cases, filters), by)
     return results.breakdown(
-        live.framework, live.inspection.id, by,
+        live.framework,
+        live.inspection.id,
+        by,
         [(value, _score(live, cases, resamples, caches)) for value, cases in groups.items()],
     )
 
@@ -136,25 +141,40 @@ async def national(
     # The engine is CPU-bound: it runs in a worker thread, so that the service goes on answering meanwhile.
     live_scores = await asyncio.to_thread(lambda: {s.inspection.id: score(s, {}, resamples, caches) for s in live})
     scored: list[tuple[dict[str, scoring.ScoreWithInterval], str]] = [
-        (snapshots.criterion_scores(frozen[i.id]), "snapshot") if i.id in frozen
+        (snapshots.criterion_scores(frozen[i.id]), "snapshot")
+        if i.id in frozen
         else ({c.id: (c.score, c.interval) for c in live_scores[i.id].criteria}, "live")
         for i in inspections
     ]
     criteria = []
     for criterion in (c for c in framework.criteria() if c.scored_by == "cases"):
-        per_area = {str(i.id): by_id.get(criterion.id, (None, None)) for i, (by_id, _) in zip(inspections, scored)}
+        per_area = {str(i.id): by_id.get(criterion.id, (None, None)) for i, (by_id, _) in zip(inspections, scored, strict=True)}
         mean, comparisons = scoring.compare_with_mean(per_area)
-        criteria.append(NationalCriterion(
-            id=criterion.id, title=criterion.title, national_mean=mean,
-            areas=[
-                AreaScore(
-                    inspection_id=inspection.id, area=inspection.area, fieldwork_start=inspection.fieldwork_start,
-                    score=comparison.score, interval=comparison.interval, differs=comparison.differs, source=source,
-                )
-                for inspection, (_, source), comparison in zip(inspections, scored, comparisons)
-            ],
-        ))
+        criteria.append(
+            NationalCriterion(
+                id=criterion.id,
+                title=criterion.title,
+                national_mean=mean,
+                areas=[
+                    AreaScore(
+                        inspection_id=inspection.id,
+                        area=inspection.area,
+                        fieldwork_start=inspection.fieldwork_start,
+                        score=comparison.score,
+                        interval=comparison.interval,
+                        differs=comparison.differs,
+                        source=source,
+                    )
+                    for inspection, (_, source), comparison in zip(inspections, scored, comparisons, strict=True)
+                ],
+            )
+        )
     return NationalView(
-        framework_id=framework.id, framework_version=framework.version, period_from=period_from, period_to=period_to,
-        statuses=statuses, inspections=len(inspections), criteria=criteria,
+        framework_id=framework.id,
+        framework_version=framework.version,
+        period_from=period_from,
+        period_to=period_to,
+        statuses=statuses,
+        inspections=len(inspections),
+        criteria=criteria,
     )

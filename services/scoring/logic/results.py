@@ -18,11 +18,21 @@ def _criteria(framework: Framework, result: scoring.InspectionScore) -> list[Doc
     titles = {c.id: c.title for c in framework.criteria()}
     return [
         {
-            "id": c.id, "title": titles[c.id], "score": c.score, "display": scoring.display_percent(c.score),
-            "interval": c.interval, "rating": c.rating, "suggested_conclusion": c.suggested_conclusion,
+            "id": c.id,
+            "title": titles[c.id],
+            "score": c.score,
+            "display": scoring.display_percent(c.score),
+            "interval": c.interval,
+            "rating": c.rating,
+            "suggested_conclusion": c.suggested_conclusion,
             "questions": [
-                {"id": q.id, "relevant": q.relevant, "above_line": q.above_line, "proportion": q.proportion,
-                 "interval": q.interval}
+                {
+                    "id": q.id,
+                    "relevant": q.relevant,
+                    "above_line": q.above_line,
+                    "proportion": q.proportion,
+                    "interval": q.interval,
+                }
                 for q in c.questions
             ],
         }
@@ -48,25 +58,34 @@ def inspection_scores(
 ) -> Document:
     """An InspectionScores document."""
     return {
-        "inspection_id": inspection_id, "framework_id": framework.id, "framework_version": framework.version,
-        "cases_assessed": result.cases_assessed, "filters": filters, "criteria": _criteria(framework, result),
-        "sections": _sections(framework, result), "roh_thread": _thread(result),
+        "inspection_id": inspection_id,
+        "framework_id": framework.id,
+        "framework_version": framework.version,
+        "cases_assessed": result.cases_assessed,
+        "filters": filters,
+        "criteria": _criteria(framework, result),
+        "sections": _sections(framework, result),
+        "roh_thread": _thread(result),
     }
 
 
 def group_scores(framework: Framework, value: str, result: scoring.InspectionScore) -> Document:
     """A GroupScores document."""
     return {
-        "value": value, "cases_assessed": result.cases_assessed, "criteria": _criteria(framework, result),
-        "sections": _sections(framework, result), "roh_thread": _thread(result),
+        "value": value,
+        "cases_assessed": result.cases_assessed,
+        "criteria": _criteria(framework, result),
+        "sections": _sections(framework, result),
+        "roh_thread": _thread(result),
     }
 
 
-def breakdown(
-    framework: Framework, inspection_id: UUID, by: str, groups: list[tuple[str, scoring.InspectionScore]]
-) -> Document:
+def breakdown(framework: Framework, inspection_id: UUID, by: str, groups: list[tuple[str, scoring.InspectionScore]]) -> Document:
     """A ScoreBreakdown document."""
     return {
-        "inspection_id": inspection_id, "framework_id": framework.id, "framework_version": framework.version, "by": by,
+        "inspection_id": inspection_id,
+        "framework_id": framework.id,
+        "framework_version": framework.version,
+        "by": by,
         "groups": [group_scores(framework, value, result) for value, result in groups],
     }

@@ -32,20 +32,20 @@ from shared.schemas.frameworks import Band, Criterion, Framework, LowestKeyQuest
 
 __all__ = [
     "Z_95",
-    "QuestionScore",
+    "AreaComparison",
     "CriterionScore",
+    "InspectionScore",
+    "Plan",
+    "QuestionScore",
+    "ScoreWithInterval",
     "SectionScore",
     "ThreadScore",
-    "InspectionScore",
-    "AreaComparison",
-    "ScoreWithInterval",
-    "Plan",
+    "compare_with_mean",
+    "display_percent",
     "score_inspection",
     "score_rows",
-    "wilson_interval",
-    "display_percent",
     "suggested_conclusion",
-    "compare_with_mean",
+    "wilson_interval",
 ]
 
 Z_95 = 1.959964
@@ -258,7 +258,7 @@ class Plan:
         starts: list[int] = []
         self.primary_pos = np.full(len(self.criteria), -1, dtype=np.intp)
         self.secondary_pos = np.full(len(self.criteria), -1, dtype=np.intp)
-        for c, (first, then) in enumerate(zip(self.primary, self.secondary)):
+        for c, (first, then) in enumerate(zip(self.primary, self.secondary, strict=True)):
             for cols, pos in ((first, self.primary_pos), (then, self.secondary_pos)):
                 if cols:
                     pos[c] = len(starts)
@@ -318,7 +318,7 @@ class Plan:
     ) -> tuple[list[Fraction | None], list[Fraction | None], Fraction | None]:
         """Exact criterion, section and thread scores from the per-column counts."""
         criteria: list[Fraction | None] = []
-        for first, then in zip(self.primary, self.secondary):
+        for first, then in zip(self.primary, self.secondary, strict=True):
             if self.lowest_key:
                 keys = [Fraction(100 * above[j], relevant[j]) for j in first if relevant[j]]
                 criteria.append(min(keys) if keys else None)
@@ -437,9 +437,7 @@ _KEEP_DRAWS_UP_TO = 500_000
 _kept_draw_counts = functools.lru_cache(maxsize=32)(_new_draw_counts)
 
 
-def _bootstrap(
-    plan: Plan, matrix: np.ndarray, resamples: int, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
+def _bootstrap(plan: Plan, matrix: np.ndarray, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Percentile bootstrap bounds for every criterion, section and the thread (NaN if undefined)."""
     # Canonical case order: rows sorted lexicographically by their answer vectors. Equal rows are
     # interchangeable, so the sorted matrix (and with it every resample) does not depend on the
@@ -459,9 +457,7 @@ def _bootstrap(
     # in afresh. Row-wise arithmetic only, so the block size does not change any result.
     for lo in range(0, resamples, _BLOCK):
         hi = min(lo + _BLOCK, resamples)
-        stats[lo:hi] = plan.statistics(
-            counts[lo:hi, :m].astype(np.float64), counts[lo:hi, m:].astype(np.float64)
-        )
+        stats[lo:hi] = plan.statistics(counts[lo:hi, :m].astype(np.float64), counts[lo:hi, m:].astype(np.float64))
     return _percentile_intervals(stats)
 
 
@@ -528,7 +524,7 @@ def score_rows(plan: Plan, rows: Sequence[bytes], *, resamples: int = 2000, seed
     else:
         lo = hi = np.full(plan.n_stats, np.nan)
     lo_l, hi_l = lo.tolist(), hi.tolist()
-    intervals = [_bracket(s, a, b) for s, a, b in zip([*crit_f, *sections_f, thread_f], lo_l, hi_l)]
+    intervals = [_bracket(s, a, b) for s, a, b in zip([*crit_f, *sections_f, thread_f], lo_l, hi_l, strict=True)]
 
     criteria: list[CriterionScore] = []
     for c, criterion in enumerate(plan.criteria):
@@ -559,8 +555,7 @@ def score_rows(plan: Plan, rows: Sequence[bytes], *, resamples: int = 2000, seed
         )
     k = len(crit)
     section_scores = [
-        SectionScore(id=sid, score=sections_f[i], interval=intervals[k + i])
-        for i, sid in enumerate(plan.section_ids)
+        SectionScore(id=sid, score=sections_f[i], interval=intervals[k + i]) for i, sid in enumerate(plan.section_ids)
     ]
     return InspectionScore(
         cases_assessed=n_cases,

@@ -8,15 +8,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.scoring import models
 from services.scoring.logic.results import Document
 from services.scoring.logic.scoring import ScoreWithInterval
-from shared.pagination import PageParams, paginate
 from shared.errors import NotFound
+from shared.pagination import PageParams, paginate
 from shared.schemas.scores import InspectionScores, ScoreSnapshot
 
 
 def as_wire(row: models.ScoreSnapshotRecord) -> ScoreSnapshot:
     return ScoreSnapshot(
-        id=row.id, inspection_id=row.inspection_id, label=row.label, framework_id=row.framework_id,
-        framework_version=row.framework_version, taken_at=row.taken_at, assessments_sha256=row.assessments_sha256,
+        id=row.id,
+        inspection_id=row.inspection_id,
+        label=row.label,
+        framework_id=row.framework_id,
+        framework_version=row.framework_version,
+        taken_at=row.taken_at,
+        assessments_sha256=row.assessments_sha256,
         scores=InspectionScores.model_validate(row.scores),
     )
 
@@ -27,13 +32,14 @@ def criterion_scores(row: models.ScoreSnapshotRecord) -> dict[str, ScoreWithInte
     return {c["id"]: (c["score"], tuple(c["interval"]) if c["interval"] else None) for c in row.scores["criteria"]}
 
 
-async def take(
-    session: AsyncSession, scores: Document, assessments_sha256: str, label: str | None
-) -> models.ScoreSnapshotRecord:
+async def take(session: AsyncSession, scores: Document, assessments_sha256: str, label: str | None) -> models.ScoreSnapshotRecord:
     """Freeze an InspectionScores document."""
     row = models.ScoreSnapshotRecord(
-        inspection_id=scores["inspection_id"], label=label, framework_id=scores["framework_id"],
-        framework_version=scores["framework_version"], assessments_sha256=assessments_sha256,
+        inspection_id=scores["inspection_id"],
+        label=label,
+        framework_id=scores["framework_id"],
+        framework_version=scores["framework_version"],
+        assessments_sha256=assessments_sha256,
         scores=InspectionScores.model_validate(scores).model_dump(mode="json"),
     )
     session.add(row)
@@ -63,10 +69,6 @@ async def latest(session: AsyncSession, inspection_ids: list[UUID]) -> dict[UUID
     newest_first = func.row_number().over(
         partition_by=snapshot.inspection_id, order_by=(snapshot.taken_at.desc(), snapshot.id.desc())
     )
-    ranked = (
-        select(snapshot.id, newest_first.label("rank")).where(snapshot.inspection_id.in_(inspection_ids)).subquery()
-    )
-    rows = (await session.scalars(
-        select(snapshot).join(ranked, snapshot.id == ranked.c.id).where(ranked.c.rank == 1)
-    )).all()
+    ranked = select(snapshot.id, newest_first.label("rank")).where(snapshot.inspection_id.in_(inspection_ids)).subquery()
+    rows = (await session.scalars(select(snapshot).join(ranked, snapshot.id == ranked.c.id).where(ranked.c.rank == 1))).all()
     return {row.inspection_id: row for row in rows}
