@@ -50,7 +50,7 @@ def _frameworks(request: Request) -> FrameworkSource:
     status_code=201,
     response_model=Inspection,
     tags=["inspections"],
-    responses=problems(409, 422, 503),
+    responses=problems(409, 422, 502, 503, 504),
     summary="Plan an inspection",
 )
 async def create_inspection(body: InspectionCreate, request: Request, session: SessionDep, idem: IdempotencyDep):
@@ -147,7 +147,8 @@ async def _framework_of(request: Request, inspection) -> Framework:
     "/cases/{case_id}/assessment",
     response_model=Assessment,
     tags=["assessments"],
-    responses={201: {"model": Assessment, "description": "First version created"}} | problems(404, 409, 412, 422, 428),
+    responses={201: {"model": Assessment, "description": "First version created"}}
+    | problems(404, 409, 412, 422, 428, 502, 503, 504),
     summary="Store a case's assessment (If-Match needed once one exists)",
 )
 async def put_assessment(
@@ -243,7 +244,7 @@ _IMPORT_BODY = _json_or_csv("AssessmentImport", "Header: reference, case columns
     "/inspections/{inspection_id}/assessments:import",
     response_model=ImportResult,
     tags=["assessments"],
-    responses=problems(404, 409, 415, 422),
+    responses=problems(404, 409, 415, 422, 502, 503, 504),
     openapi_extra=_IMPORT_BODY,
     summary="Import many cases' assessments (JSON or CSV); a result per row",
 )
@@ -268,7 +269,7 @@ async def import_assessments(
     "/inspections/{inspection_id}/assessments",
     response_model=Page[CaseAssessment],
     tags=["assessments"],
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}} | problems(404, 422),
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}} | problems(404, 422, 502, 503, 504),
     summary="Every case with its current assessment: JSON pages, or the CSV spreadsheet (?format=csv or Accept: text/csv)",
 )
 async def export_assessments(

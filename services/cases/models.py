@@ -1,6 +1,7 @@
 """Tables of the cases service: inspections, the case sample, assessments and their history."""
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import JSON, UniqueConstraint
@@ -20,7 +21,7 @@ class Inspection(SQLModel, table=True):
     framework_id: str = Field(max_length=64)
     framework_version: int
     status: str = Field(max_length=16, index=True)
-    sample_mix: dict | None = Field(None, sa_column=Column(JSON, nullable=True))
+    sample_mix: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     version: int = 1
     # Bumped by every write to the case sample or its assessments; rows carry the value of their
     # last write, so a reader can ask for what changed since the revision it holds.
