@@ -1,4 +1,5 @@
-"""An inspection's case sample against its mix, and drawing one from the area's caseload."""
+"""An inspection's case sample as a whole, as the API asks for it: its composition against the inspection's
+mix, a draw from the area's caseload (JSON or CSV) with its problems, and the drawn cases stored."""
 
 from uuid import UUID
 
@@ -8,7 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
-from services.cases.logic import inspections, sampling
+from services.cases.logic import inspections
+from services.cases.logic.caseload import CaseloadError
+from services.cases.logic.composition import composition as composition_of
+from services.cases.logic.draw import SampleInfeasible, draw_sample
+from services.cases.logic.spreadsheet import parse_caseload_csv
 from shared.errors import Conflict, InvalidInput, field_errors
 from shared.schemas.cases import CaseAttributes
 from shared.schemas.common import FieldError
@@ -18,18 +23,18 @@ from shared.schemas.sampling import DrawnSample, SampleComposition, SampleDraw, 
 
 async def composition(session: AsyncSession, inspection: models.Inspection) -> SampleComposition:
     cases = (await session.scalars(select(models.Case).where(models.Case.inspection_id == inspection.id))).all()
-    return sampling.composition(cases, SampleMix.model_validate(inspection.sample_mix))
+    return composition_of(cases, SampleMix.model_validate(inspection.sample_mix))
 
 
 def draw(caseload: list[CaseAttributes], mix: SampleMix, seed: int) -> DrawnSample:
     try:
-        return sampling.draw_sample(caseload, mix, seed)
-    except sampling.SampleInfeasible as exc:
+        return draw_sample(caseload, mix, seed)
+    except SampleInfeasible as exc:
         raise InvalidInput(
             [FieldError(field=p.quota, location="body", type="quota", message=p.message) for p in exc.problems],
             "the caseload cannot meet the sample mix",
         ) from exc
-    except sampling.CaseloadError as exc:
+    except CaseloadError as exc:
         raise caseload_problem(exc) from exc
 
 
@@ -41,24 +46,22 @@ def read_draw(kind: str, body: bytes | str, seed: int | None, add_to_inspection:
                 raise InvalidInput(
                     [FieldError(field="seed", location="query", type="missing", message="a CSV caseload needs ?seed=")]
                 )
-            return SampleDraw(seed=seed, caseload=sampling.parse_caseload_csv(body), add_to_inspection=add_to_inspection)
+            return SampleDraw(seed=seed, caseload=parse_caseload_csv(body), add_to_inspection=add_to_inspection)
         return SampleDraw.model_validate_json(body)
-    except sampling.CaseloadError as exc:
+    except CaseloadError as exc:
         raise caseload_problem(exc) from exc
     except ValidationError as exc:
         raise InvalidInput(field_errors(exc.errors())) from exc
 
 
-def caseload_problem(exc: sampling.CaseloadError) -> InvalidInput:
+def caseload_problem(exc: CaseloadError) -> InvalidInput:
     return InvalidInput(
         [
             FieldError(
-                field=f"caseload.{e['row']}.{e['field']}"
-                if e.get("row") and e.get("field")
-                else f"caseload.{e.get('row') or e.get('field') or ''}".rstrip("."),
+                field=".".join(["caseload", *(str(part) for part in (e.row, e.field) if part)]),
                 location="body",
                 type="caseload",
-                message=e["message"],
+                message=e.message,
             )
             for e in exc.errors
         ],

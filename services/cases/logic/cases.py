@@ -1,4 +1,4 @@
-"""The case sample of an inspection."""
+"""The cases of an inspection's sample one by one: adding one (a new sample revision), reading and listing them."""
 
 from uuid import UUID
 
