@@ -1,6 +1,7 @@
 """An inspection's case sample as a whole, as the API asks for it: its composition against the inspection's
 mix, a draw from the area's caseload (JSON or CSV) with its problems, and the drawn cases stored."""
 
+from typing import Literal
 from uuid import UUID
 
 import numpy as np
@@ -21,9 +22,24 @@ from shared.schemas.enums import AssessorRole
 from shared.schemas.sampling import DrawnSample, SampleComposition, SampleDraw, SampleMix
 
 
-async def composition(session: AsyncSession, inspection: models.Inspection) -> SampleComposition:
+async def composition(session: AsyncSession, inspection_id: UUID) -> SampleComposition:
+    inspection = await inspections.get(session, inspection_id)
     cases = (await session.scalars(select(models.Case).where(models.Case.inspection_id == inspection.id))).all()
-    return composition_of(cases, SampleMix.model_validate(inspection.sample_mix))
+    return composition_of(cases, inspections.sample_mix(inspection))
+
+
+async def draw_for(
+    session: AsyncSession, inspection_id: UUID, kind: Literal["json", "csv"], body: bytes | str, seed: int | None, add: bool
+) -> DrawnSample:
+    """Draw a sample for an inspection from the caseload in ``body`` (a JSON SampleDraw, or a CSV caseload
+    with ``seed`` and ``add`` from the query); added to its (empty) sample when the request says so."""
+    inspection = await inspections.get(session, inspection_id)
+    request = read_draw(kind, body, seed, add)
+    drawn = draw(request.caseload, inspections.sample_mix(inspection), request.seed)
+    if request.add_to_inspection:
+        inspections.ensure_open(inspection)
+        await add_to_inspection(session, inspection_id, drawn, request.area_assessor_share)
+    return drawn
 
 
 def draw(caseload: list[CaseAttributes], mix: SampleMix, seed: int) -> DrawnSample:

@@ -8,12 +8,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
-from shared.concurrency import etag
+from services.cases.logic.frameworks import FrameworkNotFound, FrameworkSource
+from shared.concurrency import etag, require_if_match
 from shared.db import get_or_404, utcnow
-from shared.errors import Conflict, PreconditionFailed
+from shared.errors import Conflict, PreconditionFailed, invalid
 from shared.pagination import PageParams, paginate
 from shared.schemas.enums import InspectionStatus
-from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
 from shared.schemas.sampling import SampleMix
 
@@ -33,7 +33,12 @@ def inspection_etag(row: models.Inspection) -> str:
     return etag(row.id, row.version)
 
 
-async def create(session: AsyncSession, body: InspectionCreate, framework: Framework) -> models.Inspection:
+async def create(session: AsyncSession, body: InspectionCreate, frameworks: FrameworkSource) -> models.Inspection:
+    """Plan an inspection on a framework the scoring service has (its newest version unless one is named)."""
+    try:
+        framework = await frameworks.get(body.framework_id, body.framework_version)
+    except FrameworkNotFound as exc:
+        raise invalid("framework_id", str(exc), type="unknown_framework") from exc
     row = models.Inspection(
         area=body.area,
         country=body.country,
@@ -51,6 +56,12 @@ async def create(session: AsyncSession, body: InspectionCreate, framework: Frame
 
 async def get(session: AsyncSession, inspection_id: UUID) -> models.Inspection:
     return await get_or_404(session, models.Inspection, inspection_id, f"inspection {inspection_id}")
+
+
+def ensure_open(inspection: models.Inspection) -> None:
+    """What a published inspection holds (its sample, its assessments) is frozen."""
+    if inspection.status == InspectionStatus.published:
+        raise Conflict("the inspection is published; its assessments are frozen", kind="published")
 
 
 @dataclass(frozen=True)
@@ -76,7 +87,10 @@ async def list_page(
     return await paginate(session, statement, (models.Inspection.created_at, models.Inspection.id), params)
 
 
-async def change(session: AsyncSession, row: models.Inspection, body: InspectionUpdate) -> models.Inspection:
+async def change(session: AsyncSession, inspection_id: UUID, body: InspectionUpdate, if_match: str | None) -> models.Inspection:
+    """Change an inspection as last read (``if_match``: the ETag the change was made on)."""
+    row = await get(session, inspection_id)
+    require_if_match(if_match, inspection_etag(row))
     values = body.model_dump(mode="json", exclude_unset=True, exclude_none=True)
     if not values:
         return row  # nothing to change: the version (and ETag) stay

@@ -1,5 +1,5 @@
-"""Reading the inspectorate's spreadsheets (CSV): the one table and cell reader for caseloads and
-assessment imports, so both accept the same cells, and a caseload export read as cases."""
+"""The inspectorate's spreadsheets (CSV): the one table and cell reader for caseloads and assessment
+imports (so both accept the same cells), the assessment spreadsheet's columns, a caseload read as cases."""
 
 import csv
 import io
@@ -8,12 +8,20 @@ from collections.abc import Iterator
 from pydantic import ValidationError
 
 from services.cases.logic.caseload import CaseloadError, CaseloadProblem
-from shared.schemas.cases import CaseAttributes
+from shared.schemas.cases import CaseAttributes, CaseCreate
+from shared.schemas.frameworks import Framework
 
 TRUE = frozenset({"true", "yes", "y", "1"})
 FALSE = frozenset({"false", "no", "n", "0"})
 BOOLEAN_COLUMNS = frozenset({"ppo", "approved_premises", "statutory_victim_contact"})
 ENUM_COLUMNS = frozenset({"case_type", "roh_level", "gender", "ethnicity", "assessor_role"})
+# The assessment spreadsheet: these columns, then one per question the cases answer.
+CASE_COLUMNS = [name for name in CaseCreate.model_fields if name != "reference"]
+LEADING_COLUMNS = ["reference", *CASE_COLUMNS, "assessor", "version"]
+
+
+def question_columns(framework: Framework) -> list[str]:
+    return [q.id for c in framework.criteria() if c.scored_by == "cases" for q in c.questions]
 
 
 class SpreadsheetError(ValueError):

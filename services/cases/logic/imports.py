@@ -1,30 +1,22 @@
-"""Bulk import and export of assessments, as JSON and as the inspectors' spreadsheets (CSV: one row per
-case, one column per question id). An export re-imports unchanged."""
+"""Assessments imported in bulk, as JSON or as the inspectors' spreadsheet: every row checked on its own, the
+good ones stored, a result for each."""
 
-import csv
-import functools
-import io
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
-import orjson
-from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import ColumnElement, CompoundSelect, RowMapping, Table, Text, bindparam, or_, select, type_coerce, union
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
 from services.cases.logic import assessments, inspections, spreadsheet
+from services.cases.logic.frameworks import FrameworkSource
+from services.cases.logic.spreadsheet import CASE_COLUMNS, LEADING_COLUMNS, question_columns
 from shared.errors import InvalidInput, field_errors
-from shared.pagination import PageParams, paginate
-from shared.responses import to_json
 from shared.schemas.cases import (
-    Assessment,
-    AssessmentChangesQuery,
     AssessmentImportEnvelope,
-    Case,
-    CaseAssessment,
     CaseCreate,
     ImportOutcome,
     ImportResult,
@@ -36,14 +28,23 @@ from shared.schemas.common import FieldError
 from shared.schemas.enums import CaseType
 from shared.schemas.frameworks import Framework
 
-_CASE_ASSESSMENTS = TypeAdapter(list[CaseAssessment])
-CASE_COLUMNS = [name for name in CaseCreate.model_fields if name != "reference"]
-LEADING_COLUMNS = ["reference", *CASE_COLUMNS, "assessor", "version"]
 _LEADING = frozenset(LEADING_COLUMNS)
 
 
-def question_columns(framework: Framework) -> list[str]:
-    return [q.id for c in framework.criteria() if c.scored_by == "cases" for q in c.questions]
+async def import_assessments(
+    session: AsyncSession,
+    frameworks: FrameworkSource,
+    inspection_id: UUID,
+    kind: Literal["json", "csv"],
+    body: bytes | str,
+    reason: str | None,
+) -> ImportResult:
+    """Import a body of assessments (a JSON envelope or a spreadsheet) into an inspection that is not published."""
+    inspection = await inspections.get(session, inspection_id)
+    inspections.ensure_open(inspection)
+    framework = await frameworks.of_inspection(inspection.framework_id, inspection.framework_version)
+    rows, reason = read_import(kind, body, framework, reason)
+    return await import_rows(session, inspection, framework, rows, reason)
 
 
 @dataclass(frozen=True)
@@ -276,167 +277,3 @@ async def import_rows(
         rejected=count[ImportOutcome.rejected],
         rows=results,
     )
-
-
-def revision_etag(inspection_id: UUID, revision: int) -> str:
-    return f'W/"{inspection_id}-{revision}"'
-
-
-_CASE_FIELDS = list(Case.model_fields)
-_ASSESSMENT_FIELDS = list(Assessment.model_fields)
-_RAW_JSON = ("answers", "evidence")
-
-
-def _as_stored(value: object) -> object:
-    # SQLite hands back the stored JSON text; asyncpg decodes json columns itself.
-    return orjson.Fragment(value) if isinstance(value, str | bytes) else value
-
-
-def _changed_case_ids(since: Sequence[tuple[Any, Any]]) -> CompoundSelect:
-    """Ids of the cases written (or whose assessment was written) after a sample revision, for each
-    (inspection id, revision) given: values, or bind parameters. Each pair is one range of an
-    (inspection_id, revision) index on either table."""
-    cases, stored = models.Case.__table__, models.Assessment.__table__
-
-    def written(table: Table) -> ColumnElement[bool]:
-        return or_(*((table.c.inspection_id == i) & (table.c.revision > revision) for i, revision in since))
-
-    return union(select(cases.c.id).where(written(cases)), select(stored.c.case_id).where(written(stored)))
-
-
-@functools.lru_cache(maxsize=128)
-def _changed_case_ids_of(inspections: int) -> CompoundSelect:
-    """:func:`_changed_case_ids` for that many inspections, as bind parameters ``inspection_<k>`` and
-    ``since_<k>``: built once per size, not once per read (building it for a hundred inspections
-    costs more than running it)."""
-    return _changed_case_ids([(bindparam(f"inspection_{k}"), bindparam(f"since_{k}")) for k in range(inspections)])
-
-
-def _since_parameters(since: Mapping[UUID, int | None]) -> dict[str, Any]:
-    parameters: dict[str, Any] = {}
-    for k, (inspection_id, revision) in enumerate(since.items()):
-        parameters[f"inspection_{k}"] = inspection_id
-        parameters[f"since_{k}"] = -1 if revision is None else revision  # revisions start at 0
-    return parameters
-
-
-async def _with_assessments(session: AsyncSession, page: Sequence[RowMapping], stored_json: bool) -> list[dict[str, Any]]:
-    """{"case", "assessment"} rows in wire field order for these cases. ``stored_json``: answers and
-    evidence as the stored JSON, not decoded."""
-    if not page:
-        return []
-    stored = models.Assessment.__table__
-    columns = [
-        type_coerce(stored.c[f], Text).label(f) if stored_json and f in _RAW_JSON else stored.c[f] for f in _ASSESSMENT_FIELDS
-    ]
-    rows = (await session.execute(select(*columns).where(stored.c.case_id.in_([c["id"] for c in page])))).mappings()
-    found = {row["case_id"]: {**row, **{f: _as_stored(row[f]) for f in _RAW_JSON}} if stored_json else dict(row) for row in rows}
-    return [{"case": dict(c), "assessment": found.get(c["id"])} for c in page]
-
-
-def _case_columns() -> list[ColumnElement]:
-    cases = models.Case.__table__
-    return [cases.c[f] for f in _CASE_FIELDS]
-
-
-async def _page(
-    session: AsyncSession, inspection_id: UUID, params: PageParams, since: int | None, stored_json: bool
-) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of the inspection's cases with their assessments; ``since``: only those written after it."""
-    cases = models.Case.__table__
-    statement = select(*_case_columns()).where(cases.c.inspection_id == inspection_id)
-    if since is not None:
-        statement = statement.where(cases.c.id.in_(_changed_case_ids([(inspection_id, since)])))
-    page, next_cursor = await paginate(session, statement, (cases.c.created_at, cases.c.id), params, as_mappings=True)
-    return await _with_assessments(session, page, stored_json), next_cursor
-
-
-async def changes_json(session: AsyncSession, query: AssessmentChangesQuery) -> bytes:
-    """What changed in each asked inspection's sample since its revision, as AssessmentChanges JSON.
-
-    Each inspection is answered whole or deferred: the changed cases are found first, then
-    inspections are answered in the order asked, each that fits within ``query.limit`` after those
-    before it, and exactly the cases found are read."""
-    inspection_table, cases = models.Inspection.__table__, models.Case.__table__
-    wanted = {entry.inspection_id: entry.since for entry in query.inspections}
-    # The revisions are read before the rows: a row written in between shows up now and again
-    # next time, none can be missed.
-    revisions = dict(
-        (
-            await session.execute(
-                select(inspection_table.c.id, inspection_table.c.sample_revision).where(inspection_table.c.id.in_(wanted))
-            )
-        ).all()
-    )
-    since = {i: wanted[i] for i in wanted if i in revisions}
-    changed: dict[UUID, list[UUID]] = {i: [] for i in since}
-    if since:
-        found = select(cases.c.inspection_id, cases.c.id).where(cases.c.id.in_(_changed_case_ids_of(len(since))))
-        for inspection_id, case_id in await session.execute(found, _since_parameters(since)):
-            changed[inspection_id].append(case_id)
-    answered, deferred, total = [], [], 0
-    for inspection_id, case_ids in changed.items():
-        if total + len(case_ids) > query.limit:
-            deferred.append(inspection_id)
-        else:
-            answered.append(inspection_id)
-            total += len(case_ids)
-    items: dict[UUID, list[dict[str, Any]]] = {i: [] for i in answered}
-    if chosen := [case_id for i in answered for case_id in changed[i]]:
-        statement = select(*_case_columns()).where(cases.c.id.in_(chosen)).order_by(cases.c.created_at, cases.c.id)
-        page = (await session.execute(statement)).mappings().all()
-        for item in await _with_assessments(session, page, stored_json=True):
-            items[item["case"]["inspection_id"]].append(item)
-    body = {
-        "samples": [{"inspection_id": i, "sample_revision": revisions[i], "items": items[i]} for i in answered],
-        "deferred": deferred,
-        "missing": [i for i in wanted if i not in revisions],
-    }
-    return to_json(body)
-
-
-async def export_page_json(
-    session: AsyncSession, inspection_id: UUID, params: PageParams, since: int | None = None
-) -> tuple[bytes, str | None]:
-    """The bulk read as JSON bytes, a Page[CaseAssessment]: stored answers were validated when written,
-    so they go out as stored, without being decoded, validated and encoded again."""
-    items, next_cursor = await _page(session, inspection_id, params, since, stored_json=True)
-    return to_json({"items": items, "next_cursor": next_cursor}), next_cursor
-
-
-async def export_page(session: AsyncSession, inspection_id: UUID, params: PageParams) -> tuple[list[CaseAssessment], str | None]:
-    """A page of cases with their current assessments, as wire models (the spreadsheet export)."""
-    items, next_cursor = await _page(session, inspection_id, params, None, stored_json=False)
-    return _CASE_ASSESSMENTS.validate_python(items), next_cursor
-
-
-def _cell(value: Any) -> str:
-    return "" if value is None else attribute_text(value)
-
-
-def _csv_line(values: Sequence[Any]) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerow(values)
-    return buffer.getvalue()
-
-
-async def export_csv(
-    sessions: async_sessionmaker[AsyncSession], inspection_id: UUID, framework: Framework, batch: int = 500
-) -> AsyncIterator[str]:
-    """The spreadsheet, streamed a batch of cases at a time, in a session of its own (it outlives the request's)."""
-    questions = question_columns(framework)
-    yield _csv_line(LEADING_COLUMNS + questions)
-    cursor = None
-    async with sessions() as session:
-        while True:
-            items, cursor = await export_page(session, inspection_id, PageParams(limit=batch, cursor=cursor))
-            for item in items:
-                case, assessment = item.case, item.assessment
-                answers = assessment.answers if assessment else {}
-                yield _csv_line(
-                    [case.reference, *(_cell(getattr(case, c)) for c in CASE_COLUMNS)]
-                    + [_cell(assessment.assessor) if assessment else "", assessment.version if assessment else ""]
-                    + [_cell(answers.get(q)) for q in questions]
-                )
-            if cursor is None:
-                return
