@@ -165,6 +165,3 @@ class Framework(_Strict):
 
     def questions(self) -> dict[str, Question]:
         return {q.id: q for c in self.criteria() for q in c.questions}
-
-    def summary(self) -> FrameworkSummary:
-        return FrameworkSummary(id=self.id, version=self.version, title=self.title)

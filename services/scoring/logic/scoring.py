@@ -489,7 +489,7 @@ def score_inspection(
     framework: Framework,
     answers: Sequence[Mapping[str, str | None]],
     *,
-    resamples: int = 2000,
+    resamples: int,
     seed: int = 2008,
 ) -> InspectionScore:
     """Score one sample of assessed cases against ``framework``.
@@ -498,13 +498,14 @@ def score_inspection(
     question, or ``None``, is unanswered and counts like "na"; ids the framework does not score are
     ignored). Only criteria scored by cases are returned; sections are those holding at least one.
     Deterministic: the same data, ``resamples`` and ``seed`` give the same result, whatever the
-    order of the cases.
+    order of the cases. ``resamples`` has no default here: the service's is its setting
+    (``bootstrap_resamples``).
     """
     plan = Plan(framework)
     return score_rows(plan, plan.encode_rows(answers), resamples=resamples, seed=seed)
 
 
-def score_rows(plan: Plan, rows: Sequence[bytes], *, resamples: int = 2000, seed: int = 2008) -> InspectionScore:
+def score_rows(plan: Plan, rows: Sequence[bytes], *, resamples: int, seed: int = 2008) -> InspectionScore:
     """:func:`score_inspection` of cases already encoded with ``plan.encode_row``."""
     if resamples < 1:
         raise ValueError(f"resamples must be at least 1, got {resamples}")

@@ -2,10 +2,12 @@
 
 from uuid import UUID
 
+import httpx
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import models
+from services.scoring.logic import assessed
 from services.scoring.logic.results import Document
 from services.scoring.logic.scoring import ScoreWithInterval
 from shared.errors import NotFound
@@ -48,8 +50,9 @@ async def take(session: AsyncSession, scores: Document, assessments_sha256: str,
 
 
 async def list_page(
-    session: AsyncSession, inspection_id: UUID, params: PageParams
+    session: AsyncSession, cases: httpx.AsyncClient, inspection_id: UUID, params: PageParams
 ) -> tuple[list[models.ScoreSnapshotRecord], str | None]:
+    await assessed.inspection(cases, inspection_id)  # an inspection that does not exist has no snapshots page
     statement = select(models.ScoreSnapshotRecord).where(models.ScoreSnapshotRecord.inspection_id == inspection_id)
     return await paginate(session, statement, (models.ScoreSnapshotRecord.taken_at, models.ScoreSnapshotRecord.id), params)
 
