@@ -194,17 +194,17 @@ def _json_or_csv(schema: str, csv_description: str) -> dict:
     }
 
 
-async def _table_body(request: Request) -> tuple[Literal["json", "csv"], bytes | str]:
-    """The body of a JSON-or-CSV endpoint: ("csv", text) or ("json", bytes); 415 for anything else."""
+async def _table_body(request: Request) -> str | bytes:
+    """The body of a JSON-or-CSV endpoint: a CSV's text (str) or a JSON document (bytes); 415 for anything else."""
     body = await request.body()
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "text/csv":
         try:
-            return "csv", body.decode("utf-8-sig")
+            return body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise invalid("body", "the CSV is not UTF-8", type="encoding") from exc
     if media_type in ("application/json", ""):
-        return "json", body
+        return body
     raise UnsupportedMediaType("send application/json or text/csv")
 
 
@@ -228,8 +228,8 @@ async def import_assessments(
 ):
     if (replay := await idem.replay()) is not None:
         return replay
-    kind, body = await _table_body(request)
-    result = await imports.import_assessments(session, _frameworks(request), inspection_id, kind, body, reason)
+    body = await _table_body(request)
+    result = await imports.import_assessments(session, _frameworks(request), inspection_id, body, reason)
     return await idem.respond(result, 200)
 
 
@@ -312,6 +312,6 @@ async def draw_sample(
 ):
     if (replay := await idem.replay()) is not None:
         return replay
-    kind, body = await _table_body(request)
-    drawn = await case_sample.draw_for(session, inspection_id, kind, body, seed, add_to_inspection)
+    body = await _table_body(request)
+    drawn = await case_sample.draw_for(session, inspection_id, body, seed, add_to_inspection)
     return await idem.respond(drawn, 200)

@@ -60,8 +60,8 @@ class Assessment(SQLModel, table=True):
     framework_id: str = Field(max_length=64)
     framework_version: int
     version: int
-    answers: dict = Field(sa_column=Column(JSON, nullable=False))
-    evidence: dict = Field(sa_column=Column(JSON, nullable=False))
+    answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    evidence: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     assessor: str | None = Field(None, max_length=200)
     reason: str | None = None
     revision: int = 0
@@ -74,8 +74,8 @@ class AssessmentVersion(SQLModel, table=True):
 
     case_id: UUID = Field(foreign_key="cases.id", primary_key=True)
     version: int = Field(primary_key=True)
-    answers: dict = Field(sa_column=Column(JSON, nullable=False))
-    evidence: dict = Field(sa_column=Column(JSON, nullable=False))
+    answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    evidence: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     assessor: str | None = Field(None, max_length=200)
     reason: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -5,15 +5,16 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.cases import models
 from services.cases.logic import cases, inspections
 from services.cases.logic.frameworks import FrameworkSource
 from shared.concurrency import etag, require_if_match
-from shared.db import get_or_404, utcnow
-from shared.errors import InvalidInput, PreconditionFailed
+from shared.db import get_or_404, update_one, utcnow
+from shared.errors import InvalidInput
 from shared.pagination import PageParams, paginate
 from shared.schemas.cases import Assessment, AssessmentPut, AssessmentVersion
 from shared.schemas.common import FieldError, Page
@@ -113,7 +114,7 @@ async def store(
 ) -> models.Assessment:
     """Store a new version (the first, or one after ``existing``) and keep it in the history."""
     now = utcnow()
-    values = {
+    values: dict[str, Any] = {
         "answers": submission.answers,
         "evidence": submission.evidence,
         "assessor": submission.assessor,
@@ -135,14 +136,13 @@ async def store(
         session.add(row)
     else:
         # Guarded by version: of two concurrent writers, one wins and the other gets 412.
-        result = await session.execute(
+        await update_one(
+            session,
             update(models.Assessment)
-            .where(models.Assessment.case_id == case.id, models.Assessment.version == existing.version)
-            .values(version=existing.version + 1, revision=revision, updated_at=now, **values)
-            .execution_options(synchronize_session=False)
+            .where(col(models.Assessment.case_id) == case.id, col(models.Assessment.version) == existing.version)
+            .values(version=existing.version + 1, revision=revision, updated_at=now, **values),
+            "the assessment changed while this update ran",
         )
-        if result.rowcount != 1:
-            raise PreconditionFailed("the assessment changed while this update ran")
         await session.refresh(existing)
         row = existing
     session.add(models.AssessmentVersion(case_id=case.id, version=row.version, created_at=now, **values))
@@ -172,8 +172,9 @@ async def put(
 async def history(session: AsyncSession, case_id: UUID, params: PageParams) -> Page[AssessmentVersion]:
     """A page of every stored version of a case's assessment, oldest first."""
     case = await cases.get(session, case_id)
-    statement = select(models.AssessmentVersion).where(models.AssessmentVersion.case_id == case_id)
-    rows, next_cursor = await paginate(session, statement, (models.AssessmentVersion.version,), params)
+    column = inspect(models.AssessmentVersion).c
+    statement = select(models.AssessmentVersion).where(column.case_id == case_id)
+    rows, next_cursor = await paginate(session, statement, (column.version,), params)
     return Page(items=[version_as_wire(row, case.inspection_id) for row in rows], next_cursor=next_cursor)
 
 

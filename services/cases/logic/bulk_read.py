@@ -10,7 +10,19 @@ from uuid import UUID
 
 import orjson
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, CompoundSelect, RowMapping, Table, Text, bindparam, or_, select, type_coerce, union
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    FromClause,
+    RowMapping,
+    Text,
+    bindparam,
+    inspect,
+    or_,
+    select,
+    type_coerce,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
@@ -27,6 +39,9 @@ def revision_etag(inspection_id: UUID, revision: int) -> str:
     return f'W/"{inspection_id}-{revision}"'
 
 
+_INSPECTIONS = inspect(models.Inspection).local_table
+_CASES = inspect(models.Case).local_table
+_ASSESSMENTS = inspect(models.Assessment).local_table
 _CASE_FIELDS = list(Case.model_fields)
 _ASSESSMENT_FIELDS = list(Assessment.model_fields)
 _RAW_JSON = ("answers", "evidence")
@@ -37,20 +52,20 @@ def _as_stored(value: object) -> object:
     return orjson.Fragment(value) if isinstance(value, str | bytes) else value
 
 
-def _changed_case_ids(since: Sequence[tuple[Any, Any]]) -> CompoundSelect:
+def _changed_case_ids(since: Sequence[tuple[Any, Any]]) -> CompoundSelect[Any]:
     """Ids of the cases written (or whose assessment was written) after a sample revision, for each
     (inspection id, revision) given: values, or bind parameters. Each pair is one range of an
     (inspection_id, revision) index on either table."""
-    cases, stored = models.Case.__table__, models.Assessment.__table__
+    cases, stored = _CASES, _ASSESSMENTS
 
-    def written(table: Table) -> ColumnElement[bool]:
+    def written(table: FromClause) -> ColumnElement[bool]:
         return or_(*((table.c.inspection_id == i) & (table.c.revision > revision) for i, revision in since))
 
     return union(select(cases.c.id).where(written(cases)), select(stored.c.case_id).where(written(stored)))
 
 
 @functools.lru_cache(maxsize=128)
-def _changed_case_ids_of(inspections: int) -> CompoundSelect:
+def _changed_case_ids_of(inspections: int) -> CompoundSelect[Any]:
     """:func:`_changed_case_ids` for that many inspections, as bind parameters ``inspection_<k>`` and
     ``since_<k>``: built once per size, not once per read (building it for a hundred inspections
     costs more than running it)."""
@@ -70,7 +85,7 @@ async def _with_assessments(session: AsyncSession, page: Sequence[RowMapping], s
     evidence as the stored JSON, not decoded."""
     if not page:
         return []
-    stored = models.Assessment.__table__
+    stored = _ASSESSMENTS
     columns = [
         type_coerce(stored.c[f], Text).label(f) if stored_json and f in _RAW_JSON else stored.c[f] for f in _ASSESSMENT_FIELDS
     ]
@@ -79,16 +94,15 @@ async def _with_assessments(session: AsyncSession, page: Sequence[RowMapping], s
     return [{"case": dict(c), "assessment": found.get(c["id"])} for c in page]
 
 
-def _case_columns() -> list[ColumnElement]:
-    cases = models.Case.__table__
-    return [cases.c[f] for f in _CASE_FIELDS]
+def _case_columns() -> list[ColumnElement[Any]]:
+    return [_CASES.c[f] for f in _CASE_FIELDS]
 
 
 async def _page(
     session: AsyncSession, inspection_id: UUID, params: PageParams, since: int | None, stored_json: bool
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the inspection's cases with their assessments; ``since``: only those written after it."""
-    cases = models.Case.__table__
+    cases = _CASES
     statement = select(*_case_columns()).where(cases.c.inspection_id == inspection_id)
     if since is not None:
         statement = statement.where(cases.c.id.in_(_changed_case_ids([(inspection_id, since)])))
@@ -102,11 +116,11 @@ async def changes_json(session: AsyncSession, query: AssessmentChangesQuery) -> 
     Each inspection is answered whole or deferred: the changed cases are found first, then
     inspections are answered in the order asked, each that fits within ``query.limit`` after those
     before it, and exactly the cases found are read."""
-    inspection_table, cases = models.Inspection.__table__, models.Case.__table__
+    inspection_table, cases = _INSPECTIONS, _CASES
     wanted = {entry.inspection_id: entry.since for entry in query.inspections}
     # The revisions are read before the rows: a row written in between shows up now and again
     # next time, none can be missed.
-    revisions = dict(
+    revisions: dict[UUID, int] = dict(
         (
             await session.execute(
                 select(inspection_table.c.id, inspection_table.c.sample_revision).where(inspection_table.c.id.in_(wanted))

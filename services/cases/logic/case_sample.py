@@ -1,12 +1,11 @@
 """An inspection's case sample as a whole, as the API asks for it: its composition against the inspection's
 mix, a draw from the area's caseload (JSON or CSV) with its problems, and the drawn cases stored."""
 
-from typing import Literal
 from uuid import UUID
 
 import numpy as np
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
@@ -24,17 +23,16 @@ from shared.schemas.sampling import DrawnSample, SampleComposition, SampleDraw, 
 
 async def composition(session: AsyncSession, inspection_id: UUID) -> SampleComposition:
     inspection = await inspections.get(session, inspection_id)
-    cases = (await session.scalars(select(models.Case).where(models.Case.inspection_id == inspection.id))).all()
+    in_inspection = inspect(models.Case).c.inspection_id == inspection.id
+    cases = (await session.scalars(select(models.Case).where(in_inspection))).all()
     return composition_of(cases, inspections.sample_mix(inspection))
 
 
-async def draw_for(
-    session: AsyncSession, inspection_id: UUID, kind: Literal["json", "csv"], body: bytes | str, seed: int | None, add: bool
-) -> DrawnSample:
-    """Draw a sample for an inspection from the caseload in ``body`` (a JSON SampleDraw, or a CSV caseload
-    with ``seed`` and ``add`` from the query); added to its (empty) sample when the request says so."""
+async def draw_for(session: AsyncSession, inspection_id: UUID, body: str | bytes, seed: int | None, add: bool) -> DrawnSample:
+    """Draw a sample for an inspection from the caseload in ``body`` (a JSON SampleDraw as bytes, or a CSV
+    caseload as text with ``seed`` and ``add`` from the query); added to its (empty) sample when asked."""
     inspection = await inspections.get(session, inspection_id)
-    request = read_draw(kind, body, seed, add)
+    request = read_draw(body, seed, add)
     drawn = draw(request.caseload, inspections.sample_mix(inspection), request.seed)
     if request.add_to_inspection:
         inspections.ensure_open(inspection)
@@ -54,10 +52,10 @@ def draw(caseload: list[CaseAttributes], mix: SampleMix, seed: int) -> DrawnSamp
         raise caseload_problem(exc) from exc
 
 
-def read_draw(kind: str, body: bytes | str, seed: int | None, add_to_inspection: bool) -> SampleDraw:
+def read_draw(body: str | bytes, seed: int | None, add_to_inspection: bool) -> SampleDraw:
     """A draw request: a JSON SampleDraw, or a CSV caseload with the seed in the query."""
     try:
-        if kind == "csv":
+        if isinstance(body, str):
             if seed is None:
                 raise InvalidInput(
                     [FieldError(field="seed", location="query", type="missing", message="a CSV caseload needs ?seed=")]
@@ -90,7 +88,7 @@ async def add_to_inspection(session: AsyncSession, inspection_id: UUID, drawn: D
     # The revision is taken first: its row lock makes a concurrent draw wait, then see these cases.
     revision = await inspections.next_sample_revision(session, inspection_id)
     existing = await session.scalar(
-        select(func.count()).select_from(models.Case).where(models.Case.inspection_id == inspection_id)
+        select(func.count()).select_from(models.Case).where(inspect(models.Case).c.inspection_id == inspection_id)
     )
     if existing:
         raise Conflict(f"the inspection already has {existing} cases", kind="sample-not-empty")

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,5 +38,6 @@ async def get(session: AsyncSession, case_id: UUID) -> models.Case:
 
 async def list_page(session: AsyncSession, inspection_id: UUID, params: PageParams) -> tuple[list[models.Case], str | None]:
     await inspections.get(session, inspection_id)  # an inspection that does not exist has no page, not an empty one
-    statement = select(models.Case).where(models.Case.inspection_id == inspection_id)
-    return await paginate(session, statement, (models.Case.created_at, models.Case.id), params)
+    column = inspect(models.Case).c
+    statement = select(models.Case).where(column.inspection_id == inspection_id)
+    return await paginate(session, statement, (column.created_at, column.id), params)

@@ -3,11 +3,11 @@ good ones stored, a result for each."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 from uuid import UUID
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
@@ -35,15 +35,15 @@ async def import_assessments(
     session: AsyncSession,
     frameworks: FrameworkSource,
     inspection_id: UUID,
-    kind: Literal["json", "csv"],
-    body: bytes | str,
+    body: str | bytes,
     reason: str | None,
 ) -> ImportResult:
-    """Import a body of assessments (a JSON envelope or a spreadsheet) into an inspection that is not published."""
+    """Import a body of assessments (a JSON envelope as bytes, or a spreadsheet's text) into an inspection
+    that is not published."""
     inspection = await inspections.get(session, inspection_id)
     inspections.ensure_open(inspection)
     framework = await frameworks.of_inspection(inspection.framework_id, inspection.framework_version)
-    rows, reason = read_import(kind, body, framework, reason)
+    rows, reason = read_import(body, framework, reason)
     return await import_rows(session, inspection, framework, rows, reason)
 
 
@@ -80,7 +80,7 @@ def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | Unreadabl
         ]
         if problems:
             raise InvalidInput(problems, "the spreadsheet's columns do not fit the framework")
-        rows = []
+        rows: list[dict[str, Any] | UnreadableRow] = []
         for number, cells in records:
             if len(cells) != len(header):
                 # Kept in place so the import rejects this row with the reason and goes on.
@@ -113,10 +113,10 @@ def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | Unreadabl
         ) from exc
 
 
-def read_import(kind: str, body: bytes | str, framework: Framework, reason: str | None) -> tuple[list[Any], str | None]:
+def read_import(body: str | bytes, framework: Framework, reason: str | None) -> tuple[list[Any], str | None]:
     """The rows (and reason) of an import body: a spreadsheet, or a JSON envelope checked whole
     (each row is checked on its own later)."""
-    if kind == "csv":
+    if isinstance(body, str):
         return csv_rows(body, framework), reason
     try:
         envelope = AssessmentImportEnvelope.model_validate_json(body)
@@ -159,14 +159,10 @@ async def import_rows(
     reason: str | None,
 ) -> ImportResult:
     """Check every row on its own; store the good ones in this transaction. A rejected row writes nothing."""
-    cases = {
-        c.reference: c
-        for c in (await session.scalars(select(models.Case).where(models.Case.inspection_id == inspection.id))).all()
-    }
-    current = {
-        a.case_id: a
-        for a in (await session.scalars(select(models.Assessment).where(models.Assessment.inspection_id == inspection.id))).all()
-    }
+    in_inspection = inspect(models.Case).c.inspection_id == inspection.id
+    cases = {c.reference: c for c in (await session.scalars(select(models.Case).where(in_inspection))).all()}
+    assessed = inspect(models.Assessment).c.inspection_id == inspection.id
+    current = {a.case_id: a for a in (await session.scalars(select(models.Assessment).where(assessed))).all()}
     results: list[ImportRowResult] = []
     seen: set[str] = set()
     for number, raw in enumerate(raw_rows, start=1):
@@ -198,11 +194,9 @@ async def import_rows(
             )
             continue
         seen.add(row.reference)
-        case = cases.get(row.reference)
-        errors = _case_differences(case, row) if case else []
-        if case is None:
-            case, errors = _new_case(inspection.id, row)
-        if errors:
+        known = cases.get(row.reference)
+        case, errors = (known, _case_differences(known, row)) if known else _new_case(inspection.id, row)
+        if case is None or errors:
             results.append(rejected(errors))
             continue
         errors = assessments.check_answers(framework, CaseType(case.case_type), row.answers, row.evidence)

@@ -4,14 +4,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.cases import models
 from services.cases.logic.frameworks import FrameworkNotFound, FrameworkSource
 from shared.concurrency import etag, require_if_match
-from shared.db import get_or_404, utcnow
-from shared.errors import Conflict, PreconditionFailed, invalid
+from shared.db import get_or_404, update_one, utcnow
+from shared.errors import Conflict, invalid
 from shared.pagination import PageParams, paginate
 from shared.schemas.enums import InspectionStatus
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
@@ -75,16 +76,17 @@ class InspectionFilter:
 async def list_page(
     session: AsyncSession, params: PageParams, where: InspectionFilter = InspectionFilter()
 ) -> tuple[list[models.Inspection], str | None]:
+    column = inspect(models.Inspection).c
     statement = select(models.Inspection)
     if where.status:
-        statement = statement.where(models.Inspection.status.in_([s.value for s in where.status]))
+        statement = statement.where(column.status.in_([s.value for s in where.status]))
     if where.fieldwork_from:
-        statement = statement.where(models.Inspection.fieldwork_start >= where.fieldwork_from)
+        statement = statement.where(column.fieldwork_start >= where.fieldwork_from)
     if where.fieldwork_to:
-        statement = statement.where(models.Inspection.fieldwork_start <= where.fieldwork_to)
+        statement = statement.where(column.fieldwork_start <= where.fieldwork_to)
     if where.framework_id:
-        statement = statement.where(models.Inspection.framework_id == where.framework_id)
-    return await paginate(session, statement, (models.Inspection.created_at, models.Inspection.id), params)
+        statement = statement.where(column.framework_id == where.framework_id)
+    return await paginate(session, statement, (column.created_at, column.id), params)
 
 
 async def change(session: AsyncSession, inspection_id: UUID, body: InspectionUpdate, if_match: str | None) -> models.Inspection:
@@ -98,18 +100,17 @@ async def change(session: AsyncSession, inspection_id: UUID, body: InspectionUpd
         current, wanted = _STATUS_ORDER.index(InspectionStatus(row.status)), _STATUS_ORDER.index(values["status"])
         if wanted < current:
             raise Conflict(f"status cannot move back from {row.status} to {values['status']}", kind="status-transition")
-    if "fieldwork_start" in values:
+    if body.fieldwork_start is not None:
         values["fieldwork_start"] = body.fieldwork_start
         values["fieldwork_end"] = body.fieldwork_start + timedelta(days=FIELDWORK_DAYS - 1)
     # Guarded by version so a concurrent writer cannot be overwritten silently.
-    result = await session.execute(
+    await update_one(
+        session,
         update(models.Inspection)
-        .where(models.Inspection.id == row.id, models.Inspection.version == row.version)
-        .values(**values, version=row.version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+        .where(col(models.Inspection.id) == row.id, col(models.Inspection.version) == row.version)
+        .values(**values, version=row.version + 1, updated_at=utcnow()),
+        "the inspection changed while this update ran",
     )
-    if result.rowcount != 1:
-        raise PreconditionFailed("the inspection changed while this update ran")
     await session.refresh(row)
     return row
 
@@ -117,12 +118,14 @@ async def change(session: AsyncSession, inspection_id: UUID, body: InspectionUpd
 async def next_sample_revision(session: AsyncSession, inspection_id: UUID) -> int:
     """Bump the revision of the inspection's sample for a write in this transaction and return it.
     The row lock it takes orders concurrent writers, so revisions commit in the order they count."""
-    return (
+    sample_revision = col(models.Inspection.sample_revision)
+    revision: int = (
         await session.execute(
             update(models.Inspection)
-            .where(models.Inspection.id == inspection_id)
-            .values(sample_revision=models.Inspection.sample_revision + 1)
-            .returning(models.Inspection.sample_revision)
+            .where(col(models.Inspection.id) == inspection_id)
+            .values(sample_revision=sample_revision + 1)
+            .returning(sample_revision)
             .execution_options(synchronize_session=False)
         )
     ).scalar_one()
+    return revision

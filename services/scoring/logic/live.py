@@ -6,6 +6,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, Literal
 from uuid import UUID
 
 import httpx
@@ -16,6 +17,7 @@ from services.scoring.logic import assessed, frameworks, results, scoring, snaps
 from services.scoring.logic.cache import LruCache
 from shared.errors import invalid
 from shared.schemas.cases import CaseAssessment
+from shared.schemas.common import Page
 from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection
 from shared.schemas.scores import AreaScore, NationalCriterion, NationalView
@@ -55,7 +57,7 @@ class Caches:
         read finds changed, even in place, is encoded afresh."""
         plan, rows = self.plan(framework), []
         for item in cases:
-            assessment = item.assessment
+            assessment = assessed.assessment_of(item)
             key = (framework.id, framework.version, sample.read_at, item.case.id, assessment.version, assessment.updated_at)
             row = self.rows.get(key)
             rows.append(row if row is not None else self.rows.put(key, plan.encode_row(assessment.answers)))
@@ -179,10 +181,10 @@ async def national(
         raise invalid("from", "from is after to", location="query", type="range")
     client, caches, resamples = scorer.cases, scorer.caches, scorer.resamples
     framework = await frameworks.get(session, framework_id, parsed=caches.parsed_frameworks)
-    params = {"limit": 500, "framework_id": framework_id, "status": statuses}
+    params: dict[str, Any] = {"limit": 500, "framework_id": framework_id, "status": statuses}
     params |= {"fieldwork_from": period_from.isoformat()} if period_from else {}
     params |= {"fieldwork_to": period_to.isoformat()} if period_to else {}
-    inspections = await assessed.read_pages(client, "/api/v1/inspections", params, Inspection)
+    inspections = await assessed.read_pages(client, "/api/v1/inspections", params, Page[Inspection])
     frozen = await snapshots.latest(session, [i.id for i in inspections])
     unfrozen = [i for i in inspections if i.id not in frozen]
     samples = await assessed.assessed_samples(client, unfrozen, caches.samples)
@@ -192,7 +194,7 @@ async def national(
     ]
     # The engine is CPU-bound: it runs in a worker thread, so that the service goes on answering meanwhile.
     live_scores = await asyncio.to_thread(lambda: {s.inspection.id: score(s, {}, resamples, caches) for s in live})
-    scored: list[tuple[dict[str, scoring.ScoreWithInterval], str]] = [
+    scored: list[tuple[dict[str, scoring.ScoreWithInterval], Literal["snapshot", "live"]]] = [
         (snapshots.criterion_scores(frozen[i.id]), "snapshot")
         if i.id in frozen
         else ({c.id: (c.score, c.interval) for c in live_scores[i.id].criteria}, "live")
