@@ -1,4 +1,4 @@
-"""Routers of the cases service: thin, the domain is in logic/."""
+"""Routers of the cases service: request in, one logic call, response out (the domain is in logic/)."""
 
 from datetime import date
 from typing import Annotated, Literal

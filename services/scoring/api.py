@@ -1,4 +1,4 @@
-"""Routers of the scoring service."""
+"""Routers of the scoring service: request in, one logic call, response out."""
 
 from datetime import date
 from typing import Annotated, Literal

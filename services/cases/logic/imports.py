@@ -151,6 +151,10 @@ def _new_case(inspection_id: UUID, row: ImportRow) -> tuple[models.Case | None, 
     return models.Case(inspection_id=inspection_id, **case.model_dump()), []
 
 
+def _stored(number: int, row: ImportRow, case: models.Case, outcome: ImportOutcome, version: int | None) -> ImportRowResult:
+    return ImportRowResult(row=number, reference=row.reference, outcome=outcome, case_id=case.id, version=version)
+
+
 async def import_rows(
     session: AsyncSession,
     inspection: models.Inspection,
@@ -222,15 +226,7 @@ async def import_rows(
             else not (row.answers or row.evidence) and case.reference in cases  # an unassessed row stays so
         )
         if unchanged:
-            results.append(
-                ImportRowResult(
-                    row=number,
-                    reference=row.reference,
-                    outcome=ImportOutcome.unchanged,
-                    case_id=case.id,
-                    version=existing.version if existing else None,
-                )
-            )
+            results.append(_stored(number, row, case, ImportOutcome.unchanged, existing.version if existing else None))
             continue
         if existing and row.version is None:
             # As with If-Match on a PUT: a change must say which version it was made on, so two
@@ -254,15 +250,8 @@ async def import_rows(
             await session.flush()
             cases[case.reference] = case
         stored = await assessments.store(session, case, inspection, submission, existing)
-        results.append(
-            ImportRowResult(
-                row=number,
-                reference=row.reference,
-                case_id=case.id,
-                version=stored.version,
-                outcome=ImportOutcome.updated if existing else ImportOutcome.created,
-            )
-        )
+        outcome = ImportOutcome.updated if existing else ImportOutcome.created
+        results.append(_stored(number, row, case, outcome, stored.version))
     count = {outcome: sum(r.outcome == outcome for r in results) for outcome in ImportOutcome}
     return ImportResult(
         created=count[ImportOutcome.created],
