@@ -1,5 +1,6 @@
 """Routers of the cases service: request in, one logic call, response out (the domain is in logic/)."""
 
+import functools
 from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from services.cases.logic import assessments, bulk_read, case_sample, export, imports, inspections
 from services.cases.logic import cases as case_logic
 from services.cases.logic.frameworks import FrameworkSource
+from services.cases.logic.spreadsheet import Upload
 from shared.db import SessionDep
 from shared.errors import UnsupportedMediaType, invalid
 from shared.idempotency import Idempotency, idempotency
@@ -194,8 +196,13 @@ def _json_or_csv(schema: str, csv_description: str) -> dict:
     }
 
 
+def _upload(request: Request) -> Upload:
+    """The body of a JSON-or-CSV endpoint, for the logic to read when it gets to it: a CSV's text (str) or
+    a JSON document (bytes); 415 for anything else."""
+    return functools.partial(_table_body, request)
+
+
 async def _table_body(request: Request) -> str | bytes:
-    """The body of a JSON-or-CSV endpoint: a CSV's text (str) or a JSON document (bytes); 415 for anything else."""
     body = await request.body()
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "text/csv":
@@ -228,8 +235,7 @@ async def import_assessments(
 ):
     if (replay := await idem.replay()) is not None:
         return replay
-    body = await _table_body(request)
-    result = await imports.import_assessments(session, _frameworks(request), inspection_id, body, reason)
+    result = await imports.import_assessments(session, _frameworks(request), inspection_id, _upload(request), reason)
     return await idem.respond(result, 200)
 
 
@@ -312,6 +318,5 @@ async def draw_sample(
 ):
     if (replay := await idem.replay()) is not None:
         return replay
-    body = await _table_body(request)
-    drawn = await case_sample.draw_for(session, inspection_id, body, seed, add_to_inspection)
+    drawn = await case_sample.draw_for(session, inspection_id, _upload(request), seed, add_to_inspection)
     return await idem.respond(drawn, 200)

@@ -13,7 +13,7 @@ from services.cases.logic import inspections
 from services.cases.logic.caseload import CaseloadError
 from services.cases.logic.composition import composition as composition_of
 from services.cases.logic.draw import SampleInfeasible, draw_sample
-from services.cases.logic.spreadsheet import parse_caseload_csv
+from services.cases.logic.spreadsheet import Upload, parse_caseload_csv
 from shared.errors import Conflict, InvalidInput, field_errors
 from shared.schemas.cases import CaseAttributes
 from shared.schemas.common import FieldError
@@ -28,11 +28,11 @@ async def composition(session: AsyncSession, inspection_id: UUID) -> SampleCompo
     return composition_of(cases, inspections.sample_mix(inspection))
 
 
-async def draw_for(session: AsyncSession, inspection_id: UUID, body: str | bytes, seed: int | None, add: bool) -> DrawnSample:
-    """Draw a sample for an inspection from the caseload in ``body`` (a JSON SampleDraw as bytes, or a CSV
-    caseload as text with ``seed`` and ``add`` from the query); added to its (empty) sample when asked."""
+async def draw_for(session: AsyncSession, inspection_id: UUID, upload: Upload, seed: int | None, add: bool) -> DrawnSample:
+    """Draw a sample for an inspection from the caseload uploaded (a JSON SampleDraw, or a CSV caseload with
+    ``seed`` and ``add`` from the query); added to its (empty) sample when the request says so."""
     inspection = await inspections.get(session, inspection_id)
-    request = read_draw(body, seed, add)
+    request = read_draw(await upload(), seed, add)
     drawn = draw(request.caseload, inspections.sample_mix(inspection), request.seed)
     if request.add_to_inspection:
         inspections.ensure_open(inspection)

@@ -35,15 +35,14 @@ async def import_assessments(
     session: AsyncSession,
     frameworks: FrameworkSource,
     inspection_id: UUID,
-    body: str | bytes,
+    upload: spreadsheet.Upload,
     reason: str | None,
 ) -> ImportResult:
-    """Import a body of assessments (a JSON envelope as bytes, or a spreadsheet's text) into an inspection
-    that is not published."""
+    """Import a body of assessments (a JSON envelope, or a spreadsheet) into an inspection that is not published."""
     inspection = await inspections.get(session, inspection_id)
     inspections.ensure_open(inspection)
     framework = await frameworks.of_inspection(inspection.framework_id, inspection.framework_version)
-    rows, reason = read_import(body, framework, reason)
+    rows, reason = read_import(await upload(), framework, reason)
     return await import_rows(session, inspection, framework, rows, reason)
 
 
