@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Column, Field, SQLModel, Text
+from sqlmodel import Column, Field, SQLModel, Text, col
 
 from shared.canonical import canonical_sha256
 from shared.db import UtcDateTime, get_session
@@ -97,7 +97,7 @@ class Idempotency:
         if self.key is not None:
             now = datetime.now(UTC)
             # Expired records go (an expired record of this very key included, so it can be reused).
-            await self.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEEP_FOR))
+            await self.session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < now - KEEP_FOR))
             self.session.add(
                 IdempotencyRecord(
                     key=self.key,

@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
@@ -32,7 +33,8 @@ async def readyz(request: Request) -> Response:
             )
         except httpx.HTTPError:
             return False
-        return response.status_code == 200
+        ok: bool = response.status_code == 200
+        return ok
 
     names = sorted(state.routes.services())
     results = dict(zip(names, await asyncio.gather(*(ready(n) for n in names)), strict=True))
@@ -44,11 +46,12 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "services": {n: "ready" for n in names}})
 
 
-async def _merged_openapi(request: Request) -> dict:
+async def _merged_openapi(request: Request) -> dict[str, Any]:
     state = request.app.state
     cached = state.openapi_cache
     if cached and time.monotonic() - cached[0] < state.settings.openapi_cache_seconds:
-        return cached[1]
+        document: dict[str, Any] = cached[1]
+        return document
     names = sorted(state.routes.services())
     responses = await asyncio.gather(
         *(state.client.get(f"{state.settings.services[n]}/openapi.json") for n in names), return_exceptions=True

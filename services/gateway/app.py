@@ -1,5 +1,6 @@
 """The API gateway: the one public entry point."""
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
@@ -25,7 +26,7 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     provider = tracer_provider("gateway", wiring.span_processors)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.client = service_client(
             "",
             provider,
