@@ -9,8 +9,6 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-import sqlalchemy as sa
-from alembic import op
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
@@ -38,30 +36,8 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int
     response_body: str = Field(sa_column=Column(Text, nullable=False))
     response_headers: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(sa_type=UtcDateTime)
-
-
-def create_idempotency_records_table() -> None:
-    """Migration step (revision 1 of each service) that creates the table above."""
-    op.create_table(
-        "idempotency_records",
-        sa.Column("key", sa.String(255), primary_key=True),
-        sa.Column("scope", sa.String(512), primary_key=True),
-        sa.Column("request_hash", sa.String(64), nullable=False),
-        sa.Column("status_code", sa.Integer, nullable=False),
-        sa.Column("response_body", sa.Text, nullable=False),
-        sa.Column("response_headers", sa.Text, nullable=False),
-        sa.Column("created_at", UtcDateTime, nullable=False),
-    )
-
-
-def create_idempotency_expiry_index() -> None:
-    """Migration step: expired records are found by age on every keyed write."""
-    op.create_index("ix_idempotency_records_created_at", "idempotency_records", ["created_at"])
-
-
-def drop_idempotency_expiry_index() -> None:
-    op.drop_index("ix_idempotency_records_created_at", "idempotency_records")
+    # Indexed: expired records are found by age on every keyed write.
+    created_at: datetime = Field(sa_type=UtcDateTime, index=True)
 
 
 def _body_hash(body: bytes) -> str:
