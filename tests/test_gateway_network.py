@@ -14,8 +14,8 @@ from fastapi.responses import JSONResponse
 
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
+from tests.helpers import PROBLEM
 
-PROBLEM = "application/problem+json"
 SLOW_SECONDS = 6
 
 
