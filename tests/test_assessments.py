@@ -5,8 +5,8 @@ import io
 
 import httpx
 
+from shared.testing.factories import generate_caseload
 from tests.conftest import plan_inspection
-from tests.factories import generate_caseload
 from tests.helpers import LICENCE_CASE, PROBLEM, add_case, patch_with_current_etag, put_with_current_etag
 
 

@@ -13,9 +13,9 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy import select
 
 from shared.schemas.frameworks import Framework
+from shared.testing.factories import generated_rows
 from tests import oracle
 from tests.conftest import Stack, plan_inspection
-from tests.factories import generated_rows
 from tests.helpers import flipped, patch_with_current_etag, put_with_current_etag
 
 
