@@ -7,6 +7,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.gateway import api
+from services.gateway.dates import DateMiddleware
 from services.gateway.logic.routing import RouteTable
 from services.gateway.settings import GatewaySettings
 from shared.clients import service_client
@@ -46,6 +47,7 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     app.state.openapi_cache = None
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(DateMiddleware)
     app.include_router(api.router)
     instrument_app(app, provider)
     return app
@@ -56,4 +58,13 @@ def main() -> None:
 
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level)
-    uvicorn.run("services.gateway.app:create_app", factory=True, host=settings.host, port=settings.port, log_config=None)
+    # uvicorn's own Date and Server would ride on every proxied answer beside the service's (DateMiddleware).
+    uvicorn.run(
+        "services.gateway.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        date_header=False,
+        server_header=False,
+    )
