@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from services.gateway import api
 from services.gateway.dates import DateMiddleware
@@ -49,6 +50,7 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(DateMiddleware)
     app.include_router(api.router)
+    app.mount(api.DOCS_ASSETS, StaticFiles(directory=api.DOCS_ASSETS_DIRECTORY), name="docs-assets")
     instrument_app(app, provider)
     return app
 
