@@ -4,13 +4,7 @@ import re
 
 import yaml
 
-from tests.deployment import (
-    DOCKERFILE,
-    DOCKERIGNORE,
-    SETTINGS,
-    dockerfile_uid,
-    service_run_by,
-)
+from tests.deployment import DOCKERFILE, DOCKERIGNORE, SETTINGS, dockerfile_uid, service_run_by
 
 
 def test_dockerfile_builds_one_non_root_image() -> None:
