@@ -1,10 +1,11 @@
 """The one shape of every service: app factory, lifespan that owns the engine and clients, health endpoints."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -74,7 +75,7 @@ def build_service(
     provider = tracer_provider(name, wiring.span_processors)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         instrument_engine(engine, provider)
         if settings.migrate_on_start:
@@ -113,7 +114,7 @@ def _document(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
     advertise its own 422 shape), and schemas of bodies parsed by hand are in the components."""
     generate = app.openapi
 
-    def openapi() -> dict:
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         document = generate()
@@ -134,7 +135,7 @@ def _document(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
         app.openapi_schema = document
         return document
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document
 
 
 def serve(name: str, factory: str, settings: ServiceSettings) -> None:

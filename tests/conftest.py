@@ -42,9 +42,21 @@ SERVICES = ("cases", "questionnaires", "scoring", "reporting")
 KEPT_TABLES = {"alembic_version", "framework_documents"}
 POSTGRES_URL = os.environ.get("OMI_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The team's reference material (the published report, its figures) sits beside the repo as ../shared.
+REFERENCE = Path(__file__).resolve().parents[2] / "shared"
 
 
-def _backends() -> list[str]:
+def reference_file(relative: str) -> Path:
+    """A file of ../shared: absent in a bare clone, where the tests reading it skip; required under CI=true."""
+    path = REFERENCE / relative
+    if not path.is_file():
+        if IN_CI:
+            pytest.fail(f"CI=true but the reference material {path} is missing")
+        pytest.skip(f"reference material {path} is absent (../shared beside the repo; CI=true requires it)")
+    return path
+
+
+def backends() -> list[str]:
     return ["sqlite", "postgresql"] if POSTGRES_URL or IN_CI else ["sqlite"]
 
 
@@ -82,7 +94,7 @@ class Stack:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.apps[name]), base_url=url_of(name))
 
 
-async def _create_postgres_databases(run: str) -> dict[str, str]:
+async def create_postgres_databases(run: str) -> dict[str, str]:
     if not POSTGRES_URL:
         pytest.fail("CI=true but OMI_TEST_POSTGRES_URL is not set: the PostgreSQL run cannot be skipped in CI")
     admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -100,7 +112,7 @@ async def _create_postgres_databases(run: str) -> dict[str, str]:
     return urls
 
 
-async def _drop_postgres_databases(urls: dict[str, str]) -> None:
+async def drop_postgres_databases(urls: dict[str, str]) -> None:
     admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as connection:
@@ -144,7 +156,7 @@ def build_apps(database_urls: dict[str, str], wiring: Wiring, **overrides) -> di
     }
 
 
-@pytest.fixture(scope="session", params=_backends())
+@pytest.fixture(scope="session", params=backends())
 async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     backend = request.param
     run = uuid.uuid4().hex[:8]
@@ -152,7 +164,7 @@ async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         folder: Path = tmp_path_factory.mktemp(f"db-{run}")
         database_urls = {s: f"sqlite+aiosqlite:///{folder / s}.db" for s in SERVICES}
     else:
-        database_urls = await _create_postgres_databases(run)
+        database_urls = await create_postgres_databases(run)
     spans = InMemorySpanExporter()
     transport = AppsTransport()
     apps = build_apps(database_urls, Wiring(span_processors=[SimpleSpanProcessor(spans)], transport=transport))
@@ -167,7 +179,7 @@ async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             yield Stack(backend, gateway, spans, database_urls, apps)
     finally:
         if backend == "postgresql":
-            await _drop_postgres_databases(database_urls)
+            await drop_postgres_databases(database_urls)
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from sqlalchemy import select
 
 from shared.responses import to_json
 from tests.conftest import SERVICES, Stack, plan_inspection
-
-PROBLEM = "application/problem+json"
+from tests.helpers import PROBLEM
 
 
 async def test_health_and_readiness(gw: httpx.AsyncClient) -> None:

@@ -1,11 +1,14 @@
 """The API gateway: the one public entry point."""
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from services.gateway import api
+from services.gateway.dates import DateMiddleware
 from services.gateway.logic.routing import RouteTable
 from services.gateway.settings import GatewaySettings
 from shared.clients import service_client
@@ -25,7 +28,7 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     provider = tracer_provider("gateway", wiring.span_processors)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.client = service_client(
             "",
             provider,
@@ -45,7 +48,9 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     app.state.openapi_cache = None
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(DateMiddleware)
     app.include_router(api.router)
+    app.mount(api.DOCS_ASSETS, StaticFiles(directory=api.DOCS_ASSETS_DIRECTORY), name="docs-assets")
     instrument_app(app, provider)
     return app
 
@@ -55,4 +60,13 @@ def main() -> None:
 
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level)
-    uvicorn.run("services.gateway.app:create_app", factory=True, host=settings.host, port=settings.port, log_config=None)
+    # uvicorn's own Date and Server would ride on every proxied answer beside the service's (DateMiddleware).
+    uvicorn.run(
+        "services.gateway.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        date_header=False,
+        server_header=False,
+    )
