@@ -204,12 +204,17 @@ async def test_more_returns_than_sent_are_counted_and_flagged(gw: httpx.AsyncCli
     summary = (await gw.get(url)).json()
     assert (summary["returned"], summary["over_returned"]) == (3, True)
     assert summary["response_rate"] == pytest.approx(150.0)
+    etag = (await gw.get(f"{url}/distribution")).headers["etag"]
+    assert (await gw.put(url, json={"sent": 4}, headers={"If-Match": etag})).status_code == 200
+    summary = (await gw.get(url)).json()  # the new distribution, not the summary kept before it
+    assert (summary["sent"], summary["over_returned"], summary["response_rate"]) == (4, False, 75.0)
 
 
 async def test_a_withdrawn_return_is_kept_but_no_longer_counted(gw: httpx.AsyncClient) -> None:
     url = await new_questionnaire(gw, "offender", sent=10)
     kept = await post_return(gw, url, OFFENDER_BASE)
     gone = await post_return(gw, url, OFFENDER_BASE | {"working_relationship": "no"})
+    assert (await gw.get(url)).json()["returned"] == 2  # read (and kept) before the withdrawal
     withdrawn = await gw.delete(f"{url}/returns/{gone['id']}")
     assert withdrawn.status_code == 200 and withdrawn.json()["withdrawn_at"] is not None
     again = await gw.delete(f"{url}/returns/{gone['id']}")

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import insert, select, update
+import orjson
+from sqlalchemy import Text, insert, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -130,7 +131,18 @@ async def store(
         plans.append(Planned(key, [], return_id))
     if rows:
         await session.execute(insert(models.QuestionnaireReturn), rows)
+        await _bump_revision(session, questionnaire.inspection_id, questionnaire.respondent)
     return plans
+
+
+async def _bump_revision(session: AsyncSession, inspection_id: UUID, respondent: str) -> None:
+    table = models.Questionnaire
+    await session.execute(
+        update(table)
+        .where(col(table.inspection_id) == inspection_id, col(table.respondent) == respondent)
+        .values(revision=col(table.revision) + 1)
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def store_one(
@@ -165,7 +177,8 @@ async def list_page(
 ) -> tuple[list[models.QuestionnaireReturn], str | None]:
     table = models.QuestionnaireReturn
     statement = select(table).where(col(table.inspection_id) == inspection_id, col(table.respondent) == respondent.value)
-    return await paginate(session, statement, (col(table.received_at), col(table.id)), params)
+    columns = table.__table__.c  # type: ignore[attr-defined]
+    return await paginate(session, statement, (columns.received_at, columns.id), params)
 
 
 async def withdraw(session: AsyncSession, row: models.QuestionnaireReturn) -> models.QuestionnaireReturn:
@@ -177,19 +190,26 @@ async def withdraw(session: AsyncSession, row: models.QuestionnaireReturn) -> mo
             .values(withdrawn_at=utcnow())
             .execution_options(synchronize_session=False)
         )
+        await _bump_revision(session, row.inspection_id, row.respondent)
         await session.refresh(row)
     return row
 
 
-async def counted(session: AsyncSession, inspection_id: UUID, respondent: Respondent) -> list[Counted]:
-    """The returns that count (not withdrawn): only their answers and case attributes are read."""
+async def counted(session: AsyncSession, inspection_id: UUID, respondent: str) -> list[Counted]:
+    """The returns that count (not withdrawn): only their answers and case attributes are read, as the
+    stored JSON decoded here in one go (the summary's read of thousands of rows)."""
     table = models.QuestionnaireReturn
-    statement = select(col(table.answers), col(table.case_attributes)).where(
+    statement = select(type_coerce(col(table.answers), Text), type_coerce(col(table.case_attributes), Text)).where(
         col(table.inspection_id) == inspection_id,
-        col(table.respondent) == respondent.value,
+        col(table.respondent) == respondent,
         col(table.withdrawn_at).is_(None),
     )
-    return [Counted(answers, attributes) for answers, attributes in await session.execute(statement)]
+    return [Counted(_decoded(answers), _decoded(attributes)) for answers, attributes in await session.execute(statement)]
+
+
+def _decoded(stored: Any) -> Any:
+    # SQLite hands back the stored JSON text; asyncpg may decode json columns itself.
+    return orjson.loads(stored) if isinstance(stored, str | bytes) else stored
 
 
 async def counted_rows(session: AsyncSession, inspection_id: UUID, respondent: Respondent) -> list[models.QuestionnaireReturn]:
