@@ -48,7 +48,7 @@ def _cases(request: Request) -> httpx.AsyncClient:
 
 @router.get("/questionnaires/templates", response_model=list[QuestionnaireTemplate], tags=["questionnaires"])
 async def list_templates(request: Request, session: SessionDep) -> list[QuestionnaireTemplate]:
-    return [await _templates(request).current(session, respondent) for respondent in Respondent]
+    return await _templates(request).all_current(session)
 
 
 @router.get(
@@ -151,7 +151,7 @@ async def create_return(
     template = await _templates(request).pinned(session, row.template_id, row.template_version)
     wanted = {body.case_id} if body.case_id is not None and template.names_cases else set()
     cases = await sample.cases_of(_cases(request), inspection_id, wanted)
-    stored_row, replayed = await returns.store_one(session, row, template, body, cases, idem.key)
+    stored_row, replayed = await returns.store_one(session, row, template, body, cases, returns.key_from_header(idem.key))
     stored = returns.as_wire(stored_row)
     path = QUESTIONNAIRE.format(inspection_id=inspection_id, respondent=respondent.value)
     location = {"Location": f"/api/v1{path}/returns/{stored.id}"}

@@ -1,6 +1,7 @@
 """Returns of a questionnaire: checked against the pinned template version, keyed so a re-sent return is
 never counted twice, stored in one multi-row INSERT however many come at once, withdrawn but kept."""
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,13 +21,18 @@ from shared.db import get_or_404, utcnow
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.pagination import PageParams, paginate
 from shared.schemas.common import FieldError
-from shared.schemas.questionnaires import QuestionnaireReturn, QuestionnaireTemplate, Respondent, ReturnCreate
+from shared.schemas.questionnaires import RETURN_KEY_PATTERN, QuestionnaireReturn, QuestionnaireTemplate, Respondent, ReturnCreate
 
 KEY_BATCH = 500  # return keys looked up per statement (well under every driver's parameter limit)
 
 
 def as_wire(row: models.QuestionnaireReturn) -> QuestionnaireReturn:
     return QuestionnaireReturn.model_validate(row, from_attributes=True)
+
+
+def key_from_header(idempotency_key: str | None) -> str | None:
+    """An Idempotency-Key as the return's key, when it could be one (else the return's id is)."""
+    return idempotency_key if idempotency_key is not None and re.fullmatch(RETURN_KEY_PATTERN, idempotency_key) else None
 
 
 def content_sha256(answers: Mapping[str, Any], case_id: UUID | None) -> str:
