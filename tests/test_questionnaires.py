@@ -7,6 +7,7 @@ import io
 import httpx
 import pytest
 
+from shared.schemas.questionnaires import QuestionnaireSplit, QuestionnaireSummary
 from tests.conftest import plan_inspection
 from tests.questionnaire_helpers import (
     OFFENDER_BASE,
@@ -118,7 +119,9 @@ async def test_the_reference_reports_questionnaire_figures(gw: httpx.AsyncClient
     imported = await gw.post(f"{sentencer}/returns:import", content=_sentencer_csv(), headers={"content-type": "text/csv"})
     assert imported.status_code == 200 and imported.json()["created"] == 20, imported.text
 
-    offenders = (await gw.get(offender)).json()
+    response = await gw.get(offender)
+    QuestionnaireSummary.model_validate_json(response.content)  # the wire shape the reporting service reads
+    offenders = response.json()
     assert (offenders["sent"], offenders["returned"], offenders["over_returned"]) == (163, 15, False)
     assert offenders["response_rate"] == pytest.approx(100 * 15 / 163) and round(offenders["response_rate"], 1) == 9.2
     relationship = question(offenders, "working_relationship")
@@ -247,7 +250,9 @@ async def test_summaries_filter_and_split_on_linked_cases(gw: httpx.AsyncClient)
     community_only = (await gw.get(url, params={"case_type": "community"})).json()
     assert (community_only["returned"], community_only["sent"]) == (1, 2)
 
-    by_type = (await gw.get(url, params={"split_by": "case_type"})).json()
+    response = await gw.get(url, params={"split_by": "case_type"})
+    QuestionnaireSplit.model_validate_json(response.content)
+    by_type = response.json()
     groups = {g["value"]: g["summary"] for g in by_type["groups"]}
     assert by_type["by"] == "case_type" and list(groups) == ["community", "licence", None]
     assert [(groups[v]["returned"], groups[v]["sent"]) for v in groups] == [(1, 2), (1, 1), (1, None)]
