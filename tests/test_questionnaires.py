@@ -224,6 +224,16 @@ async def test_a_withdrawn_return_is_kept_but_no_longer_counted(gw: httpx.AsyncC
     assert again.json()["withdrawn_at"] == withdrawn.json()["withdrawn_at"]
     summary = (await gw.get(url)).json()
     assert summary["returned"] == 1 and count(summary, "working_relationship", "no") == 0
+    # Kept returns catch up on what was written since: a new one counts, the withdrawn one stays out.
+    late = await post_return(gw, url, OFFENDER_BASE | {"working_relationship": "no", "clear_about_rules": "no"})
+    summary = (await gw.get(url)).json()
+    assert (summary["returned"], count(summary, "working_relationship", "no"), count(summary, "clear_about_rules", "no")) == (
+        2,
+        1,
+        1,
+    )
+    await gw.delete(f"{url}/returns/{late['id']}")
+    assert (await gw.get(url)).json()["returned"] == 1
     listing = (await gw.get(f"{url}/returns")).json()["items"]
     assert {r["id"]: r["withdrawn_at"] is not None for r in listing} == {kept["id"]: False, gone["id"]: True}
     assert (await gw.get(f"{url}/returns/{gone['id']}")).json()["withdrawn_at"] is not None
