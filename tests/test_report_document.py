@@ -104,7 +104,11 @@ async def test_the_document_follows_the_reference_order_with_the_services_figure
 
     appendices = report["appendices"]
     assert appendices["sample"] == (await gw.get(f"{base}/sample")).json()
-    assert [r["metric"] for r in appendices["performance"]["rows"]][0] == "NS Public Protection"
+    assert [r["metric"] for r in appendices["performance"]["rows"]] == [
+        "NS Public Protection",
+        "Tier 4 OASys Assess",
+        "Unpaid Work Completions",
+    ]
     assert appendices["caseload"]["total"] == 19679
     method = appendices["methodology"]
     assert (method["question_weight"], method["summary_weight"]) == (0.8, 0.2)
