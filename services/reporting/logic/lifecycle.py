@@ -13,6 +13,7 @@ from uuid import UUID
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from services.reporting import models
 from services.reporting.logic import upstream
@@ -65,7 +66,17 @@ async def get(session: AsyncSession, inspection_id: UUID) -> models.Report | Non
 async def get_or_new(session: AsyncSession, inspection_id: UUID, now: datetime) -> models.Report:
     row = await get(session, inspection_id)
     if row is None:
-        row = models.Report(inspection_id=inspection_id, status=ReportStatus.draft, updated_at=now)
+        row = models.Report(
+            inspection_id=inspection_id,
+            status=ReportStatus.draft,
+            sent_for_comment_at=None,
+            published_at=None,
+            document=None,
+            sha256=None,
+            improvement_plan_at=None,
+            reinspection_at=None,
+            updated_at=now,
+        )
         session.add(row)
         await session.flush()
     return row
@@ -112,7 +123,7 @@ async def _freeze(
         # Only the first of two racing publications freezes; the other goes on with what it froze.
         await session.execute(
             update(models.Report)
-            .where(models.Report.inspection_id == row.inspection_id, models.Report.document.is_(None))
+            .where(col(models.Report.inspection_id) == row.inspection_id, col(models.Report.document).is_(None))
             .values(
                 document=body,
                 sha256=hashlib.sha256(body).hexdigest(),
@@ -141,7 +152,7 @@ async def publish(
     async with sessions.begin() as session:
         await session.execute(
             update(models.Report)
-            .where(models.Report.inspection_id == inspection_id, models.Report.status != ReportStatus.published)
+            .where(col(models.Report.inspection_id) == inspection_id, col(models.Report.status) != ReportStatus.published)
             .values(status=ReportStatus.published, version=models.Report.version + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         )
