@@ -152,6 +152,12 @@ async def test_a_service_down_gives_a_marked_partial_draft(stack: Stack, gw: htt
     assert response.status_code == 200 and response.json()["sections"] == {"unavailable": "cases"}
 
 
+async def test_the_merged_openapi_document_has_the_report_document(gw: httpx.AsyncClient) -> None:
+    merged = (await gw.get("/openapi.json")).json()
+    assert {"ReportDocument", "Unavailable", "QuestionnaireSummary"} <= merged["components"]["schemas"].keys()
+    assert {"/api/v1/inspections/{inspection_id}/report:publish", "/api/v1/reports/overdue"} <= merged["paths"].keys()
+
+
 async def test_a_report_of_an_unknown_inspection_is_404(gw: httpx.AsyncClient) -> None:
     response = await gw.get("/api/v1/inspections/00000000-0000-0000-0000-000000000000/report")
     assert response.status_code == 404

@@ -256,6 +256,29 @@ async def list_grades(inspection_id: UUID, session: SessionDep, up: UpstreamDep,
     return graded
 
 
+@router.get(
+    "/inspections/{inspection_id}/grades/{criterion_id}",
+    response_model=Grade,
+    tags=["grades"],
+    responses=problems(404, 422, 503),
+)
+async def get_grade(
+    inspection_id: UUID,
+    criterion_id: CriterionPath,
+    session: SessionDep,
+    up: UpstreamDep,
+    response: Response,
+    lang: LangQuery = "en",
+) -> Grade:
+    _, framework = await upstream.framework_of(up, inspection_id)
+    criterion = checks.criterion(framework, criterion_id, "grade")
+    row = await parts.current(session, inspection_id, parts.grade_part(criterion_id), lang)
+    if row is None:
+        raise NotFound(f"criterion {criterion_id} is not graded yet")
+    response.headers["ETag"] = parts.part_etag(row)
+    return _grade(row, criterion.title)
+
+
 def _figures_part(name: str, model: type[BaseModel], summary: str) -> None:
     """GET of a part of figures (its PUT reads its own body)."""
 
