@@ -30,6 +30,7 @@ from shared.schemas.narrative import (
     Grade,
     GradePut,
     IppfRating,
+    Lang,
     NextSteps,
     PartVersion,
     PerformanceData,
@@ -59,6 +60,24 @@ async def _read(session: SessionDep, inspection_id: UUID, part: str, lang: str, 
     return parts.as_wire(row)
 
 
+async def _write(
+    request: Request,
+    session: SessionDep,
+    up: UpstreamDep,
+    now: Now,
+    where: tuple[UUID, str, Lang],
+    body: BaseModel,
+    check: narrative.Check,
+    actor: str | None,
+) -> tuple[models.NarrativePart, bool]:
+    """Store a part, its If-Match checked against the stored version; the row and whether it is new."""
+    inspection_id, part, lang = where
+    row, created = await narrative.write(
+        session, up, inspection_id, part, lang, body, check, lambda current: require_if_match(request, current), actor, now
+    )
+    return row, created
+
+
 def _fixed_part(name: str, model: type[BaseModel], check: Callable[[Framework, Any], None] | None, summary: str) -> None:
     """PUT and GET of one part written once per report."""
 
@@ -73,17 +92,15 @@ def _fixed_part(name: str, model: type[BaseModel], check: Callable[[Framework, A
         if_match: IfMatch = None,
         actor: Actor = None,
     ) -> JSONResponse:
-        row, created = await narrative.write(
+        row, created = await _write(
+            request,
             session,
             up,
-            inspection_id,
-            name,
-            lang,
+            now,
+            (inspection_id, name, lang),
             body,
             (lambda framework: check(framework, body)) if check else narrative.no_check,
-            lambda current: require_if_match(request, current),
             actor,
-            now,
         )
         return _answer(row, created)
 
@@ -159,17 +176,8 @@ async def put_criterion(
         checks.criterion(framework, criterion_id, "cases")
         checks.criterion_narrative(framework, body)
 
-    row, created = await narrative.write(
-        session,
-        up,
-        inspection_id,
-        parts.criterion_part(criterion_id),
-        lang,
-        body,
-        check,
-        lambda current: require_if_match(request, current),
-        actor,
-        now,
+    row, created = await _write(
+        request, session, up, now, (inspection_id, parts.criterion_part(criterion_id), lang), body, check, actor
     )
     return _answer(row, created)
 
@@ -223,17 +231,8 @@ async def put_grade(
         titles[criterion_id] = checks.criterion(framework, criterion_id, "grade").title
         checks.grade(framework, body)
 
-    row, created = await narrative.write(
-        session,
-        up,
-        inspection_id,
-        parts.grade_part(criterion_id),
-        lang,
-        body,
-        check,
-        lambda current: require_if_match(request, current),
-        actor,
-        now,
+    row, created = await _write(
+        request, session, up, now, (inspection_id, parts.grade_part(criterion_id), lang), body, check, actor
     )
     grade = _grade(row, titles[criterion_id])
     return JSONResponse(jsonable_encoder(grade), status_code=201 if created else 200, headers={"ETag": parts.part_etag(row)})
@@ -324,17 +323,8 @@ async def put_performance(
     actor: Actor = None,
 ) -> JSONResponse:
     body = performance.read(*await table_body(request), period, area_rating)
-    row, created = await narrative.write(
-        session,
-        up,
-        inspection_id,
-        parts.PERFORMANCE,
-        "en",
-        body,
-        lambda _: checks.performance(body),
-        lambda current: require_if_match(request, current),
-        actor,
-        now,
+    row, created = await _write(
+        request, session, up, now, (inspection_id, parts.PERFORMANCE, "en"), body, lambda _: checks.performance(body), actor
     )
     return _answer(row, created)
 
@@ -356,16 +346,5 @@ async def put_caseload(
     if_match: IfMatch = None,
     actor: Actor = None,
 ) -> JSONResponse:
-    row, created = await narrative.write(
-        session,
-        up,
-        inspection_id,
-        parts.CASELOAD,
-        "en",
-        body,
-        narrative.no_check,
-        lambda current: require_if_match(request, current),
-        actor,
-        now,
-    )
+    row, created = await _write(request, session, up, now, (inspection_id, parts.CASELOAD, "en"), body, narrative.no_check, actor)
     return _answer(row, created)

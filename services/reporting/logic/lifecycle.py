@@ -8,7 +8,7 @@ reusing the frozen document and its snapshot."""
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import update
@@ -32,30 +32,34 @@ def report_etag(inspection_id: UUID, row: models.Report | None) -> str:
     return etag(f"report-{inspection_id}", row.version if row else 1)
 
 
+def new(inspection_id: UUID, now: datetime) -> models.Report:
+    """A report not yet stored: a first draft."""
+    return models.Report(
+        inspection_id=inspection_id,
+        status=ReportStatus.draft,
+        sent_for_comment_at=None,
+        published_at=None,
+        document=None,
+        sha256=None,
+        improvement_plan_at=None,
+        reinspection_at=None,
+        updated_at=now,
+    )
+
+
 def state(inspection_id: UUID, row: models.Report | None) -> ReportState:
-    if row is None:
-        return ReportState(
-            inspection_id=inspection_id,
-            status=ReportStatus.draft,
-            draft_number=1,
-            version=1,
-            sent_for_comment_at=None,
-            published_at=None,
-            publication_pending=False,
-            snapshot_id=None,
-            sha256=None,
-        )
-    published = row.status == ReportStatus.published
+    report = row or new(inspection_id, datetime.now(UTC))
+    published = report.status == ReportStatus.published
     return ReportState(
         inspection_id=inspection_id,
-        status=ReportStatus(row.status),
-        draft_number=row.draft_number,
-        version=row.version,
-        sent_for_comment_at=row.sent_for_comment_at,
-        published_at=row.published_at if published else None,
-        publication_pending=row.document is not None and not published,
-        snapshot_id=row.snapshot_id if published else None,
-        sha256=row.sha256 if published else None,
+        status=ReportStatus(report.status),
+        draft_number=report.draft_number,
+        version=report.version,
+        sent_for_comment_at=report.sent_for_comment_at,
+        published_at=report.published_at if published else None,
+        publication_pending=report.document is not None and not published,
+        snapshot_id=report.snapshot_id if published else None,
+        sha256=report.sha256 if published else None,
     )
 
 
@@ -66,17 +70,7 @@ async def get(session: AsyncSession, inspection_id: UUID) -> models.Report | Non
 async def get_or_new(session: AsyncSession, inspection_id: UUID, now: datetime) -> models.Report:
     row = await get(session, inspection_id)
     if row is None:
-        row = models.Report(
-            inspection_id=inspection_id,
-            status=ReportStatus.draft,
-            sent_for_comment_at=None,
-            published_at=None,
-            document=None,
-            sha256=None,
-            improvement_plan_at=None,
-            reinspection_at=None,
-            updated_at=now,
-        )
+        row = new(inspection_id, now)
         session.add(row)
         await session.flush()
     return row
