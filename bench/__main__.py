@@ -70,6 +70,7 @@ def running_suite(database_urls: dict[str, str] | None = None) -> Iterator[dict[
     env |= {
         "OMI_CASES_SCORING_URL": url["scoring"],
         "OMI_SCORING_CASES_URL": url["cases"],
+        "OMI_QUESTIONNAIRES_CASES_URL": url["cases"],
         "OMI_REPORTING_CASES_URL": url["cases"],
         "OMI_REPORTING_SCORING_URL": url["scoring"],
         "OMI_REPORTING_QUESTIONNAIRES_URL": url["questionnaires"],

@@ -13,7 +13,6 @@ from pydantic import BaseModel
 from services.reporting import models
 from services.reporting.deps import Actor, IfMatch, LangQuery, Now, UpstreamDep
 from services.reporting.logic import checks, narrative, parts, performance, upstream
-from shared.bodies import json_or_csv, table_body
 from shared.concurrency import require_if_match
 from shared.db import SessionDep
 from shared.errors import NotFound
@@ -39,6 +38,7 @@ from shared.schemas.narrative import (
     StoredPart,
     Summary,
 )
+from shared.table_bodies import json_or_csv, table_body
 
 router = APIRouter(prefix="/api/v1", tags=["narrative"])
 Paging = Annotated[PageParams, Depends(page_params)]

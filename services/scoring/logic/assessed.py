@@ -19,18 +19,6 @@ from shared.schemas.inspections import Inspection
 
 PAGE_SIZE = 500
 T = TypeVar("T")
-# Case attributes a breakdown may filter or group on.
-ATTRIBUTES = (
-    "case_type",
-    "roh_level",
-    "tier",
-    "ppo",
-    "approved_premises",
-    "statutory_victim_contact",
-    "gender",
-    "ethnicity",
-    "assessor_role",
-)
 
 
 async def read(client: httpx.AsyncClient, url: str, params: dict) -> httpx.Response:
