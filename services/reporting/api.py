@@ -43,7 +43,8 @@ from shared.table_bodies import json_or_csv, table_body
 router = APIRouter(prefix="/api/v1", tags=["narrative"])
 Paging = Annotated[PageParams, Depends(page_params)]
 CriterionPath = Annotated[str, Path(max_length=32, description="A criterion id of the inspection's framework, e.g. 1.2.")]
-WRITE_PROBLEMS = problems(404, 412, 422, 428, 503)
+CREATED = {201: {"description": "The first version, created (later versions answer 200)"}}
+WRITE_PROBLEMS = CREATED | problems(404, 412, 422, 428, 503)
 
 
 def _answer(row: models.NarrativePart, created: bool) -> JSONResponse:
@@ -52,8 +53,8 @@ def _answer(row: models.NarrativePart, created: bool) -> JSONResponse:
     )
 
 
-async def _read(session: SessionDep, inspection_id: UUID, part: str, lang: str, response: Response) -> StoredPart[dict]:
-    row = await parts.current(session, inspection_id, part, lang)  # type: ignore[arg-type]
+async def _read(session: SessionDep, inspection_id: UUID, part: str, lang: Lang, response: Response) -> StoredPart[dict]:
+    row = await parts.current(session, inspection_id, part, lang)
     if row is None:
         raise NotFound(f"no {part} written for inspection {inspection_id}")
     response.headers["ETag"] = parts.part_etag(row)
@@ -303,7 +304,7 @@ _figures_part(parts.CASELOAD, Caseload, "The caseload context (Appendix 2)")
     "/inspections/{inspection_id}/performance",
     response_model=StoredPart[PerformanceData],
     tags=["figures"],
-    responses=problems(404, 412, 415, 422, 428, 503),
+    responses=CREATED | problems(404, 412, 415, 422, 428, 503),
     openapi_extra=json_or_csv(
         "PerformanceData",
         "Header: domain, metric, actual, target, national, previous_year, grade (and kind, predicted, "
