@@ -11,8 +11,9 @@ from asgi_lifespan import LifespanManager
 from pydantic import ValidationError
 
 from services.questionnaires.app import create_app
-from services.questionnaires.logic.templates import TemplateChanged, read_documents
+from services.questionnaires.logic.templates import read_documents
 from services.questionnaires.settings import QuestionnairesSettings
+from shared.documents import DocumentChanged
 from shared.schemas.questionnaires import QuestionnaireTemplate
 from shared.service import Wiring
 from tests.conftest import AppsTransport, Stack, plan_inspection, url_of
@@ -115,6 +116,6 @@ async def test_versions_are_pinned_and_never_edited(stack: Stack, gw: httpx.Asyn
     edited["questions"][0]["text"]["en"] = "Do you get on with your offender manager?"
     (folder / "offender.yaml").write_text(yaml.safe_dump(edited))
     app = create_app(settings, Wiring(transport=transport))
-    with pytest.raises(TemplateChanged, match="omi-2008-offender version 1"):
+    with pytest.raises(DocumentChanged, match="omi-2008-offender version 1"):
         async with LifespanManager(app):
             pass

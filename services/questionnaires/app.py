@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from services.questionnaires import api
 from services.questionnaires.db import MIGRATIONS
-from services.questionnaires.logic import templates
+from services.questionnaires.logic import kept, templates
 from services.questionnaires.settings import QuestionnairesSettings
 from shared.schemas.questionnaires import ReturnImport
 from shared.service import Wiring, build_service, serve
@@ -16,6 +16,7 @@ def create_app(settings: QuestionnairesSettings | None = None, wiring: Wiring = 
 
     async def on_startup(app: FastAPI) -> None:
         app.state.templates = templates.Templates()
+        app.state.kept = kept.Kept()
         async with app.state.sessionmaker() as session, session.begin():
             await templates.store_documents(session, documents)
 

@@ -2,6 +2,7 @@
 per respondent group (its pinned template and distribution) and the returns."""
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import JSON, ForeignKeyConstraint, Index, UniqueConstraint
@@ -21,7 +22,7 @@ class TemplateDocument(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     version: int = Field(primary_key=True)
     respondent: str = Field(max_length=16)
-    document: dict = Field(sa_column=Column(JSON, nullable=False))
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     sha256: str = Field(max_length=64)
     loaded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
@@ -38,8 +39,10 @@ class Questionnaire(SQLModel, table=True):
     template_version: int
     sent: int | None = None
     # Case id -> the case's attributes when the distribution was recorded (filters count what was sent).
-    cases: dict | None = Field(None, sa_column=Column(JSON, nullable=True))
+    cases: dict[str, Any] | None = Field(None, sa_column=Column(JSON, nullable=True))
     version: int = 0
+    # Bumped by every write to its returns: summaries keep the counted returns read at a revision.
+    revision: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
@@ -56,6 +59,7 @@ class QuestionnaireReturn(SQLModel, table=True):
         ),
         UniqueConstraint("inspection_id", "respondent", "return_key", name="uq_returns_key"),
         Index("ix_returns_listing", "inspection_id", "respondent", "received_at", "id"),
+        Index("ix_returns_revision", "inspection_id", "respondent", "revision"),
     )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
@@ -68,7 +72,9 @@ class QuestionnaireReturn(SQLModel, table=True):
     content_sha256: str = Field(max_length=64)
     case_id: UUID | None = None
     # The linked case's attributes as the cases service gave them: what summaries filter and split on.
-    case_attributes: dict | None = Field(None, sa_column=Column(JSON, nullable=True))
-    answers: dict = Field(sa_column=Column(JSON, nullable=False))
+    case_attributes: dict[str, Any] | None = Field(None, sa_column=Column(JSON, nullable=True))
+    answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     withdrawn_at: datetime | None = Field(None, sa_type=UtcDateTime)
+    # The questionnaire's revision after the write that stored or withdrew it.
+    revision: int = 0

@@ -215,6 +215,9 @@ class Distribution(BaseModel):
     updated_at: datetime
 
 
+# Printable ASCII, no spaces at either end: a key survives a spreadsheet's round trip unchanged.
+RETURN_KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
+
 # An answer as it crosses the wire: checked against the template by the service (so one 422 names
 # every bad answer), documented here.
 AnswerValue = Annotated[
@@ -240,7 +243,7 @@ class ReturnCreate(BaseModel):
         None,
         min_length=1,
         max_length=255,
-        pattern=r"^[\x21-\x7e]+$",
+        pattern=RETURN_KEY_PATTERN,
         description="The sender's own key for this return (a scan's id): the same key again with the same answers "
         "stores nothing new. Defaults to the Idempotency-Key, else the return's id.",
     )

@@ -55,6 +55,7 @@ async def pinned(
         respondent=respondent.value,
         template_id=template.id,
         template_version=template.version,
+        cases=None,
         created_at=now,
         updated_at=now,
     )

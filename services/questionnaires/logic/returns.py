@@ -1,12 +1,14 @@
 """Returns of a questionnaire: checked against the pinned template version, keyed so a re-sent return is
 never counted twice, stored in one multi-row INSERT however many come at once, withdrawn but kept."""
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import insert, select, update
+import orjson
+from sqlalchemy import Text, insert, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -19,13 +21,18 @@ from shared.db import get_or_404, utcnow
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.pagination import PageParams, paginate
 from shared.schemas.common import FieldError
-from shared.schemas.questionnaires import QuestionnaireReturn, QuestionnaireTemplate, Respondent, ReturnCreate
+from shared.schemas.questionnaires import RETURN_KEY_PATTERN, QuestionnaireReturn, QuestionnaireTemplate, Respondent, ReturnCreate
 
 KEY_BATCH = 500  # return keys looked up per statement (well under every driver's parameter limit)
 
 
 def as_wire(row: models.QuestionnaireReturn) -> QuestionnaireReturn:
     return QuestionnaireReturn.model_validate(row, from_attributes=True)
+
+
+def key_from_header(idempotency_key: str | None) -> str | None:
+    """An Idempotency-Key as the return's key, when it could be one (else the return's id is)."""
+    return idempotency_key if idempotency_key is not None and re.fullmatch(RETURN_KEY_PATTERN, idempotency_key) else None
 
 
 def content_sha256(answers: Mapping[str, Any], case_id: UUID | None) -> str:
@@ -129,8 +136,23 @@ async def store(
         )
         plans.append(Planned(key, [], return_id))
     if rows:
-        await session.execute(insert(models.QuestionnaireReturn), rows)
+        revision = await _next_revision(session, questionnaire.inspection_id, questionnaire.respondent)
+        await session.execute(insert(models.QuestionnaireReturn), [row | {"revision": revision} for row in rows])
     return plans
+
+
+async def _next_revision(session: AsyncSession, inspection_id: UUID, respondent: str) -> int:
+    """Bump the questionnaire's revision for a write in this transaction and return it; the row lock
+    it takes orders concurrent writers, so revisions commit in the order they count."""
+    table = models.Questionnaire
+    bumped = await session.execute(
+        update(table)
+        .where(col(table.inspection_id) == inspection_id, col(table.respondent) == respondent)
+        .values(revision=col(table.revision) + 1)
+        .returning(col(table.revision))
+        .execution_options(synchronize_session=False)
+    )
+    return int(bumped.scalar_one())
 
 
 async def store_one(
@@ -165,7 +187,8 @@ async def list_page(
 ) -> tuple[list[models.QuestionnaireReturn], str | None]:
     table = models.QuestionnaireReturn
     statement = select(table).where(col(table.inspection_id) == inspection_id, col(table.respondent) == respondent.value)
-    return await paginate(session, statement, (col(table.received_at), col(table.id)), params)
+    columns = table.__table__.c  # type: ignore[attr-defined]
+    return await paginate(session, statement, (columns.received_at, columns.id), params)
 
 
 async def withdraw(session: AsyncSession, row: models.QuestionnaireReturn) -> models.QuestionnaireReturn:
@@ -174,22 +197,48 @@ async def withdraw(session: AsyncSession, row: models.QuestionnaireReturn) -> mo
         await session.execute(
             update(models.QuestionnaireReturn)
             .where(col(models.QuestionnaireReturn.id) == row.id, col(models.QuestionnaireReturn.withdrawn_at).is_(None))
-            .values(withdrawn_at=utcnow())
+            .values(withdrawn_at=utcnow(), revision=await _next_revision(session, row.inspection_id, row.respondent))
             .execution_options(synchronize_session=False)
         )
         await session.refresh(row)
     return row
 
 
-async def counted(session: AsyncSession, inspection_id: UUID, respondent: Respondent) -> list[Counted]:
-    """The returns that count (not withdrawn): only their answers and case attributes are read."""
+@dataclass(frozen=True)
+class Changes:
+    """Counted returns by id, and the ids of returns withdrawn (in a read since a revision)."""
+
+    counted: dict[UUID, Counted]
+    withdrawn: set[UUID]
+
+
+async def counted(session: AsyncSession, inspection_id: UUID, respondent: str, since: int | None = None) -> Changes:
+    """The returns that count (not withdrawn), by id: only their answers and case attributes are read, as
+    the stored JSON decoded here in one go (the summary's read of thousands of rows). ``since``: only
+    those written after that revision, and the ids of those withdrawn after it."""
     table = models.QuestionnaireReturn
-    statement = select(col(table.answers), col(table.case_attributes)).where(
-        col(table.inspection_id) == inspection_id,
-        col(table.respondent) == respondent.value,
-        col(table.withdrawn_at).is_(None),
-    )
-    return [Counted(answers, attributes) for answers, attributes in await session.execute(statement)]
+    statement = select(
+        col(table.id),
+        col(table.withdrawn_at).is_not(None),
+        type_coerce(col(table.answers), Text),
+        type_coerce(col(table.case_attributes), Text),
+    ).where(col(table.inspection_id) == inspection_id, col(table.respondent) == respondent)
+    if since is None:
+        statement = statement.where(col(table.withdrawn_at).is_(None))
+    else:
+        statement = statement.where(col(table.revision) > since)
+    changes = Changes({}, set())
+    for return_id, withdrawn, answers, attributes in await session.execute(statement):
+        if withdrawn:
+            changes.withdrawn.add(return_id)
+        else:
+            changes.counted[return_id] = Counted(_decoded(answers), _decoded(attributes))
+    return changes
+
+
+def _decoded(stored: Any) -> Any:
+    # SQLite hands back the stored JSON text; asyncpg may decode json columns itself.
+    return orjson.loads(stored) if isinstance(stored, str | bytes) else stored
 
 
 async def counted_rows(session: AsyncSession, inspection_id: UUID, respondent: Respondent) -> list[models.QuestionnaireReturn]:

@@ -9,13 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.questionnaires import models
-from shared.canonical import canonical_sha256
+from shared.documents import store_version
 from shared.errors import NotFound
 from shared.schemas.questionnaires import QuestionnaireTemplate, Respondent
-
-
-class TemplateChanged(RuntimeError):
-    """A stored template version differs from its document: a change must be a new version."""
 
 
 def read_documents(directory: Path) -> list[QuestionnaireTemplate]:
@@ -33,29 +29,10 @@ def read_documents(directory: Path) -> list[QuestionnaireTemplate]:
     return templates
 
 
-def fingerprint(template: QuestionnaireTemplate) -> str:
-    return canonical_sha256(template.model_dump(mode="json"))
-
-
 async def store_documents(session: AsyncSession, templates: Sequence[QuestionnaireTemplate]) -> None:
     for template in templates:
-        digest = fingerprint(template)
-        stored = await session.get(models.TemplateDocument, (template.id, template.version))
-        if stored is None:
-            session.add(
-                models.TemplateDocument(
-                    id=template.id,
-                    version=template.version,
-                    respondent=template.respondent.value,
-                    document=template.model_dump(mode="json"),
-                    sha256=digest,
-                )
-            )
-        elif stored.sha256 != digest:
-            raise TemplateChanged(
-                f"template {template.id} version {template.version} differs from the stored one; "
-                "publish the change as a new version"
-            )
+        key = (template.id, template.version)
+        await store_version(session, models.TemplateDocument, "template", template, key, respondent=template.respondent.value)
 
 
 class Templates:
@@ -67,6 +44,16 @@ class Templates:
     async def current(self, session: AsyncSession, respondent: Respondent) -> QuestionnaireTemplate:
         """The newest stored version of the respondent group's template."""
         return await self._one(session, respondent, None)
+
+    async def all_current(self, session: AsyncSession) -> list[QuestionnaireTemplate]:
+        """The current version of each respondent group's template, of the groups that have one."""
+        found = []
+        for respondent in Respondent:
+            try:
+                found.append(await self.current(session, respondent))
+            except NotFound:
+                continue
+        return found
 
     async def version(self, session: AsyncSession, respondent: Respondent, version: int | None) -> QuestionnaireTemplate:
         return await self._one(session, respondent, version)

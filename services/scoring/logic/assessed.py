@@ -9,7 +9,7 @@ from uuid import UUID
 
 import httpx
 
-from services.scoring.logic.cache import LruCache
+from shared.cache import LruCache
 from shared.canonical import canonical_sha256
 from shared.clients import call_service
 from shared.errors import NotFound, UpstreamFailed
