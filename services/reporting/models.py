@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any, cast
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, LargeBinary
+from sqlalchemy import JSON, Index, LargeBinary, Text
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Column, Field, SQLModel
 
@@ -73,14 +73,15 @@ class Report(SQLModel, table=True):
 
 class ReportComment(SQLModel, table=True):
     __tablename__ = "report_comments"
+    __table_args__ = (Index("ix_report_comments_created_at_id", "inspection_id", "created_at", "id"),)
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     inspection_id: UUID = Field(index=True)
     draft_number: int
     section: str = Field(max_length=200)
-    text: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_type=UtcDateTime)
     outcome: str | None = Field(None, max_length=16)
-    note: str | None = None
+    note: str | None = Field(None, sa_column=Column(Text, nullable=True))
     answered_at: datetime | None = Field(None, sa_type=UtcDateTime)
     version: int = 1
