@@ -10,8 +10,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from services.cases.logic import assessments, bulk_read, case_sample, export, imports, inspections
 from services.cases.logic import cases as case_logic
-from services.cases.logic.frameworks import FrameworkSource
 from shared.db import SessionDep
+from shared.frameworks import FrameworkSource
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.problems import problems
