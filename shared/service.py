@@ -12,13 +12,14 @@ from fastapi import APIRouter, FastAPI, Request
 from opentelemetry.sdk.trace import SpanProcessor
 from pydantic import BaseModel
 
+from shared.bodies import read_json_strictly
 from shared.clients import service_client
 from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
 from shared.errors import DomainError
 from shared.logs import configure_logging
 from shared.migrations import current_revision, head_revision, migrate
-from shared.problems import PROBLEM_JSON, install_problem_handlers
+from shared.problems import PROBLEM_JSON, install_problem_handlers, problems
 from shared.schemas.common import Problem
 from shared.settings import ServiceSettings
 from shared.telemetry import instrument_app, instrument_engine, tracer_provider
@@ -100,6 +101,7 @@ def build_service(
     app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    read_json_strictly([health, *routers])
     app.include_router(health)
     for router in routers:
         app.include_router(router)
@@ -126,6 +128,8 @@ def _document(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
         problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
         for item in document.get("paths", {}).values():
             for operation in item.values():
+                if "requestBody" in operation:  # shared.bodies: unreadable bodies
+                    operation["responses"].setdefault("400", problems(400)[400])
                 for status, response in operation.get("responses", {}).items():
                     if status.isdigit() and int(status) >= 400:
                         response["content"] = problem

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
 from services.cases.logic import inspections, sampling
+from shared.bodies import parse_json
 from shared.errors import Conflict, InvalidInput, field_errors
 from shared.schemas.cases import CaseAttributes
 from shared.schemas.common import FieldError
@@ -42,7 +43,7 @@ def read_draw(kind: str, body: bytes | str, seed: int | None, add_to_inspection:
                     [FieldError(field="seed", location="query", type="missing", message="a CSV caseload needs ?seed=")]
                 )
             return SampleDraw(seed=seed, caseload=sampling.parse_caseload_csv(body), add_to_inspection=add_to_inspection)
-        return SampleDraw.model_validate_json(body)
+        return SampleDraw.model_validate(parse_json(body))
     except sampling.CaseloadError as exc:
         raise caseload_problem(exc) from exc
     except ValidationError as exc:

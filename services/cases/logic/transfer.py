@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.cases import models
 from services.cases.logic import assessments, inspections, spreadsheet
+from shared.bodies import parse_json
 from shared.errors import InvalidInput, field_errors
 from shared.pagination import PageParams, paginate
 from shared.responses import to_json
@@ -118,7 +119,7 @@ def read_import(kind: str, body: bytes | str, framework: Framework, reason: str 
     if kind == "csv":
         return csv_rows(body, framework), reason
     try:
-        envelope = AssessmentImportEnvelope.model_validate_json(body)
+        envelope = AssessmentImportEnvelope.model_validate(parse_json(body))
     except ValidationError as exc:
         raise InvalidInput(field_errors(exc.errors())) from exc
     return envelope.rows, envelope.reason
