@@ -18,7 +18,7 @@ from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
 from shared.errors import DomainError
 from shared.logs import configure_logging
-from shared.migrations import current_revision, head_revision, migrate
+from shared.migrations import current_revision, head_revision, open_database
 from shared.problems import PROBLEM_JSON, install_problem_handlers, problems
 from shared.schemas.common import Problem
 from shared.settings import ServiceSettings
@@ -78,8 +78,7 @@ def build_service(
     async def lifespan(app: FastAPI):
         engine = create_engine(settings.database_url)
         instrument_engine(engine, provider)
-        if settings.migrate_on_start:
-            await migrate(engine, migrations)
+        await open_database(engine, migrations, upgrade=settings.migrate_on_start)
         app.state.engine = engine
         app.state.migration_head = head_revision(migrations)
         app.state.sessionmaker = sessionmaker(engine)
