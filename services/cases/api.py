@@ -15,6 +15,7 @@ from shared.concurrency import none_match, require_if_match
 from shared.db import SessionDep
 from shared.errors import InvalidInput, UnsupportedMediaType, invalid
 from shared.idempotency import Idempotency, idempotency
+from shared.metrics import count_writes
 from shared.pagination import PageParams, page_params
 from shared.problems import problems
 from shared.responses import json_response
@@ -169,6 +170,7 @@ async def put_assessment(
         raise InvalidInput(errors)
     submission = assessments.Submission(body.answers, body.evidence, body.assessor, body.reason)
     row = await assessments.store(session, case, inspection, submission, existing)
+    count_writes(request.app, "assessment", "updated" if existing else "created")
     return JSONResponse(
         jsonable_encoder(assessments.as_wire(row)),
         status_code=200 if existing else 201,
@@ -261,6 +263,8 @@ async def import_assessments(
     framework = await _framework_of(request, inspection)
     rows, reason = transfer.read_import(*await _table_body(request), framework, reason)
     result = await transfer.import_rows(session, inspection, framework, rows, reason)
+    count_writes(request.app, "assessment", "created", result.created)
+    count_writes(request.app, "assessment", "updated", result.updated)
     return await idem.respond(result, 200)
 
 
