@@ -23,6 +23,7 @@ from shared.problems import PROBLEM_JSON, install_problem_handlers, problems
 from shared.schemas.common import Problem
 from shared.settings import ServiceSettings
 from shared.telemetry import instrument_app, instrument_engine, tracer_provider
+from shared.warmup import WarmUp, require_warm, start_warm_up
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@health.get("/readyz", summary="Ready: the service's database answers and is migrated to the newest revision")
+@health.get("/readyz", summary="Ready: warmed up, and the service's database answers and is migrated to the newest revision")
 async def readyz(request: Request) -> dict[str, str]:
+    require_warm(request.app)
     try:
         async with asyncio.timeout(2):
             async with request.app.state.engine.connect() as connection:
@@ -68,6 +70,7 @@ def build_service(
     wiring: Wiring,
     calls: Mapping[str, str] = {},
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
+    warm_up: WarmUp | None = None,
     description: str = "",
     extra_schemas: Sequence[type[BaseModel]] = (),
 ) -> FastAPI:
@@ -85,11 +88,15 @@ def build_service(
         app.state.clients = {
             callee: service_client(url, provider, settings.call_timeout, wiring.transport) for callee, url in calls.items()
         }
+        warming = None
         try:
             if on_startup is not None:
                 await on_startup(app)
+            warming = start_warm_up(app, warm_up)
             yield
         finally:
+            if warming is not None:
+                warming.cancel()
             for client in app.state.clients.values():
                 await client.aclose()
             await engine.dispose()
