@@ -51,13 +51,15 @@ JudgementText = Annotated[str, WithJsonSchema({"type": "string", "enum": [j.valu
 # Stored answers as plain strings: bulk reads carry tens of thousands, and enum members cost
 # several times more to validate and serialise than a Literal checked in pydantic-core.
 JudgementValue = Literal["yes", "no", "na"]
+# Evidence is a note per question, not a document: bounded so one PUT cannot store megabytes.
+Evidence = Annotated[Text, Field(max_length=10_000)]
 
 
 class AssessmentPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answers: dict[str, JudgementText] = Field(description="Question id to yes | no | na; unanswered questions are left out.")
-    evidence: dict[str, Text] = Field({}, description="Optional free-text evidence per question id.")
+    evidence: dict[str, Evidence] = Field({}, description="Optional free-text evidence per question id.")
     assessor: Text | None = Field(None, max_length=200)
     reason: Text | None = Field(None, max_length=2000, description="Why this version was stored.")
 
@@ -189,7 +191,7 @@ class ImportRow(BaseModel):
         ),
     )
     answers: dict[str, JudgementText] = {}
-    evidence: dict[str, Text] = {}
+    evidence: dict[str, Evidence] = {}
 
 
 class AssessmentImport(BaseModel):
