@@ -52,6 +52,9 @@ async def test_query_parameters_still_parse_from_text(gw: httpx.AsyncClient) -> 
     await add_case(gw, inspection["id"])
     listed = await gw.get("/api/v1/inspections", params={"fieldwork_from": "2008-01-01", "fieldwork_to": "2008-12-31"})
     assert [i["id"] for i in listed.json()["items"]] == [inspection["id"]]
+    for number in ("1.4982321164498162e-121", "1212364800"):  # lax dates would read these as timestamps
+        refused = await gw.get("/api/v1/inspections", params={"fieldwork_to": number})
+        assert refused.status_code == 422 and _fields(refused) == {"fieldwork_to"}, refused.text
     breakdown = await gw.get(
         f"/api/v1/inspections/{inspection['id']}/scores/breakdown", params={"by": "tier", "tier": "4", "ppo": "false"}
     )

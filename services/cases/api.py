@@ -1,6 +1,5 @@
 """Routers of the cases service: thin, the domain is in logic/."""
 
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -30,7 +29,7 @@ from shared.schemas.cases import (
     CaseCreate,
     ImportResult,
 )
-from shared.schemas.common import Page, Text
+from shared.schemas.common import IsoDate, Page, Text
 from shared.schemas.enums import CaseType, InspectionStatus
 from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
@@ -74,8 +73,8 @@ async def list_inspections(
     session: SessionDep,
     paging: Paging,
     status: Annotated[list[InspectionStatus] | None, Query(description="Any of these statuses.")] = None,
-    fieldwork_from: Annotated[date | None, Query(description="Fieldwork starting on or after.")] = None,
-    fieldwork_to: Annotated[date | None, Query(description="Fieldwork starting on or before.")] = None,
+    fieldwork_from: Annotated[IsoDate | None, Query(description="Fieldwork starting on or after.")] = None,
+    fieldwork_to: Annotated[IsoDate | None, Query(description="Fieldwork starting on or before.")] = None,
     framework_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[Inspection]:
     where = inspections.InspectionFilter(status, fieldwork_from, fieldwork_to, framework_id)

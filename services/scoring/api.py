@@ -2,7 +2,6 @@
 
 import asyncio
 import time
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -18,7 +17,7 @@ from shared.pagination import PageParams, page_params
 from shared.problems import problems
 from shared.responses import json_response
 from shared.schemas.cases import attribute_text
-from shared.schemas.common import Page
+from shared.schemas.common import IsoDate, Page
 from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, InspectionStatus, RohLevel
 from shared.schemas.frameworks import Framework, FrameworkSummary
 from shared.schemas.scores import InspectionScores, NationalView, ScoreBreakdown, ScoreSnapshot, SnapshotCreate
@@ -178,8 +177,8 @@ async def get_snapshot(inspection_id: UUID, snapshot_id: UUID, session: SessionD
 async def national_view(
     request: Request,
     session: SessionDep,
-    period_from: Annotated[date | None, Query(alias="from", description="Fieldwork starting on or after.")] = None,
-    period_to: Annotated[date | None, Query(alias="to", description="Fieldwork starting on or before.")] = None,
+    period_from: Annotated[IsoDate | None, Query(alias="from", description="Fieldwork starting on or after.")] = None,
+    period_to: Annotated[IsoDate | None, Query(alias="to", description="Fieldwork starting on or before.")] = None,
     status: Annotated[
         list[InspectionStatus] | None, Query(description="Inspections with these statuses (default: published).")
     ] = None,
