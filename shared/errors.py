@@ -24,7 +24,7 @@ class ProblemType:
 
 
 _TYPES = [
-    ProblemType("bad-request", 400, "Bad request", "the request could not be read (bad JSON or encoding)"),
+    ProblemType("bad-request", 400, "Bad request", "unreadable: a body not UTF-8 or JSON nested too deeply (`errors` says why)"),
     ProblemType("unsafe-path", 400, "Bad request", "the path has dot segments, encoded slashes or NULs, or cannot be forwarded"),
     ProblemType("bad-length", 400, "Bad request", "Content-Length is not a number"),
     ProblemType("unauthenticated", 401, "Not authenticated", "no valid bearer token"),
@@ -51,7 +51,7 @@ _TYPES = [
     ProblemType("internal-error", 500, "Internal server error", "a bug: logged with the request id"),
     ProblemType("bad-gateway", 502, "Bad gateway", "a service it needs answered wrongly, or the connection broke mid-request"),
     ProblemType("service-unavailable", 503, "Service unavailable", "a service it needs cannot be reached; see Retry-After"),
-    ProblemType("not-ready", 503, "Not ready", "the service's database is unreachable or not migrated"),
+    ProblemType("not-ready", 503, "Not ready", "its database is unreachable or not migrated, or it is warming up"),
     ProblemType("service-timeout", 504, "Service timed out", "a service it needs did not answer in time"),
 ]
 CATALOGUE: Mapping[str, ProblemType] = {problem.kind: problem for problem in _TYPES}

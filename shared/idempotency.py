@@ -2,6 +2,9 @@
 
 The first response to a key is stored in the same transaction as what it created, so a
 replay returns it again and creates nothing; the same key with a different body is 409.
+Requests with one key are serialised before the replay lookup (a transaction-scoped advisory
+lock on PostgreSQL, the database write lock on SQLite), so concurrent repeats wait for the
+first to finish and then replay its response instead of racing it.
 """
 
 import hashlib
@@ -12,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
-from sqlalchemy import delete
+from sqlalchemy import delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel, Text, col
@@ -55,16 +58,31 @@ class Idempotency:
         self.request_hash = request_hash
 
     async def replay(self) -> JSONResponse | None:
-        """The stored first response for this key, or None when the key is new (or absent)."""
+        """The stored first response for this key, or None when the key is new (or absent).
+
+        Call it first in the request's transaction: from here to the commit, other requests with
+        this key wait."""
         if self.key is None:
             return None
+        await self._serialise()
+        # Expired records go (an expired record of this very key included, so it can be reused).
+        # On SQLite this first write also takes the database's write lock: one keyed write at a time.
+        expired = col(IdempotencyRecord.created_at) < datetime.now(UTC) - KEEP_FOR
+        await self.session.execute(delete(IdempotencyRecord).where(expired))
         record = await self.session.get(IdempotencyRecord, (self.key, self.scope))
-        if record is None or record.created_at < datetime.now(UTC) - KEEP_FOR:
+        if record is None:
             return None
         if record.request_hash != self.request_hash:
             raise Conflict("This Idempotency-Key was used with a different request body.", kind="idempotency-key-reused")
         headers = json.loads(record.response_headers) | {REPLAYED_HEADER: "true"}
         return JSONResponse(json.loads(record.response_body), status_code=record.status_code, headers=headers)
+
+    async def _serialise(self) -> None:
+        connection = await self.session.connection()
+        if connection.dialect.name == "postgresql":
+            digest = hashlib.sha256(f"{self.scope}\n{self.key}".encode()).digest()
+            lock = int.from_bytes(digest[:8], "big", signed=True)
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})
 
     async def respond(self, content: Any, status_code: int, headers: dict[str, str] | None = None) -> JSONResponse:
         """Build the response and, under a key, store it with the transaction that created the resource."""
@@ -72,8 +90,6 @@ class Idempotency:
         headers = headers or {}
         if self.key is not None:
             now = datetime.now(UTC)
-            # Expired records go (an expired record of this very key included, so it can be reused).
-            await self.session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < now - KEEP_FOR))
             self.session.add(
                 IdempotencyRecord(
                     key=self.key,
@@ -88,7 +104,7 @@ class Idempotency:
             try:
                 await self.session.flush()
             except IntegrityError as exc:
-                # Another request with the same key committed first; ours rolls back whole.
+                # Only when replay() was not called first: another request with the key committed first.
                 raise Conflict(
                     "A concurrent request with this Idempotency-Key won; retry to get its response.",
                     kind="idempotency-key-conflict",

@@ -1,14 +1,31 @@
-"""Alembic, driven from code: each service's migrations/env.py calls run_env; start-up and `make migrate` call migrate."""
+"""Alembic, driven from code: each service's migrations/env.py calls run_env; start-up and `make migrate` call migrate.
+
+Several replicas may start at once: the upgrade runs under a transaction-scoped advisory lock on
+PostgreSQL (the write lock on SQLite), so one migrates and the others wait, then find the database at head. A database
+at a revision the code does not know (migrated by a newer release) stops start-up.
+"""
 
 import asyncio
+import hashlib
+import logging
 from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
+
+logger = logging.getLogger(__name__)
+# Advisory locks are per database, so one key serves every service's own database.
+_MIGRATION_LOCK = int.from_bytes(hashlib.sha256(b"omi migrations").digest()[:8], "big", signed=True)
+
+
+class UnknownRevision(RuntimeError):
+    """The database was migrated by code newer than this: running on it could corrupt what it holds."""
 
 
 def _config(script_location: Path, connection: Connection | None = None) -> Config:
@@ -19,7 +36,8 @@ def _config(script_location: Path, connection: Connection | None = None) -> Conf
 
 
 async def migrate(engine: AsyncEngine, script_location: Path, revision: str = "head") -> None:
-    """Upgrade the database behind ``engine`` to the newest revision (or to ``revision``)."""
+    """Upgrade the database behind ``engine`` to the newest revision (or to ``revision``), one replica
+    at a time, refusing a database migrated by newer code."""
 
     def upgrade(connection: Connection) -> None:
         command.upgrade(_config(script_location, connection), revision)
@@ -27,6 +45,9 @@ async def migrate(engine: AsyncEngine, script_location: Path, revision: str = "h
     async with engine.connect() as connection:
         if connection.dialect.name != "sqlite":
             async with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    await connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": _MIGRATION_LOCK})
+                await refuse_unknown_revision(connection, script_location)
                 await connection.run_sync(upgrade)
             return
         # SQLite changes a column by copying its table (batch mode), and dropping a table that other
@@ -36,6 +57,9 @@ async def migrate(engine: AsyncEngine, script_location: Path, revision: str = "h
         await connection.commit()
         try:
             async with connection.begin():
+                # The driver runs DDL outside transactions; one begun IMMEDIATE holds the write lock throughout.
+                await connection.exec_driver_sql("BEGIN IMMEDIATE")
+                await refuse_unknown_revision(connection, script_location)
                 await connection.run_sync(upgrade)
                 if (await connection.exec_driver_sql("PRAGMA foreign_key_check")).first() is not None:
                     raise RuntimeError("the migrations left rows whose foreign keys refer to nothing")
@@ -54,7 +78,32 @@ def tables_of(*models: type[SQLModel]) -> MetaData:
     return metadata
 
 
-def run_env(target_metadata: MetaData) -> None:
+async def open_database(engine: AsyncEngine, script_location: Path, *, upgrade: bool) -> None:
+    """At start-up: migrate (when the service does), and refuse a database newer than the code either way."""
+    if upgrade:
+        await migrate(engine, script_location)
+        return
+    try:
+        async with engine.connect() as connection:
+            await refuse_unknown_revision(connection, script_location)
+    except (OSError, DBAPIError) as exc:
+        # Unreachable for now: the service starts and /readyz says not ready until it answers.
+        logger.warning("database not reachable at start-up: %s", type(exc).__name__)
+
+
+async def refuse_unknown_revision(connection: AsyncConnection, script_location: Path) -> None:
+    revision = await current_revision(connection)
+    scripts = ScriptDirectory.from_config(_config(script_location))
+    known = {script.revision for script in scripts.walk_revisions()}
+    if revision is not None and revision not in known:
+        raise UnknownRevision(
+            f"the database {connection.engine.url.database!r} is at migration revision {revision!r}, which this code "
+            f"does not know (its newest is {scripts.get_current_head()!r}): it was migrated by a newer release. "
+            "Run that release, or restore a backup taken before it; this one will not start against it."
+        )
+
+
+def run_env(target_metadata: MetaData | None = None) -> None:
     """Body of every env.py: run migrations on the connection handed over by migrate()."""
     connection = context.config.attributes.get("connection")
     if connection is None:
@@ -84,8 +133,6 @@ def migrate_url(url: str, script_location: Path) -> None:
 
 def head_revision(script_location: Path) -> str | None:
     """The newest revision of a service's migrations."""
-    from alembic.script import ScriptDirectory
-
     return ScriptDirectory.from_config(_config(script_location)).get_current_head()
 
 

@@ -13,16 +13,18 @@ from fastapi import APIRouter, FastAPI, Request
 from opentelemetry.sdk.trace import SpanProcessor
 from pydantic import BaseModel
 
+from shared.bodies import read_json_strictly
 from shared.clients import service_client
 from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
 from shared.errors import DomainError
 from shared.logs import configure_logging
-from shared.migrations import current_revision, head_revision, migrate
-from shared.problems import PROBLEM_JSON, install_problem_handlers
+from shared.migrations import current_revision, head_revision, open_database
+from shared.problems import PROBLEM_JSON, install_problem_handlers, problems
 from shared.schemas.common import Problem
 from shared.settings import ServiceSettings
 from shared.telemetry import instrument_app, instrument_engine, tracer_provider
+from shared.warmup import WarmUp, require_warm, start_warm_up
 
 
 @dataclass(frozen=True)
@@ -42,8 +44,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@health.get("/readyz", summary="Ready: the service's database answers and is migrated to the newest revision")
+@health.get("/readyz", summary="Ready: warmed up, and the service's database answers and is migrated to the newest revision")
 async def readyz(request: Request) -> dict[str, str]:
+    require_warm(request.app)
     try:
         async with asyncio.timeout(2):
             async with request.app.state.engine.connect() as connection:
@@ -68,6 +71,7 @@ def build_service(
     wiring: Wiring,
     calls: Mapping[str, str] = {},
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
+    warm_up: WarmUp | None = None,
     description: str = "",
     extra_schemas: Sequence[type[BaseModel]] = (),
 ) -> FastAPI:
@@ -78,19 +82,22 @@ def build_service(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         instrument_engine(engine, provider)
-        if settings.migrate_on_start:
-            await migrate(engine, migrations)
+        await open_database(engine, migrations, upgrade=settings.migrate_on_start)
         app.state.engine = engine
         app.state.migration_head = head_revision(migrations)
         app.state.sessionmaker = sessionmaker(engine)
         app.state.clients = {
             callee: service_client(url, provider, settings.call_timeout, wiring.transport) for callee, url in calls.items()
         }
+        warming = None
         try:
             if on_startup is not None:
                 await on_startup(app)
+            warming = start_warm_up(app, warm_up)
             yield
         finally:
+            if warming is not None:
+                warming.cancel()
             for client in app.state.clients.values():
                 await client.aclose()
             await engine.dispose()
@@ -101,6 +108,7 @@ def build_service(
     app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(RequestContextMiddleware)
+    read_json_strictly([health, *routers])
     app.include_router(health)
     for router in routers:
         app.include_router(router)
@@ -127,6 +135,8 @@ def _document(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
         problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
         for item in document.get("paths", {}).values():
             for operation in item.values():
+                if "requestBody" in operation:  # shared.bodies: unreadable bodies
+                    operation["responses"].setdefault("400", problems(400)[400])
                 for status, response in operation.get("responses", {}).items():
                     if status.isdigit() and int(status) >= 400:
                         response["content"] = problem

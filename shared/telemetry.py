@@ -1,13 +1,15 @@
 """OpenTelemetry, set up once here and called by every service.
 
 Each service gets its own TracerProvider (its own ``service.name``) that is passed to the
-instrumentors explicitly, so several services can share one process in tests. Nothing is
-exported unless OTEL_EXPORTER_OTLP_ENDPOINT is set.
+instrumentors explicitly, so several services can share one process in tests; its metrics
+(shared.metrics) go with it. Nothing is exported unless OTEL_EXPORTER_OTLP_ENDPOINT is set;
+metrics are always served at /metrics.
 """
 
 import os
 from collections.abc import Sequence
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import httpx
 from fastapi import FastAPI
@@ -15,14 +17,19 @@ from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx import AsyncOpenTelemetryTransport
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.instrumentation.sqlalchemy.version import __version__ as sqlalchemy_instrumentation_version
-from opentelemetry.metrics import get_meter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import get_tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-_UNTRACED = "healthz,readyz"
+from shared.metrics import METRICS_PATH, Metrics, MetricsEndpoint, create_metrics
+
+_UNTRACED = "healthz,readyz," + METRICS_PATH.strip("/")
+# The stable HTTP semantic conventions (http.server.request.duration, http.client.request.duration),
+# unless the environment asks otherwise; read when the first instrumentor starts.
+os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
+_METRICS: "WeakKeyDictionary[TracerProvider, Metrics]" = WeakKeyDictionary()
 
 
 def tracer_provider(service_name: str, extra_processors: Sequence[SpanProcessor] = ()) -> TracerProvider:
@@ -33,20 +40,36 @@ def tracer_provider(service_name: str, extra_processors: Sequence[SpanProcessor]
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter()))
     for processor in extra_processors:
         provider.add_span_processor(processor)
+    _METRICS[provider] = create_metrics(service_name)
     return provider
 
 
+def metrics_of(provider: TracerProvider) -> Metrics:
+    """The metrics of the service whose tracer provider this is."""
+    return _METRICS[provider]
+
+
 def instrument_app(app: FastAPI, provider: TracerProvider) -> None:
-    FastAPIInstrumentor.instrument_app(app, tracer_provider=provider, excluded_urls=_UNTRACED, exclude_spans=["receive", "send"])
+    """Spans and request metrics for every request, and the service's own /metrics."""
+    metrics = metrics_of(provider)
+    app.state.metrics = metrics
+    FastAPIInstrumentor.instrument_app(
+        app,
+        tracer_provider=provider,
+        meter_provider=metrics.provider,
+        excluded_urls=_UNTRACED,
+        exclude_spans=["receive", "send"],
+    )
+    app.add_middleware(MetricsEndpoint, registry=metrics.registry)
 
 
 def instrument_engine(engine: AsyncEngine, provider: TracerProvider) -> None:
     # SQLAlchemyInstrumentor is a process-wide singleton bound to one provider; EngineTracer
     # instruments just this engine with this service's provider (several services share a test process).
     tracer = get_tracer("opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version, provider)
-    usage = get_meter("opentelemetry.instrumentation.sqlalchemy").create_up_down_counter(
-        name="db.client.connections.usage", unit="connections"
-    )
+    meters = metrics_of(provider).provider
+    meter = meters.get_meter("opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version)
+    usage = meter.create_up_down_counter(name="db.client.connections.usage", unit="{connection}")
     # EngineTracer is not annotated: called as what it is to a type checker, an untyped callable.
     untyped: Any = EngineTracer
     untyped(tracer, engine.sync_engine, usage)
@@ -54,4 +77,4 @@ def instrument_engine(engine: AsyncEngine, provider: TracerProvider) -> None:
 
 def traced_transport(inner: httpx.AsyncBaseTransport, provider: TracerProvider) -> httpx.AsyncBaseTransport:
     """Client spans and W3C trace context on every outbound call, whatever the transport."""
-    return AsyncOpenTelemetryTransport(inner, tracer_provider=provider)
+    return AsyncOpenTelemetryTransport(inner, tracer_provider=provider, meter_provider=metrics_of(provider).provider)

@@ -183,6 +183,9 @@ async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             for name, app in apps.items():
                 await exits.enter_async_context(LifespanManager(app))
                 transport.mount(f"{name}.test", app)
+            for app in apps.values():  # ready, as a deployment waits for /readyz
+                if hasattr(app.state, "warm"):
+                    await app.state.warm.wait()
             gateway = await exits.enter_async_context(
                 httpx.AsyncClient(transport=transport, base_url=url_of("gateway"), timeout=60)
             )

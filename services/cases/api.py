@@ -1,6 +1,5 @@
 """Routers of the cases service: request in, one logic call, response out (the domain is in logic/)."""
 
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -13,6 +12,7 @@ from services.cases.logic import cases as case_logic
 from shared.db import SessionDep
 from shared.frameworks import FrameworkSource
 from shared.idempotency import Idempotency, idempotency
+from shared.metrics import count_writes
 from shared.pagination import PageParams, page_params
 from shared.problems import problems
 from shared.responses import json_response
@@ -27,7 +27,7 @@ from shared.schemas.cases import (
     CaseCreate,
     ImportResult,
 )
-from shared.schemas.common import Page, Text
+from shared.schemas.common import IsoDate, Page, Text
 from shared.schemas.enums import InspectionStatus
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
 from shared.schemas.sampling import DrawnSample, SampleComposition
@@ -67,8 +67,8 @@ async def list_inspections(
     session: SessionDep,
     paging: Paging,
     status: Annotated[list[InspectionStatus] | None, Query(description="Any of these statuses.")] = None,
-    fieldwork_from: Annotated[date | None, Query(description="Fieldwork starting on or after.")] = None,
-    fieldwork_to: Annotated[date | None, Query(description="Fieldwork starting on or before.")] = None,
+    fieldwork_from: Annotated[IsoDate | None, Query(description="Fieldwork starting on or after.")] = None,
+    fieldwork_to: Annotated[IsoDate | None, Query(description="Fieldwork starting on or before.")] = None,
     framework_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[Inspection]:
     where = inspections.InspectionFilter(status, fieldwork_from, fieldwork_to, framework_id)
@@ -144,6 +144,7 @@ async def put_assessment(
     if_match: Annotated[str | None, Header(description="The ETag last read; required once an assessment exists.")] = None,
 ) -> JSONResponse:
     row, first = await assessments.put(session, _frameworks(request), case_id, body, if_match)
+    count_writes(request.app, "assessment", "created" if first else "updated")
     return JSONResponse(
         jsonable_encoder(assessments.as_wire(row)),
         status_code=201 if first else 200,
@@ -202,6 +203,8 @@ async def import_assessments(
     if (replay := await idem.replay()) is not None:
         return replay
     result = await imports.import_assessments(session, _frameworks(request), inspection_id, upload(request), reason)
+    count_writes(request.app, "assessment", "created", result.created)
+    count_writes(request.app, "assessment", "updated", result.updated)
     return await idem.respond(result, 200)
 
 

@@ -146,7 +146,11 @@ async def part_history(
     inspection_id: UUID,
     part: Annotated[
         str,
-        Path(max_length=64, description="summary, foreword, ..., performance, caseload, criteria:<id> or grades:<id>."),
+        Path(
+            max_length=64,
+            pattern=r"^(?:[a-z_]{1,32}|(?:criteria|grades):[0-9A-Za-z.-]{1,16})$",
+            description="summary, foreword, ..., performance, caseload, criteria:<id> or grades:<id>.",
+        ),
     ],
     session: SessionDep,
     paging: Paging,

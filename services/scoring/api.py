@@ -1,6 +1,5 @@
 """Routers of the scoring service: request in, one logic call, response out."""
 
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -13,7 +12,7 @@ from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.problems import problems
 from shared.responses import json_response
-from shared.schemas.common import Page
+from shared.schemas.common import IsoDate, Page
 from shared.schemas.enums import InspectionStatus
 from shared.schemas.frameworks import Framework, FrameworkSummary
 from shared.schemas.scores import InspectionScores, NationalView, ScoreBreakdown, ScoreSnapshot, SnapshotCreate
@@ -135,8 +134,8 @@ async def get_snapshot(inspection_id: UUID, snapshot_id: UUID, session: SessionD
 async def national_view(
     request: Request,
     session: SessionDep,
-    period_from: Annotated[date | None, Query(alias="from", description="Fieldwork starting on or after.")] = None,
-    period_to: Annotated[date | None, Query(alias="to", description="Fieldwork starting on or before.")] = None,
+    period_from: Annotated[IsoDate | None, Query(alias="from", description="Fieldwork starting on or after.")] = None,
+    period_to: Annotated[IsoDate | None, Query(alias="to", description="Fieldwork starting on or before.")] = None,
     status: Annotated[
         list[InspectionStatus] | None, Query(description="Inspections with these statuses (default: published).")
     ] = None,

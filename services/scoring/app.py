@@ -1,11 +1,13 @@
 """The scoring service: framework documents and scores."""
 
+import asyncio
+
 from fastapi import FastAPI
 from threadpoolctl import threadpool_limits
 
 from services.scoring import api
 from services.scoring.db import MIGRATIONS
-from services.scoring.logic import frameworks, live
+from services.scoring.logic import frameworks, live, warmup
 from services.scoring.settings import ScoringSettings
 from shared.service import Wiring, build_service, serve
 
@@ -21,6 +23,9 @@ def create_app(settings: ScoringSettings | None = None, wiring: Wiring = Wiring(
         async with app.state.sessionmaker() as session, session.begin():
             await frameworks.store_documents(session, documents)
 
+    async def warm_up(app: FastAPI) -> None:
+        await asyncio.to_thread(warmup.warm, app.state.caches, documents, settings.bootstrap_resamples)
+
     return build_service(
         "scoring",
         settings,
@@ -29,6 +34,7 @@ def create_app(settings: ScoringSettings | None = None, wiring: Wiring = Wiring(
         wiring=wiring,
         calls={"cases": settings.cases_url},
         on_startup=on_startup,
+        warm_up=warm_up,
         description="Framework documents and scores.",
     )
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
-from shared.schemas.common import FieldError, Text
+from shared.schemas.common import Boolean, FieldError, Integer, Text
 from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, Judgement, RohLevel
 
 
@@ -27,10 +27,10 @@ class CaseAttributes(BaseModel):
     reference: Text = Field(min_length=1, max_length=64)
     case_type: CaseType
     roh_level: RohLevel
-    tier: int = Field(ge=1, le=4)
-    ppo: bool = False
-    approved_premises: bool = False
-    statutory_victim_contact: bool = False
+    tier: Integer = Field(ge=1, le=4)
+    ppo: Boolean = False
+    approved_premises: Boolean = False
+    statutory_victim_contact: Boolean = False
     gender: Gender = Gender.unknown
     ethnicity: Ethnicity = Ethnicity.unknown
 
@@ -51,13 +51,15 @@ JudgementText = Annotated[str, WithJsonSchema({"type": "string", "enum": [j.valu
 # Stored answers as plain strings: bulk reads carry tens of thousands, and enum members cost
 # several times more to validate and serialise than a Literal checked in pydantic-core.
 JudgementValue = Literal["yes", "no", "na"]
+# Evidence is a note per question, not a document: bounded so one PUT cannot store megabytes.
+Evidence = Annotated[Text, Field(max_length=10_000)]
 
 
 class AssessmentPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answers: dict[str, JudgementText] = Field(description="Question id to yes | no | na; unanswered questions are left out.")
-    evidence: dict[str, Text] = Field({}, description="Optional free-text evidence per question id.")
+    evidence: dict[str, Evidence] = Field({}, description="Optional free-text evidence per question id.")
     assessor: Text | None = Field(None, max_length=200)
     reason: Text | None = Field(None, max_length=2000, description="Why this version was stored.")
 
@@ -99,11 +101,10 @@ class SampleSince(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     inspection_id: UUID
-    since: int | None = Field(
+    since: Integer | None = Field(
         None,
         ge=0,
         le=2**31 - 1,
-        strict=True,
         description="A sample revision read before (an inspection's sample_revision, or a bulk read's Sample-Revision): "
         "only the cases written after it. Null: every case.",
     )
@@ -123,11 +124,10 @@ class AssessmentChangesQuery(BaseModel):
         max_length=CHANGES_MAX_INSPECTIONS,
         description=f"At most {CHANGES_MAX_INSPECTIONS}, each once; answered in this order, each that fits within `limit`.",
     )
-    limit: int = Field(
+    limit: Integer = Field(
         CHANGES_LIMIT,
         ge=1,
         le=5000,
-        strict=True,
         description="The most cases in one answer. Each inspection is answered whole or deferred, never cut.",
     )
 
@@ -174,15 +174,15 @@ class ImportRow(BaseModel):
     reference: Text = Field(min_length=1, max_length=64)
     case_type: CaseType | None = None
     roh_level: RohLevel | None = None
-    tier: int | None = Field(None, ge=1, le=4)
-    ppo: bool | None = None
-    approved_premises: bool | None = None
-    statutory_victim_contact: bool | None = None
+    tier: Integer | None = Field(None, ge=1, le=4)
+    ppo: Boolean | None = None
+    approved_premises: Boolean | None = None
+    statutory_victim_contact: Boolean | None = None
     gender: Gender | None = None
     ethnicity: Ethnicity | None = None
     assessor_role: AssessorRole | None = None
     assessor: Text | None = Field(None, max_length=200)
-    version: int | None = Field(
+    version: Integer | None = Field(
         None,
         ge=1,
         le=2**31 - 1,
@@ -191,7 +191,7 @@ class ImportRow(BaseModel):
         ),
     )
     answers: dict[str, JudgementText] = {}
-    evidence: dict[str, Text] = {}
+    evidence: dict[str, Evidence] = {}
 
 
 class AssessmentImport(BaseModel):

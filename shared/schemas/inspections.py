@@ -1,17 +1,16 @@
 """Inspections as they cross the wire."""
 
 from datetime import date, datetime
-from typing import Annotated
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.schemas.common import Text
+from shared.schemas.common import Integer, IsoDate, Text
 from shared.schemas.enums import Country, InspectionStatus
 from shared.schemas.sampling import SampleMix
 
-# Bounded so the fieldwork week (and every date derived from it) stays a real date.
-FieldworkStart = Annotated[date, Field(ge=date(1990, 1, 1), le=date(2999, 12, 31))]
+# Bounded (IsoDate) so the fieldwork week, and every date derived from it, stays a real date.
+FieldworkStart = IsoDate
 
 
 class InspectionCreate(BaseModel):
@@ -21,7 +20,7 @@ class InspectionCreate(BaseModel):
     country: Country
     fieldwork_start: FieldworkStart = Field(description="First day of the fieldwork week.")
     framework_id: str = Field("omi-2008", pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)
-    framework_version: int | None = Field(None, ge=1, le=2**31 - 1, description="Defaults to the framework's newest version.")
+    framework_version: Integer | None = Field(None, ge=1, le=2**31 - 1, description="Defaults to the framework's newest version.")
     sample_mix: SampleMix = Field(default_factory=SampleMix, description="How the case sample is composed.")
 
 

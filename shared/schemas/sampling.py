@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shared.schemas.cases import CaseAttributes
+from shared.schemas.common import Boolean, Integer, Number
 from shared.schemas.enums import CaseType
 
 DEFAULT_CASE_TYPES: dict[CaseType, int] = {
@@ -26,11 +27,11 @@ class Minimums(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    high_roh: int = Field(default=30, ge=0, le=100_000, description="Cases of high or very high Risk of Harm.")
-    ppo: int = Field(default=10, ge=0, le=100_000, description="Prolific and other priority offenders.")
-    approved_premises: int = Field(default=5, ge=0, le=100_000, description="Approved premises residents.")
-    statutory_victim_contact: int = Field(default=15, ge=0, le=100_000, description="Statutory victim contact cases.")
-    minority_ethnic: int = Field(
+    high_roh: Integer = Field(default=30, ge=0, le=100_000, description="Cases of high or very high Risk of Harm.")
+    ppo: Integer = Field(default=10, ge=0, le=100_000, description="Prolific and other priority offenders.")
+    approved_premises: Integer = Field(default=5, ge=0, le=100_000, description="Approved premises residents.")
+    statutory_victim_contact: Integer = Field(default=15, ge=0, le=100_000, description="Statutory victim contact cases.")
+    minority_ethnic: Integer = Field(
         default=15,
         ge=0,
         le=100_000,
@@ -49,11 +50,13 @@ class SampleMix(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    case_types: dict[CaseType, Annotated[int, Field(ge=0, le=100_000)]] = Field(default_factory=lambda: dict(DEFAULT_CASE_TYPES))
-    min_total: int = Field(default=110, ge=1, le=100_000)
-    max_total: int = Field(default=120, ge=1, le=100_000)
+    case_types: dict[CaseType, Annotated[Integer, Field(ge=0, le=100_000)]] = Field(
+        default_factory=lambda: dict(DEFAULT_CASE_TYPES)
+    )
+    min_total: Integer = Field(default=110, ge=1, le=100_000)
+    max_total: Integer = Field(default=120, ge=1, le=100_000)
     minimums: Minimums = Field(default_factory=Minimums)
-    female_tolerance: int = Field(default=2, ge=0, le=100_000)
+    female_tolerance: Integer = Field(default=2, ge=0, le=100_000)
 
     @property
     def total(self) -> int:
@@ -121,9 +124,9 @@ class SampleDraw(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    seed: int = Field(ge=0, le=2**32 - 1, description="The same caseload and seed draw the same sample.")
+    seed: Integer = Field(ge=0, le=2**32 - 1, description="The same caseload and seed draw the same sample.")
     caseload: list[CaseAttributes] = Field(min_length=1)
-    add_to_inspection: bool = Field(default=False, description="Add the drawn cases to the inspection's (empty) sample.")
-    area_assessor_share: float = Field(
+    add_to_inspection: Boolean = Field(default=False, description="Add the drawn cases to the inspection's (empty) sample.")
+    area_assessor_share: Number = Field(
         default=1 / 3, ge=0, le=1, description="Share of the added cases assessed by area assessors (about a third)."
     )

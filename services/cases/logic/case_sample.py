@@ -14,6 +14,7 @@ from services.cases.logic.caseload import CaseloadError
 from services.cases.logic.composition import composition as composition_of
 from services.cases.logic.draw import SampleInfeasible, draw_sample
 from services.cases.logic.spreadsheet import parse_caseload_csv
+from shared.bodies import parse_json
 from shared.errors import Conflict, InvalidInput, field_errors
 from shared.schemas.cases import CaseAttributes
 from shared.schemas.common import FieldError
@@ -62,7 +63,7 @@ def read_draw(body: str | bytes, seed: int | None, add_to_inspection: bool) -> S
                     [FieldError(field="seed", location="query", type="missing", message="a CSV caseload needs ?seed=")]
                 )
             return SampleDraw(seed=seed, caseload=parse_caseload_csv(body), add_to_inspection=add_to_inspection)
-        return SampleDraw.model_validate_json(body)
+        return SampleDraw.model_validate(parse_json(body))
     except CaseloadError as exc:
         raise caseload_problem(exc) from exc
     except ValidationError as exc:

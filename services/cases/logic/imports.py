@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.cases import models
 from services.cases.logic import assessments, inspections, spreadsheet
 from services.cases.logic.spreadsheet import CASE_COLUMNS, LEADING_COLUMNS, question_columns
+from shared.bodies import parse_json
 from shared.errors import InvalidInput, field_errors
 from shared.frameworks import FrameworkSource
 from shared.schemas.cases import (
@@ -120,7 +121,7 @@ def read_import(body: str | bytes, framework: Framework, reason: str | None) -> 
     if isinstance(body, str):
         return csv_rows(body, framework), reason
     try:
-        envelope = AssessmentImportEnvelope.model_validate_json(body)
+        envelope = AssessmentImportEnvelope.model_validate(parse_json(body))
     except ValidationError as exc:
         raise InvalidInput(field_errors(exc.errors())) from exc
     return envelope.rows, envelope.reason

@@ -15,6 +15,7 @@ ENUM_COLUMNS = frozenset({"case_type", "roh_level", "gender", "ethnicity", "asse
 # The assessment spreadsheet: these columns, then one per question the cases answer.
 CASE_COLUMNS = [name for name in CaseCreate.model_fields if name != "reference"]
 LEADING_COLUMNS = ["reference", *CASE_COLUMNS, "assessor", "version"]
+INTEGER_COLUMNS = frozenset({"tier", "version"})
 
 
 def question_columns(framework: Framework) -> list[str]:
@@ -29,12 +30,15 @@ def column_name(header_cell: str, known: frozenset[str] | set[str]) -> str:
 
 def case_cell(column: str, raw: str) -> object:
     """A case attribute cell as its value: booleans from true/false, yes/no, y/n, 1/0 in any case;
-    enum values in any case with spaces or hyphens read as underscores ("Very High" is very_high).
+    enum values in any case with spaces or hyphens read as underscores ("Very High" is very_high);
+    integers from their digits (the wire types are strict; a cell is always text).
     Anything else is returned as written, for validation to judge."""
     value = raw.strip()
     if column in BOOLEAN_COLUMNS:
         low = value.lower()
         return True if low in TRUE else False if low in FALSE else value
+    if column in INTEGER_COLUMNS and value.isascii() and value.isdigit():
+        return int(value)
     if column in ENUM_COLUMNS:
         return value.lower().replace(" ", "_").replace("-", "_")
     return value

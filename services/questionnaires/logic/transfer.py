@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.questionnaires import models
 from services.questionnaires.logic import returns, sample
+from shared.bodies import parse_json
 from shared.errors import InvalidInput, field_errors
 from shared.schemas.common import FieldError
 from shared.schemas.questionnaires import (
@@ -106,7 +107,7 @@ def read_import(body: bytes | str, template: QuestionnaireTemplate) -> list[Any]
     if isinstance(body, str):
         return list(csv_rows(body, template))
     try:
-        return ReturnImport.model_validate_json(body).rows
+        return ReturnImport.model_validate(parse_json(body)).rows
     except ValidationError as exc:
         raise InvalidInput(field_errors(exc.errors())) from exc
 

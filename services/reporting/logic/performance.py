@@ -4,6 +4,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from shared.bodies import parse_json
 from shared.errors import InvalidInput, field_errors, invalid
 from shared.schemas.common import FieldError
 from shared.schemas.narrative import DomainRating, IppfRating, PerformanceData, PerformanceRow
@@ -19,7 +20,7 @@ def read(body: bytes | str, period: str | None, area_rating: IppfRating | None) 
     if isinstance(body, str):
         return _from_csv(body, period, area_rating)
     try:
-        return PerformanceData.model_validate_json(body)
+        return PerformanceData.model_validate(parse_json(body))
     except ValidationError as exc:
         raise InvalidInput(field_errors(exc.errors())) from exc
 
