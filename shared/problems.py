@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import CATALOGUE, TYPE_BASE, DomainError, InvalidInput, field_errors
+from shared.http import allowed_methods
 from shared.schemas.common import FieldError, Problem
 
 PROBLEM_JSON = "application/problem+json"
@@ -57,7 +58,10 @@ async def _on_validation(request: Request, exc: RequestValidationError) -> JSONR
 async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     kind = _STARLETTE_KINDS.get(exc.status_code, "bad-request")
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != CATALOGUE[kind].title else None
-    return problem_response(kind, detail, headers=getattr(exc, "headers", None), instance=request.url.path)
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:  # every method of the path, not just the first route's
+        headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes, request.scope))
+    return problem_response(kind, detail, headers=headers, instance=request.url.path)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -16,6 +16,8 @@ from shared.clients import service_client
 from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
 from shared.errors import DomainError
+from shared.http import HeadAsGet
+from shared.limits import ConcurrencyLimit
 from shared.logs import configure_logging
 from shared.migrations import current_revision, head_revision, migrate
 from shared.problems import PROBLEM_JSON, install_problem_handlers
@@ -99,6 +101,8 @@ def build_service(
     app.state.service_name = name
     app.state.settings = settings
     install_problem_handlers(app)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health)
     for router in routers:
@@ -138,6 +142,15 @@ def _document(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
 
 
 def serve(name: str, factory: str, settings: ServiceSettings) -> None:
-    """Run one service under uvicorn with JSON logs (`python -m services.<name>`)."""
+    """Run one service under uvicorn with JSON logs (`python -m services.<name>`). On SIGTERM uvicorn stops
+    accepting, lets in-flight requests finish within the grace period, then the lifespan closes the pools."""
     configure_logging(name, settings.log_level)
-    uvicorn.run(factory, factory=True, host=settings.host, port=settings.port, log_config=None, access_log=True)
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=True,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+    )

@@ -7,9 +7,12 @@ from fastapi import FastAPI
 
 from services.gateway import api
 from services.gateway.logic.routing import RouteTable
+from services.gateway.logic.upstream import Upstream
 from services.gateway.settings import GatewaySettings
 from shared.clients import service_client
 from shared.context import RequestContextMiddleware
+from shared.http import HeadAsGet
+from shared.limits import ConcurrencyLimit, UrlLengthLimit
 from shared.logs import configure_logging
 from shared.problems import install_problem_handlers
 from shared.service import Wiring
@@ -33,6 +36,15 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
             wiring.transport,
             max_connections=500,
         )
+        app.state.upstream = Upstream(
+            app.state.client,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            retry_after=settings.retry_after,
+            attempts=settings.retry_attempts,
+            breaker_failures=settings.breaker_failures,
+            breaker_cooldown=settings.breaker_cooldown_seconds,
+        )
         try:
             yield
         finally:
@@ -44,6 +56,9 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     app.state.routes = routes
     app.state.openapi_cache = None
     install_problem_handlers(app)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(UrlLengthLimit, limit=settings.max_url_bytes)
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(api.router)
     instrument_app(app, provider)
@@ -55,4 +70,15 @@ def main() -> None:
 
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level)
-    uvicorn.run("services.gateway.app:create_app", factory=True, host=settings.host, port=settings.port, log_config=None)
+    # h11, not httptools: httptools refuses a request line over 64 KiB in plain text before the app sees it;
+    # h11 reads up to max_header_bytes, so an over-long URL is the gateway's own 414 problem.
+    uvicorn.run(
+        "services.gateway.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        http="h11",
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+    )
