@@ -1,23 +1,25 @@
 """HTTP method semantics every app keeps: HEAD wherever GET works, and a 405's `Allow` naming every
 method of the path (FastAPI keeps one route per method, so Starlette would name only the first's)."""
 
-from starlette.routing import BaseRoute, Match, Route
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The order methods are listed in `Allow`.
 _ORDER = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
-def _matching(routes: list[BaseRoute], scope: Scope) -> list[tuple[Match, Route]]:
-    return [(match, route) for route in routes if isinstance(route, Route) for match in (route.matches(scope)[0],)]
+def _answers(routes: list[BaseRoute], scope: Scope, method: str) -> bool:
+    """Some route takes this path with this method (asked of each route, however routers nest)."""
+    asked = {**scope, "method": method}
+    return any(route.matches(asked)[0] is Match.FULL for route in routes)
 
 
 def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
     """Every method some route of this path answers (HEAD wherever GET), in a fixed order."""
-    methods = {m for match, route in _matching(routes, scope) if match is not Match.NONE for m in route.methods or ()}
-    if "GET" in methods:
-        methods.add("HEAD")
-    return sorted(methods, key=lambda m: (_ORDER.index(m) if m in _ORDER else len(_ORDER), m))
+    methods = [m for m in _ORDER if _answers(routes, scope, m)]
+    if "GET" in methods and "HEAD" not in methods:
+        methods.insert(methods.index("GET") + 1, "HEAD")
+    return methods
 
 
 class HeadAsGet:
@@ -42,6 +44,5 @@ class HeadAsGet:
     @staticmethod
     def _served_by_get(scope: Scope) -> bool:
         routes = scope["app"].router.routes
-        if any(match is Match.FULL for match, _ in _matching(routes, scope)):
-            return False  # a route takes HEAD itself (the gateway forwards it)
-        return any(match is Match.FULL for match, _ in _matching(routes, {**scope, "method": "GET"}))
+        # A route that takes HEAD itself keeps it (the gateway forwards HEAD as it came).
+        return not _answers(routes, scope, "HEAD") and _answers(routes, scope, "GET")
