@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import CATALOGUE, TYPE_BASE, DomainError, InvalidInput, field_errors
@@ -95,11 +95,29 @@ async def _on_conflicting_write(request: Request, exc: IntegrityError) -> JSONRe
     )
 
 
+async def _on_database_failure(request: Request, exc: DBAPIError | ConnectionRefusedError) -> JSONResponse:
+    # The database went away (restart, failover): the pools reconnect by themselves (pool_pre_ping), so
+    # this is the database's outage, told as such, not a bug. A connection that broke mid-statement
+    # may have committed: 502, read again before resending; one that could not be had (no statement
+    # ran: "shutting down", "starting up", refused): 503, retry.
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        kind, detail, headers = "bad-gateway", "the database connection broke; read again before resending", {}
+    elif not isinstance(exc, DBAPIError) or exc.statement is None or isinstance(exc, OperationalError | InterfaceError):
+        kind, detail, headers = "service-unavailable", "the database is unavailable; try again shortly", {"Retry-After": "1"}
+    else:
+        return await _on_unexpected(request, exc)
+    logger.warning("database failure on %s %s: %s", request.method, request.url.path, kind)
+    return problem_response(kind, detail, instance=request.url.path, headers=headers)
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _on_domain_error)
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(IntegrityError, _on_conflicting_write)
+    app.add_exception_handler(DBAPIError, _on_database_failure)
+    # asyncpg's own connect raises this unwrapped while nothing listens (the database restarting).
+    app.add_exception_handler(ConnectionRefusedError, _on_database_failure)
     app.add_exception_handler(Exception, _on_unexpected)
 
 

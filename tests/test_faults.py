@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import make_url
 
 from tests.factories import generated_rows
 from tests.processes import Process, drop_databases, postgres_databases, sqlite_urls, suite
@@ -253,17 +254,30 @@ async def test_scoring_killed_under_score_reads_recovers(processes: dict[str, Pr
     assert len(after) >= 6, "score reads succeed again without intervention"
 
 
+def postgres_cluster(url: str) -> tuple[str, str]:
+    """The version and name of the local cluster serving ``url`` (by its port), as pg_ctlcluster names it."""
+    port = make_url(url).port or 5432
+    listing = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True, timeout=30).stdout
+    for line in listing.splitlines():
+        version, name, cluster_port, *_ = line.split()
+        if int(cluster_port) == port:
+            return version, name
+    raise AssertionError(f"no local PostgreSQL cluster listens on port {port}")
+
+
 @pytest.mark.skipif(
     not (POSTGRES_URL and RESTART_POSTGRES), reason="restarts the shared PostgreSQL: CI=true or OMI_TEST_RESTART_POSTGRES=1"
 )
 async def test_postgres_restarted_under_writes_loses_nothing_acknowledged(client: httpx.AsyncClient) -> None:
-    async def restart_postgres() -> None:
-        version = sorted(os.listdir("/etc/postgresql"))[-1]
-        await asyncio.to_thread(
-            subprocess.run, ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"], check=True, timeout=60
-        )
+    assert POSTGRES_URL is not None
+    version, name = postgres_cluster(POSTGRES_URL)
 
-    await writes_under(client, restart_postgres)
+    async def restart_postgres() -> None:
+        command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, name, "restart"]
+        await asyncio.to_thread(subprocess.run, command, check=True, timeout=60)
+
+    ledger = await writes_under(client, restart_postgres)
+    assert set(ledger.failures) <= FAILURE_STATUSES
 
 
 async def direct_get(url: str) -> httpx.Response:
