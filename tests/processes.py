@@ -117,14 +117,14 @@ def sqlite_urls(folder: Path) -> dict[str, str]:
     return {name: f"sqlite+aiosqlite:///{folder / name}.db" for name in PREFIXES}
 
 
-async def postgres_databases(admin_url: str, run: str) -> dict[str, str]:
-    """Fresh databases, one per service, on the server of ``admin_url``."""
+async def postgres_databases(admin_url: str, prefix: str) -> dict[str, str]:
+    """Fresh databases, one per service (``<prefix>_<service>``), on the server of ``admin_url``."""
     admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     urls = {}
     try:
         async with admin.connect() as connection:
             for name in PREFIXES:
-                database = f"omi_fault_{run}_{name}"
+                database = f"{prefix}_{name}"
                 await connection.execute(text(f'CREATE DATABASE "{database}"'))
                 urls[name] = make_url(admin_url).set(database=database).render_as_string(hide_password=False)
     finally:
@@ -133,6 +133,7 @@ async def postgres_databases(admin_url: str, run: str) -> dict[str, str]:
 
 
 async def drop_databases(admin_url: str, urls: dict[str, str]) -> None:
+    """Drop the databases of ``urls``, connections to them closed first."""
     admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as connection:

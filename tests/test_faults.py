@@ -38,7 +38,7 @@ FAILURE_PAUSE_SECONDS = 0.2
 def processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Process]]:
     folder: Path = tmp_path_factory.mktemp("faults")
     run = uuid.uuid4().hex[:8]
-    urls = asyncio.run(postgres_databases(POSTGRES_URL, run)) if POSTGRES_URL else sqlite_urls(folder)
+    urls = asyncio.run(postgres_databases(POSTGRES_URL, f"omi_fault_{run}")) if POSTGRES_URL else sqlite_urls(folder)
     gateway_env = {"OMI_GATEWAY_BREAKER_COOLDOWN_SECONDS": "0.5", "OMI_GATEWAY_READ_TIMEOUT": "10"}
     running = suite(folder, urls, services=("cases", "scoring"), gateway_env=gateway_env)
     try:
