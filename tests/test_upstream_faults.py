@@ -154,3 +154,16 @@ async def test_upstream_failures_are_logged_rate_limited_and_mark_the_span(caplo
         served = [s for s in exporter.get_finished_spans() if s.kind.name == "SERVER"]
         assert served and all(s.status.status_code is StatusCode.ERROR for s in served)
         assert {s.attributes.get("error.type") for s in served} == {"service-unavailable"}
+
+
+@pytest.mark.parametrize(
+    ("method", "headers"), [("GET", {}), ("POST", {"Idempotency-Key": "k-1"})], ids=["safe method", "keyed write"]
+)
+async def test_requests_safe_to_repeat_are_sent_again(dying: Process, method: str, headers: dict[str, str]) -> None:
+    async for client in gateway_client(dying.url):
+        # The first try breaks the connection (the service dies holding it); the repeat finds nothing
+        # listening, so the client hears 503, where a request sent once hears 502 (the test above).
+        body = {"json": {"area": "X"}} if method == "POST" else {}
+        response = await client.request(method, "/api/v1/inspections", headers=headers, **body)
+        assert response.status_code == 503, response.text
+        assert response.json()["type"] == "urn:omi:problem:service-unavailable"
