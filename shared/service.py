@@ -17,10 +17,10 @@ from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
 from shared.errors import DomainError
 from shared.http import HeadAsGet
-from shared.limits import ConcurrencyLimit
+from shared.limits import EXEMPT_PATHS, ConcurrencyLimit
 from shared.logs import configure_logging
 from shared.migrations import current_revision, head_revision, migrate
-from shared.problems import PROBLEM_JSON, install_problem_handlers
+from shared.problems import PROBLEM_JSON, install_problem_handlers, problems
 from shared.schemas.common import Problem
 from shared.settings import ServiceSettings
 from shared.telemetry import instrument_app, instrument_engine, tracer_provider
@@ -128,8 +128,10 @@ def _document(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
                 schemas.setdefault(name, definition)
             schemas[model.__name__] = schema
         problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-        for item in document.get("paths", {}).values():
+        for path, item in document.get("paths", {}).items():
             for operation in item.values():
+                if path not in EXEMPT_PATHS:  # any operation can meet the concurrency limit
+                    operation.setdefault("responses", {}).setdefault("503", {"description": problems(503)[503]["description"]})
                 for status, response in operation.get("responses", {}).items():
                     if status.isdigit() and int(status) >= 400:
                         response["content"] = problem
