@@ -95,7 +95,7 @@ async def _on_conflicting_write(request: Request, exc: IntegrityError) -> JSONRe
     )
 
 
-async def _on_database_failure(request: Request, exc: DBAPIError | ConnectionRefusedError) -> JSONResponse:
+async def _on_database_failure(request: Request, exc: DBAPIError | ConnectionError) -> JSONResponse:
     # The database went away (restart, failover): the pools reconnect by themselves (pool_pre_ping), so
     # this is the database's outage, told as such, not a bug. A connection that broke mid-statement
     # may have committed: 502, read again before resending; one that could not be had (no statement
@@ -116,8 +116,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http)
     app.add_exception_handler(IntegrityError, _on_conflicting_write)
     app.add_exception_handler(DBAPIError, _on_database_failure)
-    # asyncpg's own connect raises this unwrapped while nothing listens (the database restarting).
-    app.add_exception_handler(ConnectionRefusedError, _on_database_failure)
+    # asyncpg's own connect raises these unwrapped (refused, reset) while the database restarts; every
+    # other socket a service uses is httpx's, whose errors are its own.
+    app.add_exception_handler(ConnectionError, _on_database_failure)
     app.add_exception_handler(Exception, _on_unexpected)
 
 
