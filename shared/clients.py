@@ -1,4 +1,4 @@
-"""Calls to other services: a pooled aiohttp transport behind the httpx API, traced, with the request id, and
+"""Calls to other services: a pooled aiohttp transport behind the httpx API (shared.transport), traced, with the request id, and
 the one function every call goes through (`call_service`), which turns failures into domain errors."""
 
 from collections.abc import Collection, Mapping
@@ -6,13 +6,13 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
-from httpx_aiohttp import AiohttpTransport
 from opentelemetry.sdk.trace import TracerProvider
 
 from shared.context import REQUEST_ID_HEADER, request_id_var
 from shared.errors import CATALOGUE, TYPE_BASE, DomainError, UpstreamFailed, UpstreamTimeout, UpstreamUnavailable
 from shared.schemas.common import Problem
 from shared.telemetry import traced_transport
+from shared.transport import ServiceTransport
 
 
 async def _forward_request_id(request: httpx.Request) -> None:
@@ -29,7 +29,7 @@ def service_client(
     max_connections: int = 200,
 ) -> httpx.AsyncClient:
     # httpx's own pool is slow under concurrency (encode/httpx#3215); aiohttp's is not.
-    inner = transport if transport is not None else AiohttpTransport(limits=httpx.Limits(max_connections=max_connections))
+    inner = transport if transport is not None else ServiceTransport(limits=httpx.Limits(max_connections=max_connections))
     return httpx.AsyncClient(
         base_url=base_url,
         # Calls carry no client state between requests: a cookie one caller's answer set must never

@@ -44,6 +44,7 @@ _TYPES = [
     ProblemType("gone", 410, "Gone", "the resource existed and was removed"),
     ProblemType("stale-etag", 412, "Precondition failed", "If-Match names an ETag that is no longer current"),
     ProblemType("body-too-large", 413, "Content too large", "the request body is larger than allowed"),
+    ProblemType("uri-too-long", 414, "URI too long", "the request's path and query are longer than the gateway forwards"),
     ProblemType("media-type", 415, "Unsupported media type", "the body's media type is not one the endpoint reads"),
     ProblemType("validation-error", 422, "Validation failed", "fields are invalid; `errors` names each one"),
     ProblemType("if-match-required", 428, "Precondition required", "an update needs If-Match with the ETag last read"),
@@ -51,6 +52,7 @@ _TYPES = [
     ProblemType("internal-error", 500, "Internal server error", "a bug: logged with the request id"),
     ProblemType("bad-gateway", 502, "Bad gateway", "a service it needs answered wrongly, or the connection broke mid-request"),
     ProblemType("service-unavailable", 503, "Service unavailable", "a service it needs cannot be reached; see Retry-After"),
+    ProblemType("overloaded", 503, "Service overloaded", "the service is at its limit of concurrent requests; see Retry-After"),
     ProblemType("not-ready", 503, "Not ready", "its database is unreachable or not migrated, or it is warming up"),
     ProblemType("service-timeout", 504, "Service timed out", "a service it needs did not answer in time"),
 ]

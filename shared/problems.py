@@ -7,10 +7,11 @@ from typing import Any, TypeVar, cast
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import CATALOGUE, TYPE_BASE, DomainError, InvalidInput, field_errors
+from shared.http import allowed_methods
 from shared.schemas.common import FieldError, Problem
 
 PROBLEM_JSON = "application/problem+json"
@@ -58,7 +59,10 @@ async def _on_validation(request: Request, exc: RequestValidationError) -> JSONR
 async def _on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     kind = _STARLETTE_KINDS.get(exc.status_code, "bad-request")
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != CATALOGUE[kind].title else None
-    return problem_response(kind, detail, headers=getattr(exc, "headers", None), instance=request.url.path)
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:  # every method of the path, not just the first route's
+        headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes, request.scope))
+    return problem_response(kind, detail, headers=headers, instance=request.url.path)
 
 
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -92,6 +96,21 @@ async def _on_conflicting_write(request: Request, exc: IntegrityError) -> JSONRe
     )
 
 
+async def _on_database_failure(request: Request, exc: DBAPIError | ConnectionError) -> JSONResponse:
+    # The database went away (restart, failover): the pools reconnect by themselves (pool_pre_ping), so
+    # this is the database's outage, told as such, not a bug. A connection that broke mid-statement
+    # may have committed: 502, read again before resending; one that could not be had (no statement
+    # ran: "shutting down", "starting up", refused): 503, retry.
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        kind, detail, headers = "bad-gateway", "the database connection broke; read again before resending", {}
+    elif not isinstance(exc, DBAPIError) or exc.statement is None or isinstance(exc, OperationalError | InterfaceError):
+        kind, detail, headers = "service-unavailable", "the database is unavailable; try again shortly", {"Retry-After": "1"}
+    else:
+        return await _on_unexpected(request, exc)
+    logger.warning("database failure on %s %s: %s", request.method, request.url.path, kind)
+    return problem_response(kind, detail, instance=request.url.path, headers=headers)
+
+
 def _handle(app: FastAPI, kind: type[E], handler: Callable[[Request, E], Awaitable[JSONResponse]]) -> None:
     # Starlette types every handler as taking any Exception; it calls each only with its own kind.
     app.add_exception_handler(kind, cast("Callable[[Request, Exception], Awaitable[JSONResponse]]", handler))
@@ -102,6 +121,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     _handle(app, RequestValidationError, _on_validation)
     _handle(app, StarletteHTTPException, _on_http)
     _handle(app, IntegrityError, _on_conflicting_write)
+    _handle(app, DBAPIError, _on_database_failure)
+    # asyncpg's own connect raises these unwrapped (refused, reset) while the database restarts; every
+    # other socket a service uses is httpx's, whose errors are its own.
+    _handle(app, ConnectionError, _on_database_failure)
     _handle(app, Exception, _on_unexpected)
 
 

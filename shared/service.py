@@ -18,6 +18,8 @@ from shared.clients import service_client
 from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
 from shared.errors import DomainError
+from shared.http import HeadAsGet
+from shared.limits import EXEMPT_PATHS, ConcurrencyLimit
 from shared.logs import configure_logging
 from shared.migrations import current_revision, head_revision, open_database
 from shared.problems import PROBLEM_JSON, install_problem_handlers, problems
@@ -107,6 +109,8 @@ def build_service(
     app.state.service_name = name
     app.state.settings = settings
     install_problem_handlers(app)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     app.add_middleware(RequestContextMiddleware)
     read_json_strictly([health, *routers])
     app.include_router(health)
@@ -133,10 +137,12 @@ def _document(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
                 schemas.setdefault(name, definition)
             schemas[model.__name__] = schema
         problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-        for item in document.get("paths", {}).values():
+        for path, item in document.get("paths", {}).items():
             for operation in item.values():
                 if "requestBody" in operation:  # shared.bodies: unreadable bodies
                     operation["responses"].setdefault("400", problems(400)[400])
+                if path not in EXEMPT_PATHS:  # any operation can meet the concurrency limit
+                    operation.setdefault("responses", {}).setdefault("503", {"description": problems(503)[503]["description"]})
                 for status, response in operation.get("responses", {}).items():
                     if status.isdigit() and int(status) >= 400:
                         response["content"] = problem
@@ -149,6 +155,15 @@ def _document(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
 
 
 def serve(name: str, factory: str, settings: ServiceSettings) -> None:
-    """Run one service under uvicorn with JSON logs (`python -m services.<name>`)."""
+    """Run one service under uvicorn with JSON logs (`python -m services.<name>`). On SIGTERM uvicorn stops
+    accepting, lets in-flight requests finish within the grace period, then the lifespan closes the pools."""
     configure_logging(name, settings.log_level)
-    uvicorn.run(factory, factory=True, host=settings.host, port=settings.port, log_config=None, access_log=True)
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=True,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+    )

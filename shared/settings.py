@@ -16,3 +16,9 @@ class ServiceSettings(BaseSettings):
     migrate_on_start: bool = Field(True, description="Apply Alembic migrations at start-up.")
     log_level: str = "INFO"
     call_timeout: float = Field(10.0, gt=0, description="Seconds allowed for a call to another service.")
+    max_concurrent_requests: int = Field(
+        200, ge=1, description="Requests in progress at once; more are answered 503 overloaded with Retry-After."
+    )
+    shutdown_grace_seconds: int = Field(
+        20, ge=1, description="On SIGTERM, seconds in-flight requests get to finish before the process stops."
+    )

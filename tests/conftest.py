@@ -21,9 +21,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import MetaData, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import MetaData
 
 from services.cases.app import create_app as create_cases
 from services.cases.settings import CasesSettings
@@ -36,6 +34,7 @@ from services.reporting.settings import ReportingSettings
 from services.scoring.app import create_app as create_scoring
 from services.scoring.settings import ScoringSettings
 from shared.service import Wiring
+from tests.processes import drop_databases, postgres_databases
 
 SERVICES = ("cases", "questionnaires", "scoring", "reporting")
 # Reference data a service loads at start-up; everything else is emptied after each test.
@@ -107,29 +106,15 @@ class Stack:
 async def create_postgres_databases(run: str) -> dict[str, str]:
     if not POSTGRES_URL:
         pytest.fail("CI=true but OMI_TEST_POSTGRES_URL is not set: the PostgreSQL run cannot be skipped in CI")
-    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    urls = {}
     try:
-        async with admin.connect() as connection:
-            for service in SERVICES:
-                name = f"omi_test_{run}_{service}"
-                await connection.execute(text(f'CREATE DATABASE "{name}"'))
-                urls[service] = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        return await postgres_databases(POSTGRES_URL, f"omi_test_{run}")
     except OSError as exc:
         pytest.fail(f"PostgreSQL at OMI_TEST_POSTGRES_URL is not reachable: {exc}")
-    finally:
-        await admin.dispose()
-    return urls
 
 
 async def drop_postgres_databases(urls: dict[str, str]) -> None:
-    admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as connection:
-            for url in urls.values():
-                await connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
-    finally:
-        await admin.dispose()
+    assert POSTGRES_URL is not None
+    await drop_databases(POSTGRES_URL, urls)
 
 
 def build_apps(database_urls: dict[str, str], wiring: Wiring, **overrides) -> dict[str, FastAPI]:

@@ -180,6 +180,10 @@ def test_k8s_deployment_matches_the_settings(service: str, monkeypatch: pytest.M
 
     for kind in ("requests", "limits"):
         assert {"cpu", "memory"} <= container["resources"][kind].keys(), f"resources.{kind}"
+    # The pod is dropped from its Service during preStop, then drains for the grace period before SIGKILL.
+    pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert pre_stop >= 2, "endpoints need a moment to drop the pod before it stops accepting"
+    assert pod["terminationGracePeriodSeconds"] >= pre_stop + settings.shutdown_grace_seconds + 2
     check_restricted(pod, container)
 
 

@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from starlette.background import BackgroundTask
 
 from services.gateway.logic import openapi, proxy
+from services.gateway.logic.upstream import replayable
+from shared.errors import DomainError
 from shared.problems import problem_response
 
 router = APIRouter()
@@ -117,23 +119,6 @@ def _too_large(limit: int) -> Response:
     return problem_response("body-too-large", f"request bodies are limited to {limit} bytes")
 
 
-def _failed(service: str, exc: Exception, body: proxy.LimitedBody, retry_after: int) -> Response:
-    """What the client hears when the call to a service did not give an answer."""
-    if body.exceeded:
-        return _too_large(body.limit)
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return problem_response(
-            "service-unavailable",
-            f"the {service} service cannot be reached; try again shortly",
-            headers={"Retry-After": str(retry_after)},
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return problem_response("service-timeout", f"the {service} service did not answer in time")
-    if isinstance(exc, httpx.TransportError):
-        return problem_response("bad-gateway", f"the {service} service broke the connection")
-    raise exc
-
-
 @router.api_route("/api/v1/{path:path}", methods=METHODS, include_in_schema=False)
 async def forward(request: Request) -> Response:
     state = request.app.state
@@ -151,7 +136,11 @@ async def forward(request: Request) -> Response:
         return problem_response("bad-length", "Content-Length is not a number")
     if int(declared) > state.settings.max_body_bytes:
         return _too_large(state.settings.max_body_bytes)
+    # A keyed write's body, when small, is held whole so the request can be sent again; others stream, sent once.
+    held = has_body and "idempotency-key" in request.headers and "transfer-encoding" not in request.headers
+    held = held and int(declared) <= state.settings.retry_max_body_bytes
     body = proxy.LimitedBody(request.stream(), state.settings.max_body_bytes)
+    content = await request.body() if held else body if has_body else None
     try:
         upstream_request = state.client.build_request(
             request.method,
@@ -162,14 +151,21 @@ async def forward(request: Request) -> Response:
                 request.url.scheme,
                 request.headers.get("host", ""),
             ),
-            content=body if has_body else None,
+            content=content,
         )
     except httpx.InvalidURL:
         return problem_response("unsafe-path", "the path or query cannot be forwarded")
     try:
-        upstream = await state.client.send(upstream_request, stream=True)
-    except (httpx.TransportError, ValueError) as exc:
-        return _failed(service, exc, body, state.settings.retry_after)
+        upstream = await state.upstream.send(
+            service,
+            upstream_request,
+            replayable=replayable(request.method, request.headers, body_held=held),
+            client_fault=lambda: body.exceeded,
+        )
+    except (DomainError, httpx.TransportError, ValueError):
+        if body.exceeded:
+            return _too_large(body.limit)
+        raise
     response = StreamingResponse(
         upstream.aiter_raw(), status_code=upstream.status_code, background=BackgroundTask(upstream.aclose)
     )

@@ -10,9 +10,12 @@ from fastapi.staticfiles import StaticFiles
 from services.gateway import api
 from services.gateway.dates import DateMiddleware
 from services.gateway.logic.routing import RouteTable
+from services.gateway.logic.upstream import Upstream
 from services.gateway.settings import GatewaySettings
 from shared.clients import service_client
 from shared.context import RequestContextMiddleware
+from shared.http import HeadAsGet
+from shared.limits import ConcurrencyLimit, UrlLengthLimit
 from shared.logs import configure_logging
 from shared.problems import install_problem_handlers
 from shared.service import Wiring
@@ -36,6 +39,15 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
             wiring.transport,
             max_connections=500,
         )
+        app.state.upstream = Upstream(
+            app.state.client,
+            connect_timeout=settings.connect_timeout,
+            read_timeout=settings.read_timeout,
+            retry_after=settings.retry_after,
+            attempts=settings.retry_attempts,
+            breaker_failures=settings.breaker_failures,
+            breaker_cooldown=settings.breaker_cooldown_seconds,
+        )
         try:
             yield
         finally:
@@ -47,6 +59,9 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     app.state.routes = routes
     app.state.openapi_cache = None
     install_problem_handlers(app)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(UrlLengthLimit, limit=settings.max_url_bytes)
+    app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(DateMiddleware)
     app.include_router(api.router)
@@ -61,6 +76,8 @@ def main() -> None:
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level)
     # uvicorn's own Date and Server would ride on every proxied answer beside the service's (DateMiddleware).
+    # h11, not httptools: httptools refuses a request line over 64 KiB in plain text before the app sees it;
+    # h11 reads up to max_header_bytes, so an over-long URL is the gateway's own 414 problem.
     uvicorn.run(
         "services.gateway.app:create_app",
         factory=True,
@@ -69,4 +86,7 @@ def main() -> None:
         log_config=None,
         date_header=False,
         server_header=False,
+        http="h11",
+        h11_max_incomplete_event_size=settings.max_header_bytes,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )

@@ -64,3 +64,15 @@ class GatewaySettings(BaseSettings):
     retry_after: int = Field(5, ge=1, description="Retry-After seconds sent with a 503.")
     max_body_bytes: int = Field(64 * 1024 * 1024, ge=1, description="Largest request body forwarded; larger is 413.")
     openapi_cache_seconds: float = Field(30.0, ge=0, description="How long the merged OpenAPI document is reused.")
+    retry_attempts: int = Field(3, ge=1, description="Tries of a request safe to repeat whose service was not reached.")
+    retry_max_body_bytes: int = Field(
+        1024 * 1024, ge=0, description="Keyed writes with a body up to this size are held whole, so they can be repeated."
+    )
+    breaker_failures: int = Field(5, ge=1, description="Consecutive connect failures that open a service's circuit.")
+    breaker_cooldown_seconds: float = Field(5.0, gt=0, description="Seconds an open circuit answers 503 before one probe.")
+    max_url_bytes: int = Field(16 * 1024, ge=256, description="Longest path and query forwarded; longer is 414.")
+    max_header_bytes: int = Field(
+        256 * 1024, ge=16 * 1024, description="Largest request line and headers the server reads (h11); beyond, its own 400."
+    )
+    max_concurrent_requests: int = Field(1000, ge=1, description="Requests in progress at once; more are answered 503.")
+    shutdown_grace_seconds: int = Field(20, ge=1, description="On SIGTERM, seconds in-flight requests get to finish.")
