@@ -149,7 +149,8 @@ async def test_unreadable_bodies_wrong_media_types_paths_and_headers(stack: Stac
         ("GET", "/api/v1/cases/%2e%2e/%2e%2e/openapi.json", {}, None, "unsafe-path"),
         ("GET", "/api/v1/cases/%00", {}, None, ""),
         ("GET", "/api/v1/inspections?limit=" + "9" * 400, {}, None, "validation-error"),
-        ("GET", "/api/v1/inspections?cursor=" + "A" * 60_000, {}, None, "uri-too-long"),  # the gateway reads at most OMI_GATEWAY_MAX_URL_BYTES
+        # The gateway reads at most OMI_GATEWAY_MAX_URL_BYTES of a URL.
+        ("GET", "/api/v1/inspections?cursor=" + "A" * 60_000, {}, None, "uri-too-long"),
     ]
     for method, url, headers, content, kind in requests:
         response = await gw.request(method, url, headers=headers, content=content)
