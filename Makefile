@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format migrate bench lock clean
+.PHONY: install run test lint format migrate bench lock clean demo
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ format: install
 
 bench: install
 	$(PY) -m bench
+
+# A complete West Midlands inspection through the API of the stack `make run` started (OMI_DEMO_URL).
+demo: install
+	$(PY) -m demo
 
 # Re-pin the whole tree after changing a direct dependency in pyproject.toml.
 lock:
