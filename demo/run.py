@@ -143,7 +143,7 @@ class Demo:
 
     def _lifecycle(self, action: str) -> dict[str, Any]:
         path = f"/api/v1/inspections/{self.inspection}/report"
-        state = self.api.call("GET", f"{path}/state")
+        state = self.api.call("GET", f"{path}/status")
         result: dict[str, Any] = self.api.json("POST", f"{path}:{action}", headers={"If-Match": state.headers["ETag"]})
         return result
 
@@ -155,11 +155,7 @@ class Demo:
         path = f"/api/v1/inspections/{self.inspection}/report/comments"
         comment = self.api.json("POST", path, json=self.report["comment"])
         self.api.call(
-            "PUT",
-            f"{path}/{comment['id']}",
-            json={"outcome": "accepted", "note": "Noted in the final report."},
-            headers={"If-Match": f'"{comment["version"]}"'},
-            expect=(200,),
+            "PUT", f"{path}/{comment['id']}/answer", json={"outcome": "accepted", "note": "Noted in the final report."}
         )
         return f"comment on {comment['section']} recorded and answered"
 
