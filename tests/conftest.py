@@ -10,8 +10,8 @@ import asyncio
 import contextvars
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +76,16 @@ class Stack:
     spans: InMemorySpanExporter
     database_urls: dict[str, str]
     apps: dict[str, FastAPI]
+    transport: AppsTransport
+
+    @contextmanager
+    def stopped(self, *names: str) -> Iterator[None]:
+        """The named services unreachable, as if their processes had stopped, until the block ends."""
+        mounted = {name: self.transport.apps.pop(f"{name}.test") for name in names}
+        try:
+            yield
+        finally:
+            self.transport.apps.update({f"{name}.test": app for name, app in mounted.items()})
 
     def service(self, name: str) -> httpx.AsyncClient:
         """A client straight to one service, bypassing the gateway."""
@@ -164,7 +174,7 @@ async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             gateway = await exits.enter_async_context(
                 httpx.AsyncClient(transport=transport, base_url=url_of("gateway"), timeout=60)
             )
-            yield Stack(backend, gateway, spans, database_urls, apps)
+            yield Stack(backend, gateway, spans, database_urls, apps, transport)
     finally:
         if backend == "postgresql":
             await _drop_postgres_databases(database_urls)

@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from services.cases.logic import assessments, case_sample, inspections, transfer
 from services.cases.logic import cases as case_logic
-from services.cases.logic.frameworks import FrameworkNotFound, FrameworkSource
+from shared.bodies import json_or_csv, table_body
 from shared.concurrency import none_match, require_if_match
 from shared.db import SessionDep
-from shared.errors import InvalidInput, UnsupportedMediaType, invalid
+from shared.errors import InvalidInput, invalid
+from shared.frameworks import FrameworkNotFound, FrameworkSource
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.problems import problems
@@ -209,34 +210,7 @@ async def assessment_version(
     return assessments.version_as_wire(await assessments.version(session, case_id, version), case.inspection_id)
 
 
-def _json_or_csv(schema: str, csv_description: str) -> dict:
-    """OpenAPI request body of an endpoint that reads JSON (``schema``) or a CSV spreadsheet."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}},
-                "text/csv": {"schema": {"type": "string", "description": csv_description}},
-            },
-        }
-    }
-
-
-async def _table_body(request: Request) -> tuple[Literal["json", "csv"], bytes | str]:
-    """The body of a JSON-or-CSV endpoint: ("csv", text) or ("json", bytes); 415 for anything else."""
-    body = await request.body()
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type == "text/csv":
-        try:
-            return "csv", body.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise invalid("body", "the CSV is not UTF-8", type="encoding") from exc
-    if media_type in ("application/json", ""):
-        return "json", body
-    raise UnsupportedMediaType("send application/json or text/csv")
-
-
-_IMPORT_BODY = _json_or_csv("AssessmentImport", "Header: reference, case columns, assessor, version, question ids.")
+_IMPORT_BODY = json_or_csv("AssessmentImport", "Header: reference, case columns, assessor, version, question ids.")
 
 
 @router.post(
@@ -259,7 +233,7 @@ async def import_assessments(
     inspection = await inspections.get(session, inspection_id)
     assessments.ensure_open(inspection)
     framework = await _framework_of(request, inspection)
-    rows, reason = transfer.read_import(*await _table_body(request), framework, reason)
+    rows, reason = transfer.read_import(*await table_body(request), framework, reason)
     result = await transfer.import_rows(session, inspection, framework, rows, reason)
     return await idem.respond(result, 200)
 
@@ -331,7 +305,7 @@ async def sample_composition(inspection_id: UUID, session: SessionDep) -> Sample
     return await case_sample.composition(session, await inspections.get(session, inspection_id))
 
 
-_DRAW_BODY = _json_or_csv("SampleDraw", "The caseload: a header of case attributes, a row per case.")
+_DRAW_BODY = json_or_csv("SampleDraw", "The caseload: a header of case attributes, a row per case.")
 
 
 @router.post(
@@ -353,7 +327,7 @@ async def draw_sample(
     if (replay := await idem.replay()) is not None:
         return replay
     inspection = await inspections.get(session, inspection_id)
-    request_body = case_sample.read_draw(*await _table_body(request), seed, add_to_inspection)
+    request_body = case_sample.read_draw(*await table_body(request), seed, add_to_inspection)
     drawn = case_sample.draw(request_body.caseload, inspections.sample_mix(inspection), request_body.seed)
     if request_body.add_to_inspection:
         assessments.ensure_open(inspection)

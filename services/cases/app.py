@@ -4,8 +4,8 @@ from fastapi import FastAPI
 
 from services.cases import api
 from services.cases.db import MIGRATIONS
-from services.cases.logic.frameworks import FrameworkSource
 from services.cases.settings import CasesSettings
+from shared.frameworks import FrameworkSource
 from shared.schemas.cases import AssessmentImport
 from shared.schemas.sampling import SampleDraw
 from shared.service import Wiring, build_service, serve

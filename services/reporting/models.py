@@ -1,6 +1,79 @@
-"""Tables of this service. Its own domain tables arrive with its feature issue; until then it holds
-only the idempotency records every service keeps (shared.idempotency)."""
+"""Tables of the reporting service: what inspectors write (each part with every earlier version), the
+report's lifecycle with its frozen published bytes, and the area's comments on a draft."""
 
+from datetime import datetime
+from uuid import UUID, uuid4
+
+from sqlalchemy import JSON, LargeBinary
+from sqlmodel import Column, Field, SQLModel
+
+from shared.db import UtcDateTime, utcnow
 from shared.idempotency import IdempotencyRecord
 
-__all__ = ["IdempotencyRecord"]
+__all__ = ["IdempotencyRecord", "NarrativePart", "NarrativeVersion", "Report", "ReportComment"]
+
+NEUTRAL = ""  # the language of parts that hold figures, not text
+
+
+class NarrativePart(SQLModel, table=True):
+    """The current version of one part (a narrative part, a grade, the performance data, ...)."""
+
+    __tablename__ = "narrative_parts"
+
+    inspection_id: UUID = Field(primary_key=True)
+    part: str = Field(primary_key=True, max_length=64)
+    lang: str = Field(primary_key=True, max_length=8)
+    version: int
+    content: dict = Field(sa_column=Column(JSON, nullable=False))
+    updated_by: str | None = Field(None, max_length=200)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class NarrativeVersion(SQLModel, table=True):
+    """Every version of every part, the current one included."""
+
+    __tablename__ = "narrative_versions"
+
+    inspection_id: UUID = Field(primary_key=True)
+    part: str = Field(primary_key=True, max_length=64)
+    lang: str = Field(primary_key=True, max_length=8)
+    version: int = Field(primary_key=True)
+    content: dict = Field(sa_column=Column(JSON, nullable=False))
+    updated_by: str | None = Field(None, max_length=200)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class Report(SQLModel, table=True):
+    """The report's lifecycle. ``document`` is set when publication begins (frozen with its hash and
+    snapshot); ``status`` becomes published only once the cases service has accepted it."""
+
+    __tablename__ = "reports"
+
+    inspection_id: UUID = Field(primary_key=True)
+    status: str = Field(max_length=32)
+    draft_number: int = 1
+    version: int = 1
+    sent_for_comment_at: datetime | None = Field(None, sa_type=UtcDateTime)
+    published_at: datetime | None = Field(None, sa_type=UtcDateTime)
+    snapshot_id: UUID | None = None
+    document: bytes | None = Field(None, sa_column=Column(LargeBinary, nullable=True))
+    sha256: str | None = Field(None, max_length=64)
+    improvement_plan_at: datetime | None = Field(None, sa_type=UtcDateTime)
+    reinspection_at: datetime | None = Field(None, sa_type=UtcDateTime)
+    roh_thread_score: float | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class ReportComment(SQLModel, table=True):
+    __tablename__ = "report_comments"
+
+    id: UUID = Field(default_factory=uuid4, primary_key=True)
+    inspection_id: UUID = Field(index=True)
+    draft_number: int
+    section: str = Field(max_length=200)
+    text: str
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    outcome: str | None = Field(None, max_length=16)
+    note: str | None = None
+    answered_at: datetime | None = Field(None, sa_type=UtcDateTime)
+    version: int = 1

@@ -48,6 +48,7 @@ from shared.schemas.sampling import (
     SampleMix,
     SampleWarning,
 )
+from shared.spreadsheet import SpreadsheetError, table
 
 __all__ = [
     "QUOTAS",
@@ -677,8 +678,8 @@ def parse_caseload_csv(text: str) -> list[CaseAttributes]:
     numbers are as a spreadsheet shows them (the header is row 1). Blank rows are skipped.
     """
     try:
-        header, rows = spreadsheet.table(text)
-    except spreadsheet.SpreadsheetError as exc:
+        header, rows = table(text)
+    except SpreadsheetError as exc:
         raise CaseloadError([{"row": exc.row, "field": None, "value": None, "message": exc.message}]) from exc
     columns = [h.lower() for h in header]
     errors: list[dict[str, Any]] = []
@@ -719,7 +720,7 @@ def parse_caseload_csv(text: str) -> list[CaseAttributes]:
     first_row: dict[str, int] = {}
     try:
         numbered = list(rows)
-    except spreadsheet.SpreadsheetError as exc:
+    except SpreadsheetError as exc:
         raise CaseloadError([{"row": exc.row, "field": None, "value": None, "message": exc.message}]) from exc
     for row_no, cells in numbered:
         if len(cells) != len(columns):

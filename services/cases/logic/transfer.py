@@ -35,6 +35,7 @@ from shared.schemas.cases import (
 from shared.schemas.common import FieldError
 from shared.schemas.enums import CaseType
 from shared.schemas.frameworks import Framework
+from shared.spreadsheet import SpreadsheetError, table
 
 _CASE_ASSESSMENTS = TypeAdapter(list[CaseAssessment])
 CASE_COLUMNS = [name for name in CaseCreate.model_fields if name != "reference"]
@@ -56,7 +57,7 @@ class UnreadableRow:
 def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | UnreadableRow]:
     """Rows of an inspectors' spreadsheet as import rows; unknown columns reject the whole file."""
     try:
-        raw_header, records = spreadsheet.table(text)
+        raw_header, records = table(text)
         header = [spreadsheet.column_name(c, _LEADING) for c in raw_header]
         questions = set(question_columns(framework))
         problems = [
@@ -106,7 +107,7 @@ def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | Unreadabl
                     row[column] = spreadsheet.case_cell(column, raw)
             rows.append(row)
         return rows
-    except spreadsheet.SpreadsheetError as exc:
+    except SpreadsheetError as exc:
         raise InvalidInput(
             [FieldError(field=f"row {exc.row}", location="body", type="csv", message=exc.message)], "the CSV cannot be read"
         ) from exc
