@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+	$(PY) -m babel.messages.frontend compile --statistics -d services/reporting/locale -D messages
 
 migrate: install
 	$(PY) -m services.migrate

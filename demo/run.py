@@ -154,9 +154,7 @@ class Demo:
     def comment(self) -> str:
         path = f"/api/v1/inspections/{self.inspection}/report/comments"
         comment = self.api.json("POST", path, json=self.report["comment"])
-        self.api.call(
-            "PUT", f"{path}/{comment['id']}/answer", json={"outcome": "accepted", "note": "Noted in the final report."}
-        )
+        self.api.call("PUT", f"{path}/{comment['id']}/answer", json={"outcome": "accepted", "note": "Noted in the final report."})
         return f"comment on {comment['section']} recorded and answered"
 
     def publish(self) -> str:

@@ -10,7 +10,7 @@ from sqlmodel import Column, Field, SQLModel
 from shared.db import UtcDateTime, utcnow
 from shared.idempotency import IdempotencyRecord
 
-__all__ = ["IdempotencyRecord", "NarrativePart", "NarrativeVersion", "Report", "ReportComment"]
+__all__ = ["IdempotencyRecord", "NarrativePart", "NarrativeVersion", "Report", "ReportComment", "ReportRendering"]
 
 NEUTRAL = ""  # the language of parts that hold figures, not text
 
@@ -77,3 +77,16 @@ class ReportComment(SQLModel, table=True):
     note: str | None = None
     answered_at: datetime | None = Field(None, sa_type=UtcDateTime)
     version: int = 1
+
+
+class ReportRendering(SQLModel, table=True):
+    """A published report as served, in one language and one format (JSON, HTML, PDF): rendered once
+    at publication, with the frozen document, and only read afterwards."""
+
+    __tablename__ = "report_renderings"
+
+    inspection_id: UUID = Field(primary_key=True)
+    lang: str = Field(primary_key=True, max_length=8)
+    media_type: str = Field(primary_key=True, max_length=64)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)

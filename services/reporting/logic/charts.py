@@ -59,7 +59,7 @@ def _clamp(value: float) -> float:
 def score_chart(bars: Sequence[ScoreBar], text: ChartText, chart_id: str = "chart1") -> str:
     """Chart 1: a horizontal bar per criterion and section, whole-percent labels, 95% interval
     whiskers and national mean markers; a legend below."""
-    label_width, plot_width, row, top = 330.0, 340.0, 22.0, 34.0
+    label_width, plot_width, row, top = 380.0, 330.0, 22.0, 34.0
     width = label_width + plot_width + 60.0
     height = top + row * len(bars) + 54.0
     x0 = label_width
@@ -90,7 +90,9 @@ def score_chart(bars: Sequence[ScoreBar], text: ChartText, chart_id: str = "char
             f'<text class="label" x="{x0 - 8:.1f}" y="{middle + 4:.1f}" text-anchor="end"{weight}>{escape(bar.label)}</text>'
         )
         if bar.score is None:
-            parts.append(f'<text class="value" x="{x0 + 4:.1f}" y="{middle + 4:.1f}" fill="#444">{escape(text.not_applicable)}</text>')
+            parts.append(
+                f'<text class="value" x="{x0 + 4:.1f}" y="{middle + 4:.1f}" fill="#444">{escape(text.not_applicable)}</text>'
+            )
             parts.append("</g>")
             continue
         fill = "#1d4f73" if bar.section else "#4f86b5"

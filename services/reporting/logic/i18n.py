@@ -59,10 +59,24 @@ VALUES = {
     "no": N_("No"),
     "inspector": N_("Inspector"),
     "area_assessor": N_("Area assessor"),
+    "unassigned": N_("Not yet allocated"),
     "outstanding": N_("Outstanding"),
     "good": N_("Good"),
     "passable": N_("Passable"),
     "poor": N_("Poor"),
+}
+
+GROUPS = {"offenders": N_("Offenders"), "victims": N_("Victims"), "courts": N_("Courts")}
+ATTRIBUTES = {
+    "case_type": N_("Case type"),
+    "roh_level": N_("Risk of Harm level"),
+    "tier": N_("Tier"),
+    "ppo": N_("Prolific and other priority offender"),
+    "approved_premises": N_("Approved premises resident"),
+    "statutory_victim_contact": N_("Statutory victim contact"),
+    "gender": N_("Gender"),
+    "ethnicity": N_("Ethnicity"),
+    "assessor_role": N_("Assessed by"),
 }
 
 
@@ -88,9 +102,10 @@ def choose(requested: str | None, accept_language: str | None, available: tuple[
     """The language to serve: ``?lang=`` where given (a version that does not exist is 404), else the
     best of Accept-Language among those available, else the first available."""
     if requested is not None:
-        if requested not in available:
-            raise NotFound(f"this report has no {requested!r} version; it is published in {', '.join(available)}")
-        return requested  # type: ignore[return-value]
+        for lang in available:
+            if requested == lang:
+                return lang
+        raise NotFound(f"this report has no {requested!r} version; it is published in {', '.join(available)}")
     ranked: list[tuple[float, str]] = []
     for item in (accept_language or "").split(","):
         tag, _, params = item.strip().partition(";")

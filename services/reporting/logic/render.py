@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from services.reporting.logic import charts, i18n
+from services.reporting.logic import charts, formats, i18n
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 Document = Mapping[str, Any]
@@ -22,6 +22,16 @@ Document = Mapping[str, Any]
 def unavailable(value: object) -> bool:
     """A part a service could not give while the draft was assembled (`{"unavailable": "<service>"}`)."""
     return isinstance(value, Mapping) and "unavailable" in value
+
+
+def _labeller(table: Mapping[str, str], gettext: Callable[[str], str]) -> Callable[[object], str]:
+    """A value shown as its catalogue wording (a value the table does not know is shown as it is)."""
+
+    def label(value: object) -> str:
+        text = str(value)
+        return gettext(table[text]) if text in table else text
+
+    return label
 
 
 @cache
@@ -38,16 +48,33 @@ def environment(lang: i18n.Lang) -> jinja2.Environment:
     env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     gettext: Callable[[str], str] = translations.gettext
     env.tests["unavailable"] = unavailable
-    env.filters["grade"] = lambda value: gettext(i18n.GRADES[value]) if value in i18n.GRADES else value
-    env.filters["conclusion"] = lambda value: gettext(i18n.CONCLUSIONS[value]) if value in i18n.CONCLUSIONS else value
-    env.filters["value"] = lambda value: gettext(i18n.VALUES[str(value)]) if str(value) in i18n.VALUES else str(value)
+    for name, table in (
+        ("grade", i18n.GRADES),
+        ("conclusion", i18n.CONCLUSIONS),
+        ("value", i18n.VALUES),
+        ("group", i18n.GROUPS),
+        ("attribute", i18n.ATTRIBUTES),
+    ):
+        env.filters[name] = _labeller(table, gettext)
     # The framework's titles and statements are data in English; the catalogue holds their Welsh.
     env.filters["framework_text"] = gettext
+    env.filters |= formats.filters(lang)
     return env
 
 
-def _gettext(lang: i18n.Lang) -> Callable[[str], str]:
-    return i18n.translations(lang).gettext
+class _Text:
+    """Messages of the catalogue, formatted the way the templates' newstyle gettext formats them
+    (always %-formatted with the given values, so a literal % is written %%)."""
+
+    def __init__(self, lang: i18n.Lang) -> None:
+        self.gettext = i18n.translations(lang).gettext
+
+    def __call__(self, message: str, **values: object) -> str:
+        return self.gettext(message) % values
+
+
+def _gettext(lang: i18n.Lang) -> _Text:
+    return _Text(lang)
 
 
 def chart_one(document: Document, lang: i18n.Lang) -> Markup | None:
@@ -59,8 +86,8 @@ def chart_one(document: Document, lang: i18n.Lang) -> Markup | None:
     bars = []
     for bar in chart:
         section = bar["kind"] == "section"
-        title = _(bar["title"])
-        label = _("Section %(id)s: %(title)s") % {"id": bar["id"], "title": title} if section else f"{bar['id']} {title}"
+        title = _.gettext(bar["title"])
+        label = _("Section %(id)s: %(title)s", id=bar["id"], title=title) if section else f"{bar['id']} {title}"
         national = bar.get("national_mean")
         interval = bar.get("interval")
         bars.append(
@@ -79,11 +106,11 @@ def chart_one(document: Document, lang: i18n.Lang) -> Markup | None:
         title=_("Chart 1: Scoring of sections 1-3"),
         description=_(
             "A bar for each criterion of sections 1 to 3 and for each section, labelled with its score in whole percent; "
-            "a whisker shows the 95% interval and a diamond the national mean where there is one. "
+            "a whisker shows the 95%% interval and a diamond the national mean where there is one. "
             "The same figures are in the table that follows."
         ),
         score=_("Score"),
-        interval=_("95% interval"),
+        interval=_("95%% interval"),
         national=_("National mean"),
         not_applicable=_("n/a"),
     )
@@ -100,7 +127,7 @@ def sample_chart(document: Document, lang: i18n.Lang) -> Markup | None:
     mix: Mapping[str, int] = sample["mix"]["case_types"]
     bars = [
         charts.CountBar(
-            label=_(i18n.VALUES[case_type]),
+            label=_.gettext(i18n.VALUES[case_type]),
             value=float(counts.get(case_type, 0)),
             display=str(counts.get(case_type, 0)),
             compare=float(mix.get(case_type, 0)),
@@ -123,7 +150,7 @@ def questionnaire_charts(figures: Mapping[str, Any], lang: i18n.Lang) -> list[tu
             continue
         bars = [
             charts.CountBar(
-                label=_(i18n.VALUES[o["value"]]) if o["value"] in i18n.VALUES else str(o["value"]),
+                label=_.gettext(i18n.VALUES[o["value"]]) if o["value"] in i18n.VALUES else str(o["value"]),
                 value=float(o["count"]),
                 display=str(o["count"]),
             )
@@ -160,11 +187,13 @@ def pdf(document: Document, page: str | None = None) -> bytes:
     metadata = rendered.metadata
     _ = _gettext(document["lang"])
     if not unavailable(facts):
-        metadata.title = _("Offender Management Inspection: %(area)s") % {"area": facts["area"]}
-        metadata.description = _("A report on offender management in %(area)s, fieldwork from %(date)s") % {
-            "area": facts["area"],
-            "date": facts["fieldwork_start"],
-        }
+        metadata.title = _("Offender Management Inspection: %(area)s", area=facts["area"])
+        metadata.description = _(
+            "A report on offender management in %(area)s, fieldwork from %(date)s",
+            area=facts["area"],
+            date=facts["fieldwork_start"],
+        )
+        metadata.custom = {"Area": facts["area"], "Fieldwork": str(facts["fieldwork_start"])}
         metadata.keywords = [facts["area"], str(facts["fieldwork_start"])]
         metadata.created = str(document.get("published_at") or document["generated_at"])
     metadata.authors = [_("HM Inspectorate of Probation")]
