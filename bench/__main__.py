@@ -4,8 +4,10 @@ Starts the whole suite with `python -m services.run` on free ports and a scratch
 seeds it through the gateway, then reports:
 - scoring one 120-case inspection with intervals: through the gateway, and inside the scoring
   service (its Server-Timing header: fetching the assessments, and scoring them);
-- the national view of 50 published inspections of 120 cases: scored live, and from snapshots.
-Targets: 50 ms for one inspection and 1 s for the national view, end to end.
+- the national view of 50 published inspections of 120 cases: scored live, and from snapshots;
+- questionnaires (bench/questionnaires.py): a bulk import of 2,000 returns and their summary.
+Targets: 50 ms for one inspection and 1 s for the national view, end to end; 2 s for the import
+(1,000 returns a second) and 50 ms for the summary.
 """
 
 import argparse
@@ -23,6 +25,7 @@ from contextlib import contextmanager
 
 import httpx
 
+from bench import questionnaires
 from tests.factories import generated_rows
 
 TARGETS_MS = {"scores_e2e": 50.0, "national_live_e2e": 1000.0, "national_snapshots_e2e": 1000.0}
@@ -70,6 +73,7 @@ def running_suite(database_urls: dict[str, str] | None = None) -> Iterator[dict[
     env |= {
         "OMI_CASES_SCORING_URL": url["scoring"],
         "OMI_SCORING_CASES_URL": url["cases"],
+        "OMI_QUESTIONNAIRES_CASES_URL": url["cases"],
         "OMI_REPORTING_CASES_URL": url["cases"],
         "OMI_REPORTING_SCORING_URL": url["scoring"],
         "OMI_REPORTING_QUESTIONNAIRES_URL": url["questionnaires"],
@@ -207,6 +211,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--inspections", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--only", choices=["scores", "questionnaires"], help="run one group of measures")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a median misses its target")
     parser.add_argument(
         "--postgres",
@@ -218,7 +223,9 @@ def main() -> None:
     database_urls = asyncio.run(_postgres_databases(options.postgres)) if options.postgres else None
     print(f"databases: {'PostgreSQL' if database_urls else 'SQLite'}", file=sys.stderr)
     with running_suite(database_urls) as urls:
-        rows = asyncio.run(run(urls["gateway"], options.inspections, options.repeat))
+        rows = [] if options.only == "questionnaires" else asyncio.run(run(urls["gateway"], options.inspections, options.repeat))
+        if options.only != "scores":
+            rows += asyncio.run(questionnaires.measure(urls["gateway"], options.repeat))
     print(f"\n{'measure (ms)':<50} {'median':>9} {'p90':>9} {'target':>8}")
     for name, timings, target in rows:
         print(_row(name, timings, target))

@@ -1,13 +1,13 @@
-"""Request bodies read as JSON or as a CSV spreadsheet, by Content-Type, and their OpenAPI entry."""
+"""Request bodies read as JSON or as a CSV spreadsheet, by Content-Type (bulk imports, performance tables), and their OpenAPI entry."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import Request
 
 from shared.errors import UnsupportedMediaType, invalid
 
 
-def json_or_csv(schema: str, csv_description: str) -> dict:
+def json_or_csv(schema: str, csv_description: str) -> dict[str, Any]:
     """OpenAPI request body of an endpoint that reads JSON (``schema``) or a CSV spreadsheet."""
     return {
         "requestBody": {

@@ -39,7 +39,7 @@ from shared.service import Wiring
 
 SERVICES = ("cases", "questionnaires", "scoring", "reporting")
 # Reference data a service loads at start-up; everything else is emptied after each test.
-KEPT_TABLES = {"alembic_version", "framework_documents"}
+KEPT_TABLES = {"alembic_version", "framework_documents", "questionnaire_templates"}
 POSTGRES_URL = os.environ.get("OMI_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -127,7 +127,7 @@ def build_apps(database_urls: dict[str, str], wiring: Wiring, **overrides) -> di
             CasesSettings(database_url=database_urls["cases"], scoring_url=url_of("scoring"), **common), wiring
         ),
         "questionnaires": create_questionnaires(
-            QuestionnairesSettings(database_url=database_urls["questionnaires"], **common), wiring
+            QuestionnairesSettings(database_url=database_urls["questionnaires"], cases_url=url_of("cases"), **common), wiring
         ),
         "scoring": create_scoring(
             ScoringSettings(

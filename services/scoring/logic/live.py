@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring.logic import assessed, frameworks, results, scoring, snapshots
-from services.scoring.logic.cache import LruCache
+from shared.cache import LruCache
 from shared.schemas.cases import CaseAssessment
 from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection
