@@ -1,4 +1,4 @@
-"""Request bodies read as JSON or as a CSV spreadsheet, by Content-Type (bulk imports, performance tables), and their OpenAPI entry."""
+"""Request bodies read as JSON or as a CSV spreadsheet, by Content-Type, and their OpenAPI entry."""
 
 from typing import Any, Literal
 
