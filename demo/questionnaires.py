@@ -39,20 +39,21 @@ def returns(
 ) -> list[dict[str, Any]]:
     """``count`` answer sets valid against ``template``."""
     rng = random.Random(f"{seed}/{template.get('respondent')}")
+    # Fixed values are handed out in turn to the returns that are asked the question (skip logic).
     fixed: dict[str, list[str]] = {}
     for question_id, per_value in (counts or {}).items():
         values = [value for value, n in per_value.items() for _ in range(n)]
         rng.shuffle(values)
         fixed[question_id] = values
     made: list[dict[str, Any]] = []
-    for number in range(count):
+    for _ in range(count):
         answers: dict[str, Any] = {}
         for question in template["questions"]:
             condition = question.get("show_if")
             if condition and answers.get(condition["question"]) != condition["equals"]:
                 continue
             given = fixed.get(question["id"])
-            value = given[number] if given and number < len(given) else _value(question, rng)
+            value = given.pop() if given else _value(question, rng)
             if value is None:
                 continue
             answers[question["id"]] = value
