@@ -157,7 +157,7 @@ def questionnaire_charts(figures: Mapping[str, Any], lang: i18n.Lang) -> list[tu
             for o in options
         ]
         scale = float(max(question.get("answered") or 0, max(b.value for b in bars), 1.0))
-        svg = charts.bar_chart(bars, question["text"], f"q-{figures['respondent']}-{number}", scale)
+        svg = charts.bar_chart(bars, question["text"], f"chart-q-{figures['respondent']}-{number}", scale)
         made.append((question, Markup(svg)))  # noqa: S704 - escaped in charts
     return made
 
@@ -199,5 +199,5 @@ def pdf(document: Document, page: str | None = None) -> bytes:
     metadata.authors = [_("HM Inspectorate of Probation")]
     metadata.lang = document["lang"]
     out = BytesIO()
-    rendered.write_pdf(out)
+    rendered.write_pdf(out, custom_metadata=True)
     return out.getvalue()
