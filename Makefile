@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint format migrate bench lock clean demo
+.PHONY: install run test lint format migrate bench lock clean demo browser-tools
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ format: install
 
 bench: install
 	$(PY) -m bench
+
+# What the browser test needs (Debian): headless Chromium and pdftoppm. The test installs them itself under CI=true.
+browser-tools:
+	apt-get install -y -q chromium poppler-utils
 
 # A complete West Midlands inspection through the API of the stack `make run` started (OMI_DEMO_URL).
 demo: install
