@@ -25,7 +25,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from bench import questionnaires
+from bench import questionnaires, report
 from tests.factories import generated_rows
 
 TARGETS_MS = {"scores_e2e": 50.0, "national_live_e2e": 1000.0, "national_snapshots_e2e": 1000.0}
@@ -211,7 +211,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--inspections", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--only", choices=["scores", "questionnaires"], help="run one group of measures")
+    parser.add_argument("--only", choices=["scores", "questionnaires", "report"], help="run one group of measures")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a median misses its target")
     parser.add_argument(
         "--postgres",
@@ -223,9 +223,15 @@ def main() -> None:
     database_urls = asyncio.run(_postgres_databases(options.postgres)) if options.postgres else None
     print(f"databases: {'PostgreSQL' if database_urls else 'SQLite'}", file=sys.stderr)
     with running_suite(database_urls) as urls:
-        rows = [] if options.only == "questionnaires" else asyncio.run(run(urls["gateway"], options.inspections, options.repeat))
-        if options.only != "scores":
+        rows = (
+            []
+            if options.only in ("questionnaires", "report")
+            else asyncio.run(run(urls["gateway"], options.inspections, options.repeat))
+        )
+        if options.only in (None, "questionnaires"):
             rows += asyncio.run(questionnaires.measure(urls["gateway"], options.repeat))
+        if options.only in (None, "report"):
+            rows += asyncio.run(report.measure(urls["gateway"], options.repeat))
     print(f"\n{'measure (ms)':<50} {'median':>9} {'p90':>9} {'target':>8}")
     for name, timings, target in rows:
         print(_row(name, timings, target))

@@ -99,11 +99,7 @@ async def get_report(
     headers = {"ETag": lifecycle.report_etag(inspection_id, row)}
     accept_language = request.headers.get("accept-language")
     if row is not None and report.is_published(row):
-        languages = await rendering.published_languages(session, inspection_id) or ("en",)
-        chosen = i18n.choose(lang, accept_language, languages)
-        if media == rendering.JSON and chosen == "en" and row.document is not None:
-            return _served(row.document, media, headers)
-        return _served((await rendering.frozen(session, inspection_id, chosen, media)).body, media, headers)
+        return _served(await rendering.frozen(session, inspection_id, media, lang, accept_language), media, headers)
     chosen = i18n.choose(lang, accept_language, await _draft_languages(up, inspection_id))
     document = (await report.draft(session, up, inspection_id, chosen, now)).model_dump(mode="json")
     if media == rendering.JSON:

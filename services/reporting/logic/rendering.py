@@ -82,17 +82,17 @@ def rows(inspection_id: UUID, rendered: list[Rendered]) -> list[models.ReportRen
     ]
 
 
-async def published_languages(session: AsyncSession, inspection_id: UUID) -> tuple[i18n.Lang, ...]:
-    found = set(
-        await session.scalars(
-            select(col(models.ReportRendering.lang)).where(col(models.ReportRendering.inspection_id) == inspection_id).distinct()
-        )
+async def frozen(
+    session: AsyncSession, inspection_id: UUID, media: str, requested: str | None, accept_language: str | None
+) -> bytes:
+    """The published rendering in ``media`` of the language asked for (among those it was published
+    in), read in one query."""
+    query = select(col(models.ReportRendering.lang), col(models.ReportRendering.body)).where(
+        col(models.ReportRendering.inspection_id) == inspection_id,
+        col(models.ReportRendering.media_type) == media,
     )
-    return tuple(lang for lang in i18n.LANGS if lang in found)
-
-
-async def frozen(session: AsyncSession, inspection_id: UUID, lang: i18n.Lang, media: str) -> models.ReportRendering:
-    row = await session.get(models.ReportRendering, (inspection_id, lang, media))
-    if row is None:
-        raise NotFound(f"the published report has no {lang} {media} rendering")
-    return row
+    found: dict[str, bytes] = {lang: body for lang, body in (await session.execute(query)).all()}
+    languages = tuple(lang for lang in i18n.LANGS if lang in found)
+    if not languages:
+        raise NotFound(f"the published report has no {media} rendering")
+    return found[i18n.choose(requested, accept_language, languages)]
