@@ -3,15 +3,19 @@ of the rendered report (HTML parsed, Chart 1 as XML, PDF text)."""
 
 import io
 import re
+import uuid
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import httpx
 import tinyhtml5
 from pypdf import PdfReader
+from sqlalchemy import select
 
 from demo import generate
 from demo.run import Api, Demo, load_report
+from services.cases import models as cases_models
 
 SVG = "{http://www.w3.org/2000/svg}"
 PUBLISHED = {
@@ -23,6 +27,23 @@ GRADES = {
     "4.1": "satisfactorily_met", "4.2": "satisfactorily_met", "4.3": "partly_met",
     "4.4": "partly_met", "4.5": "partly_met", "4.6": "satisfactorily_met",
 }  # fmt: skip
+
+
+async def answer_no_everywhere(stack, inspection_id: str) -> None:
+    """Every assessment of an inspection rewritten to "no", as a correction in the cases database
+    (its API refuses changes once the inspection is published): a later change to the figures."""
+    async with stack.apps["cases"].state.sessionmaker() as session:
+        row = await session.get(cases_models.Inspection, uuid.UUID(inspection_id))
+        row.sample_revision += 1
+        stored = (
+            await session.scalars(select(cases_models.Assessment).where(cases_models.Assessment.inspection_id == row.id))
+        ).all()
+        for assessment in stored:
+            assessment.answers = {k: "no" for k in assessment.answers}
+            assessment.revision, assessment.updated_at = row.sample_revision, datetime.now(UTC)
+        await session.commit()
+
+
 DRAFT_STEPS = ("plan", "assess", "scores", "questionnaires", "grades", "narrative")
 
 

@@ -4,16 +4,12 @@ document whose text has the figures, and the published HTML and PDF never change
 
 import itertools
 import json
-import uuid
-from datetime import UTC, datetime
-
-from sqlalchemy import select
 
 from demo import generate
-from services.cases import models as cases_models
 from tests.reporting_helpers import (
     GRADES,
     PUBLISHED,
+    answer_no_everywhere,
     bars,
     chart_one,
     check_balanced,
@@ -125,16 +121,7 @@ async def test_published_html_and_pdf_are_frozen(stack, gw):
 
     # Later changes: every assessment (cases refuses them through the API once published, so as a
     # correction in its database) and a narrative part.
-    async with stack.apps["cases"].state.sessionmaker() as session:
-        row = await session.get(cases_models.Inspection, uuid.UUID(made.inspection))
-        row.sample_revision += 1
-        stored = (
-            await session.scalars(select(cases_models.Assessment).where(cases_models.Assessment.inspection_id == row.id))
-        ).all()
-        for assessment in stored:
-            assessment.answers = {k: "no" for k in assessment.answers}
-            assessment.revision, assessment.updated_at = row.sample_revision, datetime.now(UTC)
-        await session.commit()
+    await answer_no_everywhere(stack, made.inspection)
     live = (await gw.get(f"/api/v1/inspections/{made.inspection}/scores")).json()
     assert generate.round_half_up(live["criteria"][0]["score"]) != PUBLISHED["1.1"]
     summary = f"/api/v1/inspections/{made.inspection}/narrative/summary"
