@@ -19,8 +19,8 @@ def _value(question: Mapping[str, Any], rng: random.Random) -> Any:
     if kind == "yes_no":
         return "yes" if rng.random() < YES_SHARE else "no"
     if kind in ("scale", "single_choice"):
-        # Scales lean to their agreeing end, the way the report's returns did.
-        weights = [1.0 + i for i in range(len(options))] if kind == "scale" else [1.0] * len(options)
+        # Scales lean to their first (the templates' favourable) end, the way the report's returns did.
+        weights = [float(len(options) - i) for i in range(len(options))] if kind == "scale" else [1.0] * len(options)
         return rng.choices(options, weights=weights)[0]
     if kind == "multiple_choice":
         chosen = [o for o in options if rng.random() < 0.35]

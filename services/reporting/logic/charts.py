@@ -139,7 +139,7 @@ def score_chart(bars: Sequence[ScoreBar], text: ChartText, chart_id: str = "char
 def bar_chart(bars: Sequence[CountBar], title: str, chart_id: str, scale: float, compare_label: str | None = None) -> str:
     """A small horizontal bar chart: one bar per value, its label beside it; where a bar has a
     comparison (e.g. the standard mix), a thin outlined bar below it shows that."""
-    label_width, plot_width = 170.0, 260.0
+    label_width, plot_width = 220.0, 240.0
     row = 30.0 if any(b.compare is not None for b in bars) else 20.0
     top = 8.0
     legend = 22.0 if compare_label else 0.0
