@@ -139,6 +139,9 @@ async def test_section_4_grades(gw: httpx.AsyncClient) -> None:
     assert (await gw.put(f"{base}/4.1", json=body | {"grade": "partly_met"})).status_code == 428
     changed = await gw.put(f"{base}/4.1", json=body | {"grade": "partly_met"}, headers={"If-Match": created.headers["etag"]})
     assert changed.status_code == 200 and changed.json()["version"] == 2
+    read = await gw.get(f"{base}/4.1")
+    assert read.json() == changed.json() and read.headers["etag"] == changed.headers["etag"]
+    assert (await gw.get(f"{base}/4.2")).status_code == 404
     await gw.put(f"{base}/4.3", json=body | {"grade": "not_met"})
     listed = (await gw.get(base)).json()
     assert [(g["criterion_id"], g["grade"]) for g in listed] == [("4.1", "partly_met"), ("4.3", "not_met")]

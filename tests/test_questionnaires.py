@@ -7,6 +7,7 @@ import io
 import httpx
 import pytest
 
+from shared.schemas.questionnaires import QuestionnaireSplit, QuestionnaireSummary
 from tests.conftest import plan_inspection
 from tests.questionnaire_helpers import (
     OFFENDER_BASE,
@@ -118,7 +119,9 @@ async def test_the_reference_reports_questionnaire_figures(gw: httpx.AsyncClient
     imported = await gw.post(f"{sentencer}/returns:import", content=_sentencer_csv(), headers={"content-type": "text/csv"})
     assert imported.status_code == 200 and imported.json()["created"] == 20, imported.text
 
-    offenders = (await gw.get(offender)).json()
+    response = await gw.get(offender)
+    QuestionnaireSummary.model_validate_json(response.content)  # the wire shape the reporting service reads
+    offenders = response.json()
     assert (offenders["sent"], offenders["returned"], offenders["over_returned"]) == (163, 15, False)
     assert offenders["response_rate"] == pytest.approx(100 * 15 / 163) and round(offenders["response_rate"], 1) == 9.2
     relationship = question(offenders, "working_relationship")
@@ -221,8 +224,18 @@ async def test_a_withdrawn_return_is_kept_but_no_longer_counted(gw: httpx.AsyncC
     assert again.json()["withdrawn_at"] == withdrawn.json()["withdrawn_at"]
     summary = (await gw.get(url)).json()
     assert summary["returned"] == 1 and count(summary, "working_relationship", "no") == 0
+    # Kept returns catch up on what was written since: a new one counts, the withdrawn one stays out.
+    late = await post_return(gw, url, OFFENDER_BASE | {"working_relationship": "no", "clear_about_rules": "no"})
+    summary = (await gw.get(url)).json()
+    assert (summary["returned"], count(summary, "working_relationship", "no"), count(summary, "clear_about_rules", "no")) == (
+        2,
+        1,
+        1,
+    )
+    await gw.delete(f"{url}/returns/{late['id']}")
+    assert (await gw.get(url)).json()["returned"] == 1
     listing = (await gw.get(f"{url}/returns")).json()["items"]
-    assert {r["id"]: r["withdrawn_at"] is not None for r in listing} == {kept["id"]: False, gone["id"]: True}
+    assert {r["id"]: r["withdrawn_at"] is not None for r in listing} == {kept["id"]: False, gone["id"]: True, late["id"]: True}
     assert (await gw.get(f"{url}/returns/{gone['id']}")).json()["withdrawn_at"] is not None
     other = await new_questionnaire(gw, "offender")
     assert (await gw.get(f"{other}/returns/{kept['id']}")).status_code == 404
@@ -247,7 +260,9 @@ async def test_summaries_filter_and_split_on_linked_cases(gw: httpx.AsyncClient)
     community_only = (await gw.get(url, params={"case_type": "community"})).json()
     assert (community_only["returned"], community_only["sent"]) == (1, 2)
 
-    by_type = (await gw.get(url, params={"split_by": "case_type"})).json()
+    response = await gw.get(url, params={"split_by": "case_type"})
+    QuestionnaireSplit.model_validate_json(response.content)
+    by_type = response.json()
     groups = {g["value"]: g["summary"] for g in by_type["groups"]}
     assert by_type["by"] == "case_type" and list(groups) == ["community", "licence", None]
     assert [(groups[v]["returned"], groups[v]["sent"]) for v in groups] == [(1, 2), (1, 1), (1, None)]

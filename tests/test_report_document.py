@@ -5,6 +5,7 @@ while a service is down."""
 import httpx
 
 from tests.conftest import Stack
+from tests.questionnaire_helpers import OFFENDER_BASE, post_return, questionnaire_url
 from tests.test_narrative import PARTS, PERFORMANCE_CSV
 from tests.test_scores import assessed_inspection
 
@@ -34,6 +35,11 @@ async def written_inspection(gw: httpx.AsyncClient) -> dict:
     assert (await gw.put(f"{base}/grades/4.1", json=grade)).status_code == 201
     assert (await gw.put(f"{base}/performance", content=PERFORMANCE_CSV, headers={"Content-Type": "text/csv"})).status_code == 201
     assert (await gw.put(f"{base}/caseload", json={"total": 19679, "ppo_cases": 770})).status_code == 201
+    offenders = questionnaire_url(inspection["id"], "offender")
+    assert (await gw.put(offenders, json={"sent": 163})).status_code == 201
+    for relationship in ("yes", "no"):
+        await post_return(gw, offenders, OFFENDER_BASE | {"working_relationship": relationship})
+    assert (await gw.put(questionnaire_url(inspection["id"], "victim"), json={"sent": 25})).status_code == 201
     return inspection
 
 
@@ -81,7 +87,11 @@ async def test_the_document_follows_the_reference_order_with_the_services_figure
     for group in report["service_users"]:
         own = await gw.get(f"{base}/questionnaires/{group['respondent']}")
         assert group["figures"] == (own.json() if own.status_code == 200 else None), own.text
-    assert report["service_users"][1]["paragraphs"] == [] and report["service_users"][1]["lang"] is None
+    offenders, victims, courts = report["service_users"]
+    assert (offenders["figures"]["sent"], offenders["figures"]["returned"], offenders["response_rate_display"]) == (163, 2, "1%")
+    assert offenders["paragraphs"] == PARTS["service_users"]["groups"][0]["paragraphs"] and offenders["lang"] == "en"
+    assert victims["paragraphs"] == [] and victims["lang"] is None and victims["figures"]["returned"] == 0
+    assert (courts["figures"]["sent"], courts["figures"]["returned"], courts["response_rate_display"]) == (None, 0, None)
 
     sections = report["sections"]
     assert [s["id"] for s in sections] == ["1", "2", "3", "4"]
@@ -150,6 +160,12 @@ async def test_a_service_down_gives_a_marked_partial_draft(stack: Stack, gw: htt
     with stack.stopped("cases", "scoring", "questionnaires"):
         response = await gw.get(url)
     assert response.status_code == 200 and response.json()["sections"] == {"unavailable": "cases"}
+
+
+async def test_the_merged_openapi_document_has_the_report_document(gw: httpx.AsyncClient) -> None:
+    merged = (await gw.get("/openapi.json")).json()
+    assert {"ReportDocument", "Unavailable", "QuestionnaireSummary"} <= merged["components"]["schemas"].keys()
+    assert {"/api/v1/inspections/{inspection_id}/report:publish", "/api/v1/reports/overdue"} <= merged["paths"].keys()
 
 
 async def test_a_report_of_an_unknown_inspection_is_404(gw: httpx.AsyncClient) -> None:

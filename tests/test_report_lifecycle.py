@@ -118,3 +118,43 @@ async def test_a_publication_failing_half_way_publishes_nothing_and_completes_on
     assert retried.json()["status"] == "published" and retried.json()["snapshot_id"] == taken[0]["id"]
     assert len((await gw.get(snapshots)).json()["items"]) == 1  # the retry reused the snapshot
     assert (await gw.get(f"/api/v1/inspections/{inspection['id']}")).json()["status"] == "published"
+
+
+class RefusingChanges(httpx.AsyncBaseTransport):
+    """The network to a service that answers reads but whose writes never arrive (it stops mid-way)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "GET":
+            raise httpx.ConnectError("the service stopped", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_a_publication_frozen_but_not_accepted_by_cases_completes_on_retry(stack: Stack, gw: httpx.AsyncClient) -> None:
+    inspection = await written_inspection(gw)
+    url = f"/api/v1/inspections/{inspection['id']}/report"
+    sent = await send_for_comment(gw, inspection["id"])
+    cases = stack.transport.apps["cases.test"]
+    stack.transport.apps["cases.test"] = RefusingChanges(cases)
+    try:
+        failed = await publish(gw, inspection["id"], sent.headers["etag"])
+    finally:
+        stack.transport.apps["cases.test"] = cases
+    assert failed.status_code == 503, failed.text
+    state = (await gw.get(f"{url}/status")).json()
+    assert (state["status"], state["publication_pending"], state["sha256"]) == ("sent_for_comment", True, None)
+    assert (await gw.get(url)).json()["status"] == "sent_for_comment"  # nothing published: the draft is served
+    assert (await gw.get(f"/api/v1/inspections/{inspection['id']}")).json()["status"] != "published"
+    comment = await gw.post(f"{url}/comments", json={"section": "1", "text": "late"})
+    assert comment.status_code == 409  # the draft is frozen for publication
+
+    retried = await publish(gw, inspection["id"], sent.headers["etag"])
+    assert retried.status_code == 200, retried.text
+    snapshots = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores/snapshots")).json()["items"]
+    assert [s["id"] for s in snapshots] == [retried.json()["snapshot_id"]]
+    frozen = await gw.get(url)
+    assert hashlib.sha256(frozen.content).hexdigest() == retried.json()["sha256"]
+    assert frozen.json()["snapshot_id"] == retried.json()["snapshot_id"]
+    assert (await gw.get(f"/api/v1/inspections/{inspection['id']}")).json()["status"] == "published"

@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from services.cases.logic import assessments, case_sample, inspections, transfer
 from services.cases.logic import cases as case_logic
-from shared.bodies import json_or_csv, table_body
 from shared.concurrency import none_match, require_if_match
 from shared.db import SessionDep
 from shared.errors import InvalidInput, invalid
@@ -35,6 +34,7 @@ from shared.schemas.enums import CaseType, InspectionStatus
 from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
 from shared.schemas.sampling import DrawnSample, SampleComposition
+from shared.table_bodies import json_or_csv, table_body
 
 router = APIRouter(prefix="/api/v1")
 SAMPLE_REVISION = "Sample-Revision"

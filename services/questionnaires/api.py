@@ -10,7 +10,6 @@ from fastapi.responses import JSONResponse
 
 from services.questionnaires.logic import questionnaires, returns, sample, transfer
 from services.questionnaires.logic.templates import Templates
-from shared.bodies import json_or_csv, table_body
 from shared.case_filters import case_filters
 from shared.concurrency import require_if_match
 from shared.db import SessionDep
@@ -30,6 +29,7 @@ from shared.schemas.questionnaires import (
     ReturnCreate,
     ReturnImportResult,
 )
+from shared.table_bodies import json_or_csv, table_body
 
 router = APIRouter(prefix="/api/v1")
 IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]

@@ -59,6 +59,7 @@ class QuestionnaireReturn(SQLModel, table=True):
         ),
         UniqueConstraint("inspection_id", "respondent", "return_key", name="uq_returns_key"),
         Index("ix_returns_listing", "inspection_id", "respondent", "received_at", "id"),
+        Index("ix_returns_revision", "inspection_id", "respondent", "revision"),
     )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
@@ -75,3 +76,5 @@ class QuestionnaireReturn(SQLModel, table=True):
     answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     received_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     withdrawn_at: datetime | None = Field(None, sa_type=UtcDateTime)
+    # The questionnaire's revision after the write that stored or withdrew it.
+    revision: int = 0

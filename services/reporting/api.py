@@ -13,7 +13,6 @@ from pydantic import BaseModel
 from services.reporting import models
 from services.reporting.deps import Actor, IfMatch, LangQuery, Now, UpstreamDep
 from services.reporting.logic import checks, narrative, parts, performance, upstream
-from shared.bodies import json_or_csv, table_body
 from shared.concurrency import require_if_match
 from shared.db import SessionDep
 from shared.errors import NotFound
@@ -30,6 +29,7 @@ from shared.schemas.narrative import (
     Grade,
     GradePut,
     IppfRating,
+    Lang,
     NextSteps,
     PartVersion,
     PerformanceData,
@@ -38,11 +38,13 @@ from shared.schemas.narrative import (
     StoredPart,
     Summary,
 )
+from shared.table_bodies import json_or_csv, table_body
 
 router = APIRouter(prefix="/api/v1", tags=["narrative"])
 Paging = Annotated[PageParams, Depends(page_params)]
 CriterionPath = Annotated[str, Path(max_length=32, description="A criterion id of the inspection's framework, e.g. 1.2.")]
-WRITE_PROBLEMS = problems(404, 412, 422, 428, 503)
+CREATED = {201: {"description": "The first version, created (later versions answer 200)"}}
+WRITE_PROBLEMS = CREATED | problems(404, 412, 422, 428, 503)
 
 
 def _answer(row: models.NarrativePart, created: bool) -> JSONResponse:
@@ -51,12 +53,30 @@ def _answer(row: models.NarrativePart, created: bool) -> JSONResponse:
     )
 
 
-async def _read(session: SessionDep, inspection_id: UUID, part: str, lang: str, response: Response) -> StoredPart[dict]:
-    row = await parts.current(session, inspection_id, part, lang)  # type: ignore[arg-type]
+async def _read(session: SessionDep, inspection_id: UUID, part: str, lang: Lang, response: Response) -> StoredPart[dict]:
+    row = await parts.current(session, inspection_id, part, lang)
     if row is None:
         raise NotFound(f"no {part} written for inspection {inspection_id}")
     response.headers["ETag"] = parts.part_etag(row)
     return parts.as_wire(row)
+
+
+async def _write(
+    request: Request,
+    session: SessionDep,
+    up: UpstreamDep,
+    now: Now,
+    where: tuple[UUID, str, Lang],
+    body: BaseModel,
+    check: narrative.Check,
+    actor: str | None,
+) -> tuple[models.NarrativePart, bool]:
+    """Store a part, its If-Match checked against the stored version; the row and whether it is new."""
+    inspection_id, part, lang = where
+    row, created = await narrative.write(
+        session, up, inspection_id, part, lang, body, check, lambda current: require_if_match(request, current), actor, now
+    )
+    return row, created
 
 
 def _fixed_part(name: str, model: type[BaseModel], check: Callable[[Framework, Any], None] | None, summary: str) -> None:
@@ -73,17 +93,15 @@ def _fixed_part(name: str, model: type[BaseModel], check: Callable[[Framework, A
         if_match: IfMatch = None,
         actor: Actor = None,
     ) -> JSONResponse:
-        row, created = await narrative.write(
+        row, created = await _write(
+            request,
             session,
             up,
-            inspection_id,
-            name,
-            lang,
+            now,
+            (inspection_id, name, lang),
             body,
             (lambda framework: check(framework, body)) if check else narrative.no_check,
-            lambda current: require_if_match(request, current),
             actor,
-            now,
         )
         return _answer(row, created)
 
@@ -159,17 +177,8 @@ async def put_criterion(
         checks.criterion(framework, criterion_id, "cases")
         checks.criterion_narrative(framework, body)
 
-    row, created = await narrative.write(
-        session,
-        up,
-        inspection_id,
-        parts.criterion_part(criterion_id),
-        lang,
-        body,
-        check,
-        lambda current: require_if_match(request, current),
-        actor,
-        now,
+    row, created = await _write(
+        request, session, up, now, (inspection_id, parts.criterion_part(criterion_id), lang), body, check, actor
     )
     return _answer(row, created)
 
@@ -223,17 +232,8 @@ async def put_grade(
         titles[criterion_id] = checks.criterion(framework, criterion_id, "grade").title
         checks.grade(framework, body)
 
-    row, created = await narrative.write(
-        session,
-        up,
-        inspection_id,
-        parts.grade_part(criterion_id),
-        lang,
-        body,
-        check,
-        lambda current: require_if_match(request, current),
-        actor,
-        now,
+    row, created = await _write(
+        request, session, up, now, (inspection_id, parts.grade_part(criterion_id), lang), body, check, actor
     )
     grade = _grade(row, titles[criterion_id])
     return JSONResponse(jsonable_encoder(grade), status_code=201 if created else 200, headers={"ETag": parts.part_etag(row)})
@@ -254,6 +254,29 @@ async def list_grades(inspection_id: UUID, session: SessionDep, up: UpstreamDep,
         if row is not None:
             graded.append(_grade(row, criterion.title))
     return graded
+
+
+@router.get(
+    "/inspections/{inspection_id}/grades/{criterion_id}",
+    response_model=Grade,
+    tags=["grades"],
+    responses=problems(404, 422, 503),
+)
+async def get_grade(
+    inspection_id: UUID,
+    criterion_id: CriterionPath,
+    session: SessionDep,
+    up: UpstreamDep,
+    response: Response,
+    lang: LangQuery = "en",
+) -> Grade:
+    _, framework = await upstream.framework_of(up, inspection_id)
+    criterion = checks.criterion(framework, criterion_id, "grade")
+    row = await parts.current(session, inspection_id, parts.grade_part(criterion_id), lang)
+    if row is None:
+        raise NotFound(f"criterion {criterion_id} is not graded yet")
+    response.headers["ETag"] = parts.part_etag(row)
+    return _grade(row, criterion.title)
 
 
 def _figures_part(name: str, model: type[BaseModel], summary: str) -> None:
@@ -281,7 +304,7 @@ _figures_part(parts.CASELOAD, Caseload, "The caseload context (Appendix 2)")
     "/inspections/{inspection_id}/performance",
     response_model=StoredPart[PerformanceData],
     tags=["figures"],
-    responses=problems(404, 412, 415, 422, 428, 503),
+    responses=CREATED | problems(404, 412, 415, 422, 428, 503),
     openapi_extra=json_or_csv(
         "PerformanceData",
         "Header: domain, metric, actual, target, national, previous_year, grade (and kind, predicted, "
@@ -301,17 +324,8 @@ async def put_performance(
     actor: Actor = None,
 ) -> JSONResponse:
     body = performance.read(*await table_body(request), period, area_rating)
-    row, created = await narrative.write(
-        session,
-        up,
-        inspection_id,
-        parts.PERFORMANCE,
-        "en",
-        body,
-        lambda _: checks.performance(body),
-        lambda current: require_if_match(request, current),
-        actor,
-        now,
+    row, created = await _write(
+        request, session, up, now, (inspection_id, parts.PERFORMANCE, "en"), body, lambda _: checks.performance(body), actor
     )
     return _answer(row, created)
 
@@ -333,16 +347,5 @@ async def put_caseload(
     if_match: IfMatch = None,
     actor: Actor = None,
 ) -> JSONResponse:
-    row, created = await narrative.write(
-        session,
-        up,
-        inspection_id,
-        parts.CASELOAD,
-        "en",
-        body,
-        narrative.no_check,
-        lambda current: require_if_match(request, current),
-        actor,
-        now,
-    )
+    row, created = await _write(request, session, up, now, (inspection_id, parts.CASELOAD, "en"), body, narrative.no_check, actor)
     return _answer(row, created)

@@ -2,9 +2,11 @@
 report's lifecycle with its frozen published bytes, and the area's comments on a draft."""
 
 from datetime import datetime
+from typing import Any, cast
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, LargeBinary
+from sqlalchemy import JSON, Index, LargeBinary, Text
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Column, Field, SQLModel
 
 from shared.db import UtcDateTime, utcnow
@@ -13,6 +15,11 @@ from shared.idempotency import IdempotencyRecord
 __all__ = ["IdempotencyRecord", "NarrativePart", "NarrativeVersion", "Report", "ReportComment", "ReportRendering"]
 
 NEUTRAL = ""  # the language of parts that hold figures, not text
+
+
+def ordering(attribute: object) -> InstrumentedAttribute[Any]:
+    """A model's column as the paginator's ordering key (SQLModel types class attributes as their values)."""
+    return cast(InstrumentedAttribute[Any], attribute)
 
 
 class NarrativePart(SQLModel, table=True):
@@ -24,7 +31,7 @@ class NarrativePart(SQLModel, table=True):
     part: str = Field(primary_key=True, max_length=64)
     lang: str = Field(primary_key=True, max_length=8)
     version: int
-    content: dict = Field(sa_column=Column(JSON, nullable=False))
+    content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     updated_by: str | None = Field(None, max_length=200)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
@@ -38,7 +45,7 @@ class NarrativeVersion(SQLModel, table=True):
     part: str = Field(primary_key=True, max_length=64)
     lang: str = Field(primary_key=True, max_length=8)
     version: int = Field(primary_key=True)
-    content: dict = Field(sa_column=Column(JSON, nullable=False))
+    content: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     updated_by: str | None = Field(None, max_length=200)
     updated_at: datetime = Field(sa_type=UtcDateTime)
 
@@ -66,15 +73,16 @@ class Report(SQLModel, table=True):
 
 class ReportComment(SQLModel, table=True):
     __tablename__ = "report_comments"
+    __table_args__ = (Index("ix_report_comments_created_at_id", "inspection_id", "created_at", "id"),)
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     inspection_id: UUID = Field(index=True)
     draft_number: int
     section: str = Field(max_length=200)
-    text: str
+    text: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_type=UtcDateTime)
     outcome: str | None = Field(None, max_length=16)
-    note: str | None = None
+    note: str | None = Field(None, sa_column=Column(Text, nullable=True))
     answered_at: datetime | None = Field(None, sa_type=UtcDateTime)
     version: int = 1
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
+from services.reporting import models
 from services.reporting.deps import IfMatch, IntervalsDep, Now, UpstreamDep
 from services.reporting.logic import comments, i18n, lifecycle, render, rendering, report, timeline, upstream
 from shared.concurrency import require_if_match
@@ -40,7 +41,7 @@ IdempotencyDep = Annotated[Idempotency, Depends(idempotency)]
 REPORT = "/inspections/{inspection_id}/report"
 
 
-def _state(inspection_id: UUID, row: lifecycle.models.Report | None) -> JSONResponse:
+def _state(inspection_id: UUID, row: models.Report | None) -> JSONResponse:
     return JSONResponse(
         jsonable_encoder(lifecycle.state(inspection_id, row)), headers={"ETag": lifecycle.report_etag(inspection_id, row)}
     )

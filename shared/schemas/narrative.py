@@ -196,7 +196,7 @@ class PartVersion(BaseModel):
     version: int
     updated_by: str | None
     updated_at: datetime
-    content: dict
+    content: dict[str, object]
 
 
 class Grade(BaseModel):

@@ -18,19 +18,26 @@ Filters = Mapping[str, Sequence[str]]
 
 class Kept:
     def __init__(self, questionnaires: int = 256, documents: int = 2048) -> None:
-        self._returns: LruCache[tuple[int, list[summary.Counted]]] = LruCache(questionnaires)
+        self._returns: LruCache[tuple[int, dict[UUID, summary.Counted]]] = LruCache(questionnaires)
         self._documents: LruCache[bytes] = LruCache(documents)
 
     async def counted(self, session: AsyncSession, questionnaire: models.Questionnaire) -> list[summary.Counted]:
+        """The counted returns at the questionnaire's revision: those kept, brought up to date by
+        reading only what was written since (a whole read the first time)."""
         key = (questionnaire.inspection_id, questionnaire.respondent)
         kept = self._returns.get(key)
         if kept is not None and kept[0] == questionnaire.revision:
-            return kept[1]
+            return list(kept[1].values())
+        since = kept[0] if kept is not None and kept[0] < questionnaire.revision else None
         # Read after the revision: a write in between is in these rows and bumps the revision again,
-        # so what is kept under a revision is never older than it.
-        found = await returns.counted(session, questionnaire.inspection_id, questionnaire.respondent)
+        # so what is kept under a revision is never older than it (and is read again, by id, next time).
+        changes = await returns.counted(session, questionnaire.inspection_id, questionnaire.respondent, since)
+        found = dict(kept[1]) if kept is not None and since is not None else {}
+        found.update(changes.counted)
+        for return_id in changes.withdrawn:
+            found.pop(return_id, None)
         self._returns.put(key, (questionnaire.revision, found))
-        return found
+        return list(found.values())
 
     async def summary_json(
         self,

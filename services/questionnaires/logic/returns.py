@@ -136,19 +136,23 @@ async def store(
         )
         plans.append(Planned(key, [], return_id))
     if rows:
-        await session.execute(insert(models.QuestionnaireReturn), rows)
-        await _bump_revision(session, questionnaire.inspection_id, questionnaire.respondent)
+        revision = await _next_revision(session, questionnaire.inspection_id, questionnaire.respondent)
+        await session.execute(insert(models.QuestionnaireReturn), [row | {"revision": revision} for row in rows])
     return plans
 
 
-async def _bump_revision(session: AsyncSession, inspection_id: UUID, respondent: str) -> None:
+async def _next_revision(session: AsyncSession, inspection_id: UUID, respondent: str) -> int:
+    """Bump the questionnaire's revision for a write in this transaction and return it; the row lock
+    it takes orders concurrent writers, so revisions commit in the order they count."""
     table = models.Questionnaire
-    await session.execute(
+    bumped = await session.execute(
         update(table)
         .where(col(table.inspection_id) == inspection_id, col(table.respondent) == respondent)
         .values(revision=col(table.revision) + 1)
+        .returning(col(table.revision))
         .execution_options(synchronize_session=False)
     )
+    return int(bumped.scalar_one())
 
 
 async def store_one(
@@ -193,24 +197,43 @@ async def withdraw(session: AsyncSession, row: models.QuestionnaireReturn) -> mo
         await session.execute(
             update(models.QuestionnaireReturn)
             .where(col(models.QuestionnaireReturn.id) == row.id, col(models.QuestionnaireReturn.withdrawn_at).is_(None))
-            .values(withdrawn_at=utcnow())
+            .values(withdrawn_at=utcnow(), revision=await _next_revision(session, row.inspection_id, row.respondent))
             .execution_options(synchronize_session=False)
         )
-        await _bump_revision(session, row.inspection_id, row.respondent)
         await session.refresh(row)
     return row
 
 
-async def counted(session: AsyncSession, inspection_id: UUID, respondent: str) -> list[Counted]:
-    """The returns that count (not withdrawn): only their answers and case attributes are read, as the
-    stored JSON decoded here in one go (the summary's read of thousands of rows)."""
+@dataclass(frozen=True)
+class Changes:
+    """Counted returns by id, and the ids of returns withdrawn (in a read since a revision)."""
+
+    counted: dict[UUID, Counted]
+    withdrawn: set[UUID]
+
+
+async def counted(session: AsyncSession, inspection_id: UUID, respondent: str, since: int | None = None) -> Changes:
+    """The returns that count (not withdrawn), by id: only their answers and case attributes are read, as
+    the stored JSON decoded here in one go (the summary's read of thousands of rows). ``since``: only
+    those written after that revision, and the ids of those withdrawn after it."""
     table = models.QuestionnaireReturn
-    statement = select(type_coerce(col(table.answers), Text), type_coerce(col(table.case_attributes), Text)).where(
-        col(table.inspection_id) == inspection_id,
-        col(table.respondent) == respondent,
-        col(table.withdrawn_at).is_(None),
-    )
-    return [Counted(_decoded(answers), _decoded(attributes)) for answers, attributes in await session.execute(statement)]
+    statement = select(
+        col(table.id),
+        col(table.withdrawn_at).is_not(None),
+        type_coerce(col(table.answers), Text),
+        type_coerce(col(table.case_attributes), Text),
+    ).where(col(table.inspection_id) == inspection_id, col(table.respondent) == respondent)
+    if since is None:
+        statement = statement.where(col(table.withdrawn_at).is_(None))
+    else:
+        statement = statement.where(col(table.revision) > since)
+    changes = Changes({}, set())
+    for return_id, withdrawn, answers, attributes in await session.execute(statement):
+        if withdrawn:
+            changes.withdrawn.add(return_id)
+        else:
+            changes.counted[return_id] = Counted(_decoded(answers), _decoded(attributes))
+    return changes
 
 
 def _decoded(stored: Any) -> Any:

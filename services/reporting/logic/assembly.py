@@ -99,7 +99,16 @@ def _chart(scores: InspectionScores, means: dict[str, float | None] | Unavailabl
             )
         )
     bars += [
-        Bar(kind="section", id=s.id, title=s.title, score=s.score, display=s.display, interval=s.interval)
+        Bar(
+            kind="section",
+            id=s.id,
+            title=s.title,
+            score=s.score,
+            display=s.display,
+            interval=s.interval,
+            national_mean=None,
+            national_display=None,
+        )
         for s in scores.sections
     ]
     return bars
@@ -108,17 +117,21 @@ def _chart(scores: InspectionScores, means: dict[str, float | None] | Unavailabl
 def _summary_of_scores(gathered: Gathered, texts: dict[str, dict[str, Any]]) -> SummaryOfScores:
     scores, framework = gathered.scores, gathered.framework
     means = _national_means(gathered.national)
-    national: NationalComparison | Unavailable = gathered.national
-    if isinstance(gathered.national, NationalView) and isinstance(gathered.inspection, Inspection):
+    national: NationalComparison | Unavailable = Unavailable(unavailable="cases")
+    if isinstance(gathered.national, Unavailable):
+        national = gathered.national
+    elif isinstance(gathered.inspection, Inspection):
         period_from, period_to = national_period(gathered.inspection.fieldwork_start)
         national = NationalComparison(period_from=period_from, period_to=period_to, inspections=gathered.national.inspections)
-    grades: list[GradeRow] | Unavailable = framework
-    if isinstance(framework, Framework):
-        grades = [
+    grades: list[GradeRow] | Unavailable = (
+        framework
+        if isinstance(framework, Unavailable)
+        else [
             GradeRow(criterion_id=c.id, title=c.title, grade=texts.get(parts.grade_part(c.id), {}).get("grade"))
             for c in framework.criteria()
             if c.scored_by == "grade"
         ]
+    )
     if isinstance(scores, Unavailable):
         return SummaryOfScores(cases_assessed=scores, chart=scores, section_grades=grades, roh_thread=scores, national=national)
     thread = ThreadFigure(score=scores.roh_thread.score, display=scores.roh_thread.display, interval=scores.roh_thread.interval)
@@ -150,7 +163,7 @@ def _criterion(criterion: Criterion, gathered: Gathered, texts: dict[str, dict[s
         )
     told = _read(texts, parts.criterion_part(criterion.id), written.CriterionNarrative)
     score: CriterionScoreFigure | Unavailable | None = gathered.scores if isinstance(gathered.scores, Unavailable) else None
-    suggested: SuggestedConclusion | Unavailable | None = score
+    suggested: SuggestedConclusion | Unavailable | None = score if isinstance(score, Unavailable) else None
     if isinstance(gathered.scores, InspectionScores):
         found = next((c for c in gathered.scores.criteria if c.id == criterion.id), None)
         means = _national_means(gathered.national)

@@ -5,6 +5,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.reporting import models
 from shared.concurrency import etag
@@ -28,7 +29,13 @@ async def record(
     if report is None or report.status != ReportStatus.sent_for_comment or report.document is not None:
         raise Conflict("comments are recorded while a draft is out for comment", kind="status-transition")
     row = models.ReportComment(
-        inspection_id=inspection_id, draft_number=report.draft_number, section=body.section, text=body.text, created_at=now
+        inspection_id=inspection_id,
+        draft_number=report.draft_number,
+        section=body.section,
+        text=body.text,
+        created_at=now,
+        outcome=None,
+        answered_at=None,
     )
     session.add(row)
     await session.flush()
@@ -54,7 +61,8 @@ async def answer(session: AsyncSession, row: models.ReportComment, body: Comment
 async def list_page(
     session: AsyncSession, inspection_id: UUID, draft_number: int | None, params: PageParams
 ) -> tuple[list[models.ReportComment], str | None]:
-    statement = select(models.ReportComment).where(models.ReportComment.inspection_id == inspection_id)
+    statement = select(models.ReportComment).where(col(models.ReportComment.inspection_id) == inspection_id)
     if draft_number is not None:
-        statement = statement.where(models.ReportComment.draft_number == draft_number)
-    return await paginate(session, statement, (models.ReportComment.created_at, models.ReportComment.id), params)
+        statement = statement.where(col(models.ReportComment.draft_number) == draft_number)
+    order = [models.ordering(models.ReportComment.created_at), models.ordering(models.ReportComment.id)]
+    return await paginate(session, statement, order, params)

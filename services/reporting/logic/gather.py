@@ -78,16 +78,19 @@ async def gather(up: Upstream, inspection_id: UUID, frozen: InspectionScores | N
         return frozen if frozen is not None else await upstream.scores(up, inspection_id)
 
     respondents = list(Respondent)
-    try:
-        inspection, sample, live, *answers = await asyncio.gather(
-            _part(warnings, "cases", "inspection", found_inspection(), required=True),
-            _part(warnings, "cases", "appendices.sample", upstream.sample(up, inspection_id)),
-            _part(warnings, "scoring", "summary_of_scores", scores()),
-            *(
-                _part(warnings, "questionnaires", f"service_users.{r}", upstream.questionnaire(up, inspection_id, r))
-                for r in respondents
-            ),
+    from_cases_and_scoring = asyncio.gather(
+        _part(warnings, "cases", "inspection", found_inspection(), required=True),
+        _part(warnings, "cases", "appendices.sample", upstream.sample(up, inspection_id)),
+        _part(warnings, "scoring", "summary_of_scores", scores()),
+    )
+    from_questionnaires = asyncio.gather(
+        *(
+            _part(warnings, "questionnaires", f"service_users.{r}", upstream.questionnaire(up, inspection_id, r))
+            for r in respondents
         )
+    )
+    try:
+        (inspection, sample, live), answers = await asyncio.gather(from_cases_and_scoring, from_questionnaires)
     except NotFound:
         raise NotFound(f"inspection {inspection_id} does not exist") from None
     framework: Framework | Unavailable
@@ -108,6 +111,8 @@ async def gather(up: Upstream, inspection_id: UUID, frozen: InspectionScores | N
             if isinstance(live, InspectionScores)
             else Unavailable(unavailable="cases")
         )
+        if isinstance(framework, Unavailable) and framework.unavailable == "cases":
+            warnings.add("cases", "framework", "the inspection's framework version is unknown")
         national = Unavailable(unavailable="cases")
         warnings.add("cases", "summary_of_scores.national", "the inspection's fieldwork period is unknown")
     return Gathered(

@@ -10,11 +10,12 @@ reusing the frozen document and its snapshot."""
 import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from uuid import UUID
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from services.reporting import models
 from services.reporting.logic import i18n, rendering, upstream
@@ -35,30 +36,34 @@ def report_etag(inspection_id: UUID, row: models.Report | None) -> str:
     return etag(f"report-{inspection_id}", row.version if row else 1)
 
 
+def new(inspection_id: UUID, now: datetime) -> models.Report:
+    """A report not yet stored: a first draft."""
+    return models.Report(
+        inspection_id=inspection_id,
+        status=ReportStatus.draft,
+        sent_for_comment_at=None,
+        published_at=None,
+        document=None,
+        sha256=None,
+        improvement_plan_at=None,
+        reinspection_at=None,
+        updated_at=now,
+    )
+
+
 def state(inspection_id: UUID, row: models.Report | None) -> ReportState:
-    if row is None:
-        return ReportState(
-            inspection_id=inspection_id,
-            status=ReportStatus.draft,
-            draft_number=1,
-            version=1,
-            sent_for_comment_at=None,
-            published_at=None,
-            publication_pending=False,
-            snapshot_id=None,
-            sha256=None,
-        )
-    published = row.status == ReportStatus.published
+    report = row or new(inspection_id, datetime.now(UTC))
+    published = report.status == ReportStatus.published
     return ReportState(
         inspection_id=inspection_id,
-        status=ReportStatus(row.status),
-        draft_number=row.draft_number,
-        version=row.version,
-        sent_for_comment_at=row.sent_for_comment_at,
-        published_at=row.published_at if published else None,
-        publication_pending=row.document is not None and not published,
-        snapshot_id=row.snapshot_id if published else None,
-        sha256=row.sha256 if published else None,
+        status=ReportStatus(report.status),
+        draft_number=report.draft_number,
+        version=report.version,
+        sent_for_comment_at=report.sent_for_comment_at,
+        published_at=report.published_at if published else None,
+        publication_pending=report.document is not None and not published,
+        snapshot_id=report.snapshot_id if published else None,
+        sha256=report.sha256 if published else None,
     )
 
 
@@ -69,7 +74,7 @@ async def get(session: AsyncSession, inspection_id: UUID) -> models.Report | Non
 async def get_or_new(session: AsyncSession, inspection_id: UUID, now: datetime) -> models.Report:
     row = await get(session, inspection_id)
     if row is None:
-        row = models.Report(inspection_id=inspection_id, status=ReportStatus.draft, updated_at=now)
+        row = new(inspection_id, now)
         session.add(row)
         await session.flush()
     return row
@@ -123,7 +128,7 @@ async def _freeze(
         # Only the first of two racing publications freezes; the other goes on with what it froze.
         frozen = await session.execute(
             update(models.Report)
-            .where(models.Report.inspection_id == row.inspection_id, models.Report.document.is_(None))
+            .where(col(models.Report.inspection_id) == row.inspection_id, col(models.Report.document).is_(None))
             .values(
                 document=body,
                 sha256=hashlib.sha256(body).hexdigest(),
@@ -154,7 +159,7 @@ async def publish(
     async with sessions.begin() as session:
         await session.execute(
             update(models.Report)
-            .where(models.Report.inspection_id == inspection_id, models.Report.status != ReportStatus.published)
+            .where(col(models.Report.inspection_id) == inspection_id, col(models.Report.status) != ReportStatus.published)
             .values(status=ReportStatus.published, version=models.Report.version + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         )

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.reporting import models
 from shared.concurrency import etag
@@ -65,28 +66,46 @@ async def store(
     now: datetime,
 ) -> models.NarrativePart:
     """The part's next version (the first where ``existing`` is None), its earlier text kept in history."""
-    values = {"content": dict(content), "updated_by": author, "updated_at": now}
+    text = dict(content)
     if existing is None:
-        row = models.NarrativePart(inspection_id=inspection_id, part=part, lang=stored_lang(part, lang), version=1, **values)
+        row = models.NarrativePart(
+            inspection_id=inspection_id,
+            part=part,
+            lang=stored_lang(part, lang),
+            version=1,
+            content=text,
+            updated_by=author,
+            updated_at=now,
+        )
         session.add(row)
     else:
         # Guarded by version: a concurrent writer that passed the same If-Match loses with 412.
         result = await session.execute(
             update(models.NarrativePart)
             .where(
-                models.NarrativePart.inspection_id == inspection_id,
-                models.NarrativePart.part == part,
-                models.NarrativePart.lang == existing.lang,
-                models.NarrativePart.version == existing.version,
+                col(models.NarrativePart.inspection_id) == inspection_id,
+                col(models.NarrativePart.part) == part,
+                col(models.NarrativePart.lang) == existing.lang,
+                col(models.NarrativePart.version) == existing.version,
             )
-            .values(version=existing.version + 1, **values)
+            .values(version=existing.version + 1, content=text, updated_by=author, updated_at=now)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise PreconditionFailed("the part changed while this update ran")
         await session.refresh(existing)
         row = existing
-    session.add(models.NarrativeVersion(inspection_id=inspection_id, part=part, lang=row.lang, version=row.version, **values))
+    session.add(
+        models.NarrativeVersion(
+            inspection_id=inspection_id,
+            part=part,
+            lang=row.lang,
+            version=row.version,
+            content=text,
+            updated_by=author,
+            updated_at=now,
+        )
+    )
     await session.flush()
     return row
 
@@ -95,7 +114,7 @@ async def of_inspection(session: AsyncSession, inspection_id: UUID, lang: Lang) 
     """Every part's current content in ``lang`` (and the figures), by part."""
     rows = await session.scalars(
         select(models.NarrativePart).where(
-            models.NarrativePart.inspection_id == inspection_id, models.NarrativePart.lang.in_([lang, models.NEUTRAL])
+            col(models.NarrativePart.inspection_id) == inspection_id, col(models.NarrativePart.lang).in_([lang, models.NEUTRAL])
         )
     )
     return {row.part: row.content for row in rows}
@@ -104,7 +123,9 @@ async def of_inspection(session: AsyncSession, inspection_id: UUID, lang: Lang) 
 async def listed(session: AsyncSession, inspection_id: UUID, lang: Lang) -> list[models.NarrativePart]:
     rows = await session.scalars(
         select(models.NarrativePart)
-        .where(models.NarrativePart.inspection_id == inspection_id, models.NarrativePart.lang.in_([lang, models.NEUTRAL]))
+        .where(
+            col(models.NarrativePart.inspection_id) == inspection_id, col(models.NarrativePart.lang).in_([lang, models.NEUTRAL])
+        )
         .order_by(models.NarrativePart.part)
     )
     return list(rows)
@@ -114,10 +135,10 @@ async def history_page(
     session: AsyncSession, inspection_id: UUID, part: str, lang: Lang, params: PageParams
 ) -> tuple[list[PartVersion], str | None]:
     statement = select(models.NarrativeVersion).where(
-        models.NarrativeVersion.inspection_id == inspection_id,
-        models.NarrativeVersion.part == part,
-        models.NarrativeVersion.lang == stored_lang(part, lang),
+        col(models.NarrativeVersion.inspection_id) == inspection_id,
+        col(models.NarrativeVersion.part) == part,
+        col(models.NarrativeVersion.lang) == stored_lang(part, lang),
     )
-    rows, next_cursor = await paginate(session, statement, (models.NarrativeVersion.version,), params)
+    rows, next_cursor = await paginate(session, statement, [models.ordering(models.NarrativeVersion.version)], params)
     versions = [PartVersion(version=r.version, updated_by=r.updated_by, updated_at=r.updated_at, content=r.content) for r in rows]
     return versions, next_cursor

@@ -6,6 +6,7 @@ from uuid import UUID
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.reporting import models
 from services.reporting.logic import assembly, lifecycle, parts, timeline, upstream
@@ -56,7 +57,9 @@ async def overdue_page(
     inspections, next_cursor = await upstream.inspections_page(up, limit, cursor)
     reports = {
         r.inspection_id: r
-        for r in await session.scalars(select(models.Report).where(models.Report.inspection_id.in_([i.id for i in inspections])))
+        for r in await session.scalars(
+            select(models.Report).where(col(models.Report.inspection_id).in_([i.id for i in inspections]))
+        )
     }
     items = []
     for inspection in inspections:

@@ -34,7 +34,6 @@ def upgrade() -> None:
         sa.Column("sent", sa.Integer, nullable=True),
         sa.Column("cases", sa.JSON, nullable=True),
         sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("revision", sa.Integer, nullable=False),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.Column("updated_at", UtcDateTime, nullable=False),
     )

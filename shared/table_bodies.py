@@ -1,4 +1,4 @@
-"""Request bodies read as JSON or as a CSV spreadsheet, by Content-Type, and their OpenAPI entry."""
+"""Request bodies that are JSON or a CSV spreadsheet (bulk imports): reading them, and their OpenAPI entry."""
 
 from typing import Any, Literal
 
