@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck format migrate bench lock clean
+.PHONY: install run test lint typecheck format migrate bench lock clean demo browser-tools
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 install: $(STAMP)
+	$(PY) -m babel.messages.frontend compile --statistics -d services/reporting/locale -D messages
 
 migrate: install
 	$(PY) -m services.migrate
@@ -29,7 +30,7 @@ lint: install
 	$(PY) -m ruff format --check .
 
 # Strict on shared/ and every service's logic/ (pyproject.toml [tool.mypy]); a package joins this list once it is clean.
-TYPED := shared services/gateway services/questionnaires services/reporting services/run.py services/migrate.py services/cases/logic services/scoring/logic
+TYPED := shared demo services/gateway services/questionnaires services/reporting services/run.py services/migrate.py services/cases/logic services/scoring/logic
 
 typecheck: install
 	$(PY) -m mypy $(TYPED)
@@ -40,6 +41,14 @@ format: install
 
 bench: install
 	$(PY) -m bench
+
+# What the browser test needs (Debian): headless Chromium and pdftoppm. The test installs them itself under CI=true.
+browser-tools:
+	apt-get install -y -q chromium poppler-utils
+
+# A complete West Midlands inspection through the API of the stack `make run` started (OMI_DEMO_URL).
+demo: install
+	$(PY) -m demo
 
 # Re-pin the whole tree after changing a direct dependency in pyproject.toml.
 lock:

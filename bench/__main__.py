@@ -26,7 +26,7 @@ from contextlib import contextmanager
 
 import httpx
 
-from bench import questionnaires
+from bench import questionnaires, report
 from services.cases.logic.draw import draw_sample
 from shared.schemas.sampling import SampleMix
 from shared.testing.factories import generate_caseload, generated_rows
@@ -225,7 +225,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--inspections", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--only", choices=["scores", "questionnaires"], help="run one group of measures")
+    parser.add_argument("--only", choices=["scores", "questionnaires", "report"], help="run one group of measures")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a median misses its target")
     parser.add_argument(
         "--postgres",
@@ -238,10 +238,12 @@ def main() -> None:
     print(f"databases: {'PostgreSQL' if database_urls else 'SQLite'}", file=sys.stderr)
     rows = [("one case sample drawn from 20,000 cases", draw_timings(max(3, options.repeat // 5)), TARGETS_MS["draw_20000"])]
     with running_suite(database_urls) as urls:
-        if options.only != "questionnaires":
+        if options.only in (None, "scores"):
             rows += asyncio.run(run(urls["gateway"], options.inspections, options.repeat))
-        if options.only != "scores":
+        if options.only in (None, "questionnaires"):
             rows += asyncio.run(questionnaires.measure(urls["gateway"], options.repeat))
+        if options.only in (None, "report"):
+            rows += asyncio.run(report.measure(urls["gateway"], options.repeat))
     print(f"\n{'measure (ms)':<50} {'median':>9} {'p90':>9} {'target':>8}")
     for name, timings, target in rows:
         print(_row(name, timings, target))

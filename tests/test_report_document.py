@@ -126,7 +126,7 @@ async def test_the_document_follows_the_reference_order_with_the_services_figure
     one = framework["sections"][0]["criteria"][0]
     assert method["sections"][0]["criteria"][0]["summary_question"] == next(q["id"] for q in one["questions"] if q["summary"])
     assert method["sections"][0]["criteria"][0]["roh_questions"] == [q["id"] for q in one["questions"] if q["roh"]]
-    assert (await gw.get(f"{base}/report", headers={"Accept": "text/html"})).status_code == 406
+    assert (await gw.get(f"{base}/report", headers={"Accept": "image/png"})).status_code == 406
 
 
 async def test_a_service_down_gives_a_marked_partial_draft(stack: Stack, gw: httpx.AsyncClient) -> None:

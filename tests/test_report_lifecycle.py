@@ -3,14 +3,11 @@ published all or nothing and frozen: byte-identical after later changes, served 
 service stopped; a publication that fails half way publishes nothing and completes on retry."""
 
 import hashlib
-import uuid
-from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import select
 
-from services.cases import models as cases_models
 from tests.conftest import Stack
+from tests.reporting_helpers import answer_no_everywhere
 from tests.test_report_document import written_inspection
 
 
@@ -81,16 +78,7 @@ async def test_a_published_report_is_frozen_and_served_with_the_other_services_s
     live_before = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores")).json()
     # A later change to an assessment (cases refuses it through the API now, so as a correction in its
     # database), and to a narrative part.
-    async with stack.apps["cases"].state.sessionmaker() as session:
-        row = await session.get(cases_models.Inspection, uuid.UUID(inspection["id"]))
-        row.sample_revision += 1
-        assessments = (
-            await session.scalars(select(cases_models.Assessment).where(cases_models.Assessment.inspection_id == row.id))
-        ).all()
-        for assessment in assessments:
-            assessment.answers = {k: "no" for k in assessment.answers}
-            assessment.revision, assessment.updated_at = row.sample_revision, datetime.now(UTC)
-        await session.commit()
+    await answer_no_everywhere(stack, inspection["id"])
     live_after = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores")).json()
     assert live_after["criteria"][0]["score"] != live_before["criteria"][0]["score"]
     recommendations = f"/api/v1/inspections/{inspection['id']}/narrative/recommendations"

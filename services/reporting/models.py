@@ -13,7 +13,7 @@ from shared.db import UtcDateTime, utcnow
 from shared.idempotency import IdempotencyRecord
 from shared.migrations import tables_of
 
-__all__ = ["TABLES", "IdempotencyRecord", "NarrativePart", "NarrativeVersion", "Report", "ReportComment"]
+__all__ = ["TABLES", "IdempotencyRecord", "NarrativePart", "NarrativeVersion", "Report", "ReportComment", "ReportRendering"]
 
 NEUTRAL = ""  # the language of parts that hold figures, not text
 
@@ -88,5 +88,18 @@ class ReportComment(SQLModel, table=True):
     version: int = 1
 
 
+class ReportRendering(SQLModel, table=True):
+    """A published report as served, in one language and one format (JSON, HTML, PDF): rendered once
+    at publication, with the frozen document, and only read afterwards."""
+
+    __tablename__ = "report_renderings"
+
+    inspection_id: UUID = Field(primary_key=True)
+    lang: str = Field(primary_key=True, max_length=8)
+    media_type: str = Field(primary_key=True, max_length=64)
+    body: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    sha256: str = Field(max_length=64)
+
+
 # What this service's migrations must create (tests/test_migrations.py compares them).
-TABLES = tables_of(IdempotencyRecord, NarrativePart, NarrativeVersion, Report, ReportComment)
+TABLES = tables_of(IdempotencyRecord, NarrativePart, NarrativeVersion, Report, ReportComment, ReportRendering)

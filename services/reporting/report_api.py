@@ -1,6 +1,7 @@
 """Routers of the report: the document (a draft live, a published one frozen), its lifecycle, the
 area's comments on a draft, and the timeline of due dates."""
 
+import asyncio
 import base64
 import hashlib
 from typing import Annotated
@@ -11,16 +12,17 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from services.reporting import models
-from services.reporting.deps import IfMatch, IntervalsDep, LangQuery, Now, UpstreamDep
-from services.reporting.logic import comments, lifecycle, report, timeline, upstream
+from services.reporting.deps import IfMatch, IntervalsDep, Now, UpstreamDep
+from services.reporting.logic import comments, i18n, lifecycle, render, rendering, report, timeline, upstream
 from shared.concurrency import require_if_match
 from shared.db import SessionDep
-from shared.errors import NotAcceptable
+from shared.errors import DomainError, NotFound
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.problems import problems
 from shared.responses import json_response
 from shared.schemas.common import Page
+from shared.schemas.narrative import Lang
 from shared.schemas.reports import (
     Comment,
     CommentAnswerPut,
@@ -45,31 +47,67 @@ def _state(inspection_id: UUID, row: models.Report | None) -> JSONResponse:
     )
 
 
-def _wants_json(request: Request) -> None:
-    accept = request.headers.get("accept", "*/*")
-    if not any(kind in accept for kind in ("application/json", "application/*", "*/*")):
-        raise NotAcceptable("the report is served as application/json")
+ReportFormat = Annotated[
+    rendering.Format | None,
+    Query(description="json, html or pdf: overrides Accept (a link a browser follows cannot set Accept)."),
+]
+ReportLang = Annotated[
+    Lang | None,
+    Query(description="en or cy; absent, the best of Accept-Language among the languages the report is in."),
+]
+_RENDERINGS = {
+    "text/html": {"schema": {"type": "string"}},
+    "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+}
+_VARY = {"Vary": "Accept, Accept-Language"}
+
+
+def _served(body: bytes, media: str, headers: dict[str, str]) -> Response:
+    digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+    return Response(body, media_type=media, headers=headers | _VARY | {"Repr-Digest": f"sha-256=:{digest}:"})
+
+
+async def _draft_languages(up: UpstreamDep, inspection_id: UUID) -> tuple[Lang, ...]:
+    """The languages a draft is written in: Welsh and English for a Welsh area. The inspection must
+    exist (404 otherwise); with cases down, both are allowed (the draft marks what is missing)."""
+    try:
+        found, _ = await upstream.inspection(up, inspection_id)
+    except NotFound:
+        raise
+    except DomainError:
+        return i18n.LANGS
+    return i18n.languages(found.country)
 
 
 @router.get(
     REPORT,
     response_model=ReportDocument,
-    responses=problems(404, 406, 422),
-    summary="The report as a document: a draft assembled now (parts a service cannot give are marked), "
-    "or the published report's frozen bytes",
+    responses=problems(404, 406, 422) | {200: {"content": _RENDERINGS}},
+    summary="The report: a draft assembled now (parts a service cannot give are marked), or the published report's "
+    "frozen bytes; as JSON, HTML or PDF (Accept or ?format=), in English or Welsh (?lang= or Accept-Language)",
 )
 async def get_report(
-    inspection_id: UUID, request: Request, session: SessionDep, up: UpstreamDep, now: Now, lang: LangQuery = "en"
+    inspection_id: UUID,
+    request: Request,
+    session: SessionDep,
+    up: UpstreamDep,
+    now: Now,
+    lang: ReportLang = None,
+    format: ReportFormat = None,
 ) -> Response:
-    _wants_json(request)
+    media = rendering.media_type(format, request.headers.get("accept"))
     row = await lifecycle.get(session, inspection_id)
     headers = {"ETag": lifecycle.report_etag(inspection_id, row)}
-    body = report.frozen(row, lang)
-    if body is not None:
-        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
-        return json_response(body, headers | {"Repr-Digest": f"sha-256=:{digest}:"})
-    document = await report.draft(session, up, inspection_id, lang, now)
-    return json_response(document.model_dump(mode="json"), headers)
+    accept_language = request.headers.get("accept-language")
+    if row is not None and report.is_published(row):
+        return _served(await rendering.frozen(session, inspection_id, media, lang, accept_language), media, headers)
+    chosen = i18n.choose(lang, accept_language, await _draft_languages(up, inspection_id))
+    document = (await report.draft(session, up, inspection_id, chosen, now)).model_dump(mode="json")
+    if media == rendering.JSON:
+        return json_response(document, headers | _VARY)
+    if media == rendering.HTML:
+        return _served(render.html(document).encode("utf-8"), media, headers)
+    return _served(await asyncio.to_thread(render.pdf, document), media, headers)
 
 
 @router.get(

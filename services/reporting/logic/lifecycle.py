@@ -2,10 +2,12 @@
 
 Publishing runs in three steps, each safe to repeat: (1) a score snapshot (its Idempotency-Key is the
 inspection and draft number, so a retry gets the same one) and the assembled document frozen with its
-SHA-256, stored as *pending*; (2) the inspection moved to published in cases; (3) the report marked
+SHA-256 and its renderings (JSON, HTML and PDF in each language it is published in), stored as
+*pending*; (2) the inspection moved to published in cases; (3) the report marked
 published. A failure anywhere leaves the report unpublished; publishing again resumes where it stopped,
 reusing the frozen document and its snapshot."""
 
+import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -16,16 +18,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from services.reporting import models
-from services.reporting.logic import upstream
+from services.reporting.logic import i18n, rendering, upstream
 from services.reporting.logic.gather import Gathered, gather
 from services.reporting.logic.upstream import Upstream
 from shared.concurrency import etag
 from shared.errors import Conflict, UpstreamUnavailable
 from shared.responses import to_json
+from shared.schemas.inspections import Inspection
+from shared.schemas.narrative import Lang
 from shared.schemas.reports import ReportDocument, ReportState, ReportStatus
 
 # Assembles the document from what was gathered (the narrative is read in the caller's session).
-Assemble = Callable[[AsyncSession, Gathered, datetime, UUID], Awaitable[ReportDocument]]
+Assemble = Callable[[AsyncSession, Gathered, datetime, UUID, Lang], Awaitable[ReportDocument]]
 
 
 def report_etag(inspection_id: UUID, row: models.Report | None) -> str:
@@ -110,12 +114,19 @@ async def _freeze(
     if not gathered.complete():
         missing = ", ".join(w.service for w in gathered.warnings)
         raise UpstreamUnavailable(f"a report is published only whole; not available now: {missing}")
+    # Every language the inspection publishes in, each rendered as JSON, HTML and PDF from its frozen bytes.
+    country = gathered.inspection.country if isinstance(gathered.inspection, Inspection) else "england"
+    async with sessions() as session:
+        bodies = {
+            lang: to_json((await assemble(session, gathered, now, snapshot.id, lang)).model_dump(mode="json"))
+            for lang in i18n.languages(country)
+        }
+    renderings = await asyncio.to_thread(rendering.render_all, bodies)
+    body = bodies["en"]
     async with sessions.begin() as session:
-        document = await assemble(session, gathered, now, snapshot.id)
-        body = to_json(document.model_dump(mode="json"))
         thread = snapshot.scores.roh_thread.score
         # Only the first of two racing publications freezes; the other goes on with what it froze.
-        await session.execute(
+        frozen = await session.execute(
             update(models.Report)
             .where(col(models.Report.inspection_id) == row.inspection_id, col(models.Report.document).is_(None))
             .values(
@@ -128,6 +139,8 @@ async def _freeze(
             )
             .execution_options(synchronize_session=False)
         )
+        if frozen.rowcount == 1:  # type: ignore[attr-defined]
+            session.add_all(rendering.rows(row.inspection_id, renderings))
 
 
 async def publish(

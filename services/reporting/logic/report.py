@@ -12,11 +12,8 @@ from services.reporting import models
 from services.reporting.logic import assembly, lifecycle, parts, timeline, upstream
 from services.reporting.logic.gather import Gathered, gather
 from services.reporting.logic.upstream import Upstream
-from shared.errors import NotFound
 from shared.schemas.narrative import Lang
 from shared.schemas.reports import OverdueMilestone, ReportDocument, ReportStatus
-
-PUBLISHED_LANG: Lang = "en"  # the language a report is frozen in (Welsh versions arrive with rendering)
 
 
 async def draft(session: AsyncSession, up: Upstream, inspection_id: UUID, lang: Lang, now: datetime) -> ReportDocument:
@@ -28,25 +25,20 @@ async def draft(session: AsyncSession, up: Upstream, inspection_id: UUID, lang: 
     return assembly.document(inspection_id, gathered, texts, lang, status=state.status, draft_number=state.draft_number, now=now)
 
 
-def frozen(row: models.Report | None, lang: Lang) -> bytes | None:
-    """A published report's bytes; None while it is a draft."""
-    if row is None or row.status != ReportStatus.published or row.document is None:
-        return None
-    if lang != PUBLISHED_LANG:
-        raise NotFound(f"the report was published in {PUBLISHED_LANG} only")
-    return row.document
+def is_published(row: models.Report | None) -> bool:
+    return row is not None and row.status == ReportStatus.published and row.document is not None
 
 
 def publication_assembler(inspection_id: UUID, draft_number: int) -> lifecycle.Assemble:
     """How publication assembles the document it freezes: the snapshot's scores, marked published."""
 
-    async def assemble(session: AsyncSession, gathered: Gathered, now: datetime, snapshot_id: UUID) -> ReportDocument:
-        texts = await parts.of_inspection(session, inspection_id, PUBLISHED_LANG)
+    async def assemble(session: AsyncSession, gathered: Gathered, now: datetime, snapshot_id: UUID, lang: Lang) -> ReportDocument:
+        texts = await parts.of_inspection(session, inspection_id, lang)
         return assembly.document(
             inspection_id,
             gathered,
             texts,
-            PUBLISHED_LANG,
+            lang,
             status=ReportStatus.published,
             draft_number=draft_number,
             now=now,
