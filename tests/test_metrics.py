@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services.gateway.settings import DEFAULT_ROUTES
 from tests.conftest import Stack, plan_inspection
+from tests.questionnaire_helpers import OFFENDER_BASE, import_json, new_questionnaire, post_return
 from tests.test_assessments import add_case
 
 DASHBOARD = Path(__file__).parent.parent / "deploy" / "grafana-dashboard.json"
@@ -52,6 +53,18 @@ async def test_a_request_is_counted_in_the_services_metrics(stack: Stack, gw: ht
     assert grew("http_client_request_duration_seconds_count", gateway_before, gateway_after, server_address="cases.test") >= 4
     assert "db_client_connections_usage" in after
     assert _value(gateway_after, server, http_route="/api/v1/{path:path}") >= 4
+
+
+async def test_questionnaire_returns_are_counted(stack: Stack, gw: httpx.AsyncClient) -> None:
+    async with stack.service("questionnaires") as questionnaires:
+        before = await _scrape(questionnaires)
+        url = await new_questionnaire(gw, "offender", sent=10)
+        await post_return(gw, url, OFFENDER_BASE)
+        imported = await import_json(gw, url, [{"return_key": f"k-{n}", "answers": OFFENDER_BASE} for n in range(3)])
+        assert imported["created"] == 3
+        after = await _scrape(questionnaires)
+    name = "omi_questionnaire_writes_total"
+    assert _value(after, name, outcome="created") - _value(before, name, outcome="created") == 4
 
 
 async def test_metrics_are_not_forwarded_by_the_gateway(stack: Stack, gw: httpx.AsyncClient) -> None:

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import StatusCode
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
@@ -107,6 +108,17 @@ class Switchable:
             await self.task
 
 
+async def breaker_state(client: httpx.AsyncClient, upstream: str) -> float:
+    """The gateway's `omi.gateway.breaker.state` gauge for one upstream, read from its /metrics."""
+    text = (await client.get("/metrics")).text
+    return next(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == "omi_gateway_breaker_state" and sample.labels.get("upstream") == upstream
+    )
+
+
 async def test_breaker_fails_fast_then_one_probe_closes_it() -> None:
     port = free_port()
     service = Switchable(port)
@@ -116,6 +128,7 @@ async def test_breaker_fails_fast_then_one_probe_closes_it() -> None:
             assert first.status_code == 503 and "cannot be reached" in first.json()["detail"]
             fast = await client.get("/api/v1/inspections")
             assert fast.status_code == 503 and "not sending it requests" in fast.json()["detail"]
+            assert await breaker_state(client, "cases") == 2, "open, in the gateway's metrics"
             assert 1 <= int(fast.headers["retry-after"]) <= 1, "the rest of the cool-down, in whole seconds"
 
             await service.start()
@@ -130,6 +143,7 @@ async def test_breaker_fails_fast_then_one_probe_closes_it() -> None:
             service.release.set()
             assert (await probe).status_code == 200
             assert (await client.get("/api/v1/inspections")).status_code == 200, "closed after the probe"
+            assert await breaker_state(client, "cases") == 0
         finally:
             await service.stop()
 

@@ -9,6 +9,7 @@ from fastapi.staticfiles import StaticFiles
 
 from services.gateway import api
 from services.gateway.dates import DateMiddleware
+from services.gateway.logic.breaker import observe_breakers
 from services.gateway.logic.routing import RouteTable
 from services.gateway.logic.upstream import Upstream
 from services.gateway.settings import GatewaySettings
@@ -19,7 +20,7 @@ from shared.limits import ConcurrencyLimit, UrlLengthLimit
 from shared.logs import configure_logging
 from shared.problems import install_problem_handlers
 from shared.service import Wiring
-from shared.telemetry import instrument_app, tracer_provider
+from shared.telemetry import instrument_app, metrics_of, tracer_provider
 
 
 def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring()) -> FastAPI:
@@ -48,6 +49,7 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
             breaker_failures=settings.breaker_failures,
             breaker_cooldown=settings.breaker_cooldown_seconds,
         )
+        observe_breakers(metrics_of(provider), app.state.upstream.breakers)
         try:
             yield
         finally:

@@ -15,6 +15,7 @@ from shared.concurrency import require_if_match
 from shared.db import SessionDep
 from shared.errors import InvalidInput, NotFound
 from shared.idempotency import REPLAYED_HEADER, Idempotency, idempotency
+from shared.metrics import count_writes
 from shared.pagination import PageParams, page_params
 from shared.problems import problems
 from shared.schemas.common import Page
@@ -157,6 +158,7 @@ async def create_return(
     location = {"Location": f"/api/v1{path}/returns/{stored.id}"}
     if replayed:
         return JSONResponse(jsonable_encoder(stored), status_code=200, headers=location | {REPLAYED_HEADER: "true"})
+    count_writes(request.app, "questionnaire", "created")
     return await idem.respond(stored, 201, location)
 
 
@@ -179,7 +181,9 @@ async def import_returns(
     row = await questionnaires.pinned(session, _cases(request), _templates(request), inspection_id, respondent)
     template = await _templates(request).pinned(session, row.template_id, row.template_version)
     rows = transfer.read_import(await table_body(request), template)
-    return await idem.respond(await transfer.import_rows(session, _cases(request), row, template, rows), 200)
+    result = await transfer.import_rows(session, _cases(request), row, template, rows)
+    count_writes(request.app, "questionnaire", "created", result.created)
+    return await idem.respond(result, 200)
 
 
 @router.get(

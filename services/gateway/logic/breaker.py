@@ -4,11 +4,14 @@ and its success closes the circuit again (its failure opens it for another cool-
 
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
+from opentelemetry.metrics import CallbackOptions, Observation
 from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import CLOSED, Context, OpenedState
+
+from shared.metrics import Metrics
 
 T = TypeVar("T")
 
@@ -32,6 +35,8 @@ class Breakers:
             default_threshold=failures, default_ttl=cooldown, exclude=[(BaseException, lambda exc: not counts(exc))]
         )
         self._probing: set[str] = set()
+        # Each service's circuit as its last call left it (closed, half-opened, opened), for the metrics.
+        self.states: dict[str, str] = {}
 
     async def state(self, service: str) -> str:
         """closed, opened or half-opened."""
@@ -57,3 +62,19 @@ class Breakers:
         finally:
             if probe:
                 self._probing.discard(service)
+            self.states[service] = breaker.context.state
+
+
+# Breaker states as gauge values: what a dashboard alerts on (above 0: some requests refused at once).
+STATE_VALUES = {"closed": 0, "half-opened": 1, "opened": 2}
+
+
+def observe_breakers(metrics: Metrics, breakers: Breakers) -> None:
+    """`omi.gateway.breaker.state` per upstream: 0 closed, 1 half-open (probing), 2 open."""
+
+    def observe(_options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(STATE_VALUES.get(state, 2), {"upstream": s}) for s, state in sorted(breakers.states.items())]
+
+    metrics.provider.get_meter("omi.gateway").create_observable_gauge(
+        "omi.gateway.breaker.state", callbacks=[observe], description="Each upstream's circuit: 0 closed, 1 half-open, 2 open."
+    )
