@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
 from shared.errors import NotFound
@@ -42,8 +43,8 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **_JSON)
 
 
-def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def sessionmaker(engine: AsyncEngine, session_class: type[Session] = Session) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=session_class)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

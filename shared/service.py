@@ -8,10 +8,14 @@ from pathlib import Path
 
 import httpx
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from opentelemetry.sdk.trace import SpanProcessor
 from pydantic import BaseModel
 
+from shared import audit_api
+from shared.access import StandingSource, authorize
+from shared.audit import AuditedSession
+from shared.auth import AuthMiddleware
 from shared.clients import service_client
 from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
@@ -21,7 +25,9 @@ from shared.migrations import current_revision, head_revision, migrate
 from shared.problems import PROBLEM_JSON, install_problem_handlers
 from shared.schemas.common import Problem
 from shared.settings import ServiceSettings
+from shared.standing import RemoteStandings
 from shared.telemetry import instrument_app, instrument_engine, tracer_provider
+from shared.tokens import TokenVerifier
 
 
 @dataclass(frozen=True)
@@ -69,8 +75,12 @@ def build_service(
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
     description: str = "",
     extra_schemas: Sequence[type[BaseModel]] = (),
+    standings: Callable[[FastAPI], StandingSource] | None = None,
 ) -> FastAPI:
-    """A FastAPI app whose lifespan opens the database (migrated) and one client per service it calls."""
+    """A FastAPI app whose lifespan opens the database (migrated) and one client per service it calls.
+
+    Every route is behind the token check (shared.auth) and the role matrix (shared.access); a caller's
+    standing on an inspection comes from ``standings`` (the cases service's own), else from cases."""
     provider = tracer_provider(name, wiring.span_processors)
 
     @asynccontextmanager
@@ -81,10 +91,14 @@ def build_service(
             await migrate(engine, migrations)
         app.state.engine = engine
         app.state.migration_head = head_revision(migrations)
-        app.state.sessionmaker = sessionmaker(engine)
+        app.state.sessionmaker = sessionmaker(engine, AuditedSession)
         app.state.clients = {
             callee: service_client(url, provider, settings.call_timeout, wiring.transport) for callee, url in calls.items()
         }
+        if standings is not None:
+            app.state.standings = standings(app)
+        elif "cases" in app.state.clients:
+            app.state.standings = RemoteStandings(app.state.clients["cases"], settings.standing_cache_seconds)
         try:
             if on_startup is not None:
                 await on_startup(app)
@@ -99,10 +113,11 @@ def build_service(
     app.state.service_name = name
     app.state.settings = settings
     install_problem_handlers(app)
+    app.add_middleware(AuthMiddleware, verifier=TokenVerifier(settings.auth))
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health)
-    for router in routers:
-        app.include_router(router)
+    for router in [*routers, audit_api.router]:
+        app.include_router(router, dependencies=[Depends(authorize)])
     instrument_app(app, provider)
     _document(app, [Problem, *extra_schemas])
     return app

@@ -3,6 +3,8 @@
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.tokens import AuthSettings
+
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -16,3 +18,7 @@ class ServiceSettings(BaseSettings):
     migrate_on_start: bool = Field(True, description="Apply Alembic migrations at start-up.")
     log_level: str = "INFO"
     call_timeout: float = Field(10.0, gt=0, description="Seconds allowed for a call to another service.")
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Token checks: the OMI_AUTH_ settings.")
+    standing_cache_seconds: float = Field(
+        5.0, ge=0, description="How long a caller's standing on an inspection, asked of the cases service, is reused."
+    )

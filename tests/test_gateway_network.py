@@ -2,8 +2,10 @@
 
 import asyncio
 import socket
+import tempfile
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -14,6 +16,8 @@ from fastapi.responses import JSONResponse
 
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
+from shared.tokens import sign
+from tests.conftest import local_auth
 
 PROBLEM = "application/problem+json"
 SLOW_SECONDS = 6
@@ -61,11 +65,15 @@ async def slow_url() -> AsyncIterator[str]:
     await task
 
 
+AUTH = local_auth(Path(tempfile.mkdtemp(prefix="omi-keys-")))
+ADMIN = {"Authorization": f"Bearer {sign(AUTH, 'test-admin', 'admin')}"}
+
+
 async def gateway(services: dict[str, str]) -> tuple[LifespanManager, httpx.AsyncClient]:
-    settings = GatewaySettings(services=services, connect_timeout=1.0, read_timeout=0.5, retry_after=7)
+    settings = GatewaySettings(services=services, connect_timeout=1.0, read_timeout=0.5, retry_after=7, auth=AUTH)
     manager = LifespanManager(create_app(settings))
     await manager.__aenter__()
-    return manager, httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway")
+    return manager, httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway", headers=ADMIN)
 
 
 def everything_at(url: str, **overrides: str) -> dict[str, str]:
@@ -137,9 +145,9 @@ async def test_proxy_keeps_repeated_headers_and_no_state_between_callers(slow_ur
 
 
 async def test_bodies_over_the_limit_are_413(slow_url: str) -> None:
-    settings = GatewaySettings(services=everything_at(slow_url), max_body_bytes=1000)
+    settings = GatewaySettings(services=everything_at(slow_url), max_body_bytes=1000, auth=AUTH)
     async with LifespanManager(create_app(settings)) as manager:
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway")
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway", headers=ADMIN)
         declared = await client.post("/api/v1/cases/echo", content=b"x" * 2000)
         assert declared.status_code == 413 and declared.headers["content-type"] == PROBLEM
 

@@ -16,6 +16,7 @@ def create_app(settings: QuestionnairesSettings | None = None, wiring: Wiring = 
         migrations=MIGRATIONS,
         routers=[api.router],
         wiring=wiring,
+        calls={"cases": settings.cases_url},
         description="Questionnaire templates and returns.",
     )
 

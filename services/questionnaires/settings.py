@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -8,3 +9,4 @@ class QuestionnairesSettings(ServiceSettings):
 
     port: int = 8002
     database_url: str = "sqlite+aiosqlite:///data/questionnaires.db"
+    cases_url: str = Field("http://127.0.0.1:8001", description="Where a caller's standing on an inspection is asked.")
