@@ -1,7 +1,5 @@
 """ETag, If-Match and If-None-Match (RFC 9110 13.1): optimistic concurrency and conditional reads."""
 
-from fastapi import Request
-
 from shared.errors import PreconditionFailed, PreconditionRequired
 
 
@@ -9,9 +7,9 @@ def etag(resource_id: object, version: int) -> str:
     return f'"{resource_id}.{version}"'
 
 
-def require_if_match(request: Request, current: str) -> None:
-    """An update of an existing resource needs If-Match naming its current ETag: 428 without, 412 when stale."""
-    header = request.headers.get("if-match")
+def require_if_match(header: str | None, current: str) -> None:
+    """An update of an existing resource needs If-Match (``header``, as sent) naming its current ETag:
+    PreconditionRequired without, PreconditionFailed when stale."""
     if header is None:
         raise PreconditionRequired("Send If-Match with the ETag you last read.", headers={"ETag": current})
     # Strong comparison (RFC 9110 13.1.1): a weak validator never matches.

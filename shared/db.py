@@ -3,17 +3,17 @@
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Dialect, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import DateTime, Dialect, Update, event
+from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from shared.errors import NotFound
+from shared.errors import NotFound, PreconditionFailed
 
 T = TypeVar("T")
 
@@ -32,7 +32,7 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None, **_JSON)
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record) -> None:
+        def _sqlite_pragmas(dbapi_connection: Any, _record: object) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -63,7 +63,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             await session.commit()
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[datetime]):
     """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
 
     impl = DateTime(timezone=True)
@@ -96,3 +96,11 @@ async def get_or_404(session: AsyncSession, model: type[T], key: object, what: s
     if row is None:
         raise NotFound(f"{what} does not exist")
     return row
+
+
+async def update_one(session: AsyncSession, statement: Update, changed_meanwhile: str) -> None:
+    """Run an UPDATE guarded by the version last read: of two concurrent writers one wins, and the other's
+    statement matches no row, PreconditionFailed (``changed_meanwhile`` says what changed)."""
+    result = cast(CursorResult[Any], await session.execute(statement.execution_options(synchronize_session=False)))
+    if result.rowcount != 1:
+        raise PreconditionFailed(changed_meanwhile)

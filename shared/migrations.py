@@ -17,14 +17,30 @@ def _config(script_location: Path, connection: Connection | None = None) -> Conf
     return config
 
 
-async def migrate(engine: AsyncEngine, script_location: Path) -> None:
-    """Upgrade the database behind ``engine`` to the newest revision."""
+async def migrate(engine: AsyncEngine, script_location: Path, revision: str = "head") -> None:
+    """Upgrade the database behind ``engine`` to the newest revision (or to ``revision``)."""
 
     def upgrade(connection: Connection) -> None:
-        command.upgrade(_config(script_location, connection), "head")
+        command.upgrade(_config(script_location, connection), revision)
 
-    async with engine.begin() as connection:
-        await connection.run_sync(upgrade)
+    async with engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            async with connection.begin():
+                await connection.run_sync(upgrade)
+            return
+        # SQLite changes a column by copying its table (batch mode), and dropping a table that other
+        # rows refer to fails while foreign keys are on: they are off during the migrations (outside
+        # a transaction, where the pragma takes effect) and checked before the commit.
+        await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        await connection.commit()
+        try:
+            async with connection.begin():
+                await connection.run_sync(upgrade)
+                if (await connection.exec_driver_sql("PRAGMA foreign_key_check")).first() is not None:
+                    raise RuntimeError("the migrations left rows whose foreign keys refer to nothing")
+        finally:
+            await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            await connection.commit()
 
 
 def run_env(target_metadata: MetaData | None = None) -> None:

@@ -3,7 +3,7 @@
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -45,7 +45,7 @@ def _aware(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
-_DECODERS = {"dt": _aware, "uuid": UUID, "int": _bounded_int, "str": str}
+_DECODERS: dict[str, Callable[[str], object]] = {"dt": _aware, "uuid": UUID, "int": _bounded_int, "str": str}
 
 
 def _tagged(value: object) -> list[str]:
@@ -84,7 +84,7 @@ def _bad_cursor() -> InvalidInput:
 async def paginate(
     session: AsyncSession,
     statement: Select[Any],
-    order: Sequence[InstrumentedAttribute | ColumnElement[Any]],
+    order: Sequence[InstrumentedAttribute[Any] | ColumnElement[Any]],
     params: PageParams,
     *,
     as_mappings: bool = False,
@@ -107,4 +107,4 @@ async def paginate(
         return rows, None
     rows = rows[: params.limit]
     last = rows[-1]
-    return rows, encode_cursor(*(last[c.key] if as_mappings else getattr(last, c.key) for c in order))
+    return rows, encode_cursor(*(last[c.key] if as_mappings else getattr(last, str(c.key)) for c in order))

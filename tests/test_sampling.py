@@ -6,15 +6,11 @@ import time
 import pytest
 from pydantic import ValidationError
 
-from services.cases.logic.sampling import (
-    QUOTAS,
-    CaseloadError,
-    SampleInfeasible,
-    composition,
-    draw_sample,
-    female_target,
-    parse_caseload_csv,
-)
+from services.cases.logic.caseload import CaseloadError
+from services.cases.logic.composition import composition
+from services.cases.logic.draw import SampleInfeasible, draw_sample
+from services.cases.logic.quotas import QUOTAS, female_target
+from services.cases.logic.spreadsheet import parse_caseload_csv
 from shared.schemas.cases import CaseAttributes, CaseCreate
 from shared.schemas.enums import AssessorRole, CaseType
 from shared.schemas.sampling import SampleComposition, SampleMix
@@ -197,7 +193,7 @@ def test_duplicate_references_are_refused(caseload):
     cases = [*list(caseload[:500]), caseload[10]]
     with pytest.raises(CaseloadError) as info:
         draw_sample(cases, SampleMix(), seed=1)
-    assert {e["row"] for e in info.value.errors} == {11, 501}
+    assert {e.row for e in info.value.errors} == {11, 501}
     assert caseload[10].reference in str(info.value)
 
 
@@ -513,7 +509,7 @@ def test_parse_bad_csv_names_every_bad_row_and_field():
     )
     with pytest.raises(CaseloadError) as info:
         parse_caseload_csv(text)
-    found = {(e["row"], e["field"]) for e in info.value.errors}
+    found = {(e.row, e.field) for e in info.value.errors}
     assert found == {
         (3, "tier"),
         (3, "ppo"),
@@ -524,10 +520,10 @@ def test_parse_bad_csv_names_every_bad_row_and_field():
         (7, None),
         (8, "gender"),
     }
-    by = {(e["row"], e["field"]): e for e in info.value.errors}
-    assert by[(3, "ppo")]["value"] == "maybe"
-    assert by[(6, "reference")]["message"] == "reference repeats row 2"
-    assert "expected 9 cells, found 3" in by[(7, None)]["message"]
+    by = {(e.row, e.field): e for e in info.value.errors}
+    assert by[(3, "ppo")].value == "maybe"
+    assert by[(6, "reference")].message == "reference repeats row 2"
+    assert "expected 9 cells, found 3" in by[(7, None)].message
     assert "row 4, case_type" in str(info.value)
 
 
@@ -535,7 +531,7 @@ def test_parse_csv_header_errors():
     with pytest.raises(CaseloadError) as info:
         parse_caseload_csv("reference,case_type,colour,notes\nA,community,red,x\n")
     errors = info.value.errors
-    assert all(e["row"] == 1 for e in errors)
+    assert all(e.row == 1 for e in errors)
     text = str(info.value)
     assert "'colour'" in text and "'notes'" in text
     assert "missing required column(s): roh_level, tier" in text

@@ -1,5 +1,6 @@
-"""Routers of the cases service: thin, the domain is in logic/."""
+"""Routers of the cases service: request in, one logic call, response out (the domain is in logic/)."""
 
+import functools
 from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
@@ -8,12 +9,12 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from services.cases.logic import assessments, case_sample, inspections, transfer
+from services.cases.logic import assessments, bulk_read, case_sample, export, imports, inspections
 from services.cases.logic import cases as case_logic
-from services.cases.logic.frameworks import FrameworkNotFound, FrameworkSource
-from shared.concurrency import none_match, require_if_match
+from services.cases.logic.frameworks import FrameworkSource
+from services.cases.logic.spreadsheet import Upload
 from shared.db import SessionDep
-from shared.errors import InvalidInput, UnsupportedMediaType, invalid
+from shared.errors import UnsupportedMediaType, invalid
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.problems import problems
@@ -30,8 +31,7 @@ from shared.schemas.cases import (
     ImportResult,
 )
 from shared.schemas.common import Page, Text
-from shared.schemas.enums import CaseType, InspectionStatus
-from shared.schemas.frameworks import Framework
+from shared.schemas.enums import InspectionStatus
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
 from shared.schemas.sampling import DrawnSample, SampleComposition
 
@@ -50,17 +50,13 @@ def _frameworks(request: Request) -> FrameworkSource:
     status_code=201,
     response_model=Inspection,
     tags=["inspections"],
-    responses=problems(409, 422, 503),
+    responses=problems(409, 422, 502, 503, 504),
     summary="Plan an inspection",
 )
 async def create_inspection(body: InspectionCreate, request: Request, session: SessionDep, idem: IdempotencyDep):
     if (replay := await idem.replay()) is not None:
         return replay
-    try:
-        framework = await _frameworks(request).get(body.framework_id, body.framework_version)
-    except FrameworkNotFound as exc:
-        raise invalid("framework_id", str(exc), type="unknown_framework") from exc
-    row = await inspections.create(session, body, framework)
+    row = await inspections.create(session, body, _frameworks(request))
     return await idem.respond(
         inspections.as_wire(row),
         201,
@@ -99,14 +95,11 @@ async def get_inspection(inspection_id: UUID, session: SessionDep, response: Res
 async def update_inspection(
     inspection_id: UUID,
     body: InspectionUpdate,
-    request: Request,
     session: SessionDep,
     response: Response,
     if_match: Annotated[str | None, Header(description="The ETag last read; required.")] = None,
 ) -> Inspection:
-    row = await inspections.get(session, inspection_id)
-    require_if_match(request, inspections.inspection_etag(row))
-    row = await inspections.change(session, row, body)
+    row = await inspections.change(session, inspection_id, body, if_match)
     response.headers["ETag"] = inspections.inspection_etag(row)
     return inspections.as_wire(row)
 
@@ -122,14 +115,12 @@ async def update_inspection(
 async def create_case(inspection_id: UUID, body: CaseCreate, session: SessionDep, idem: IdempotencyDep):
     if (replay := await idem.replay()) is not None:
         return replay
-    assessments.ensure_open(await inspections.get(session, inspection_id))
     row = await case_logic.create(session, inspection_id, body)
     return await idem.respond(case_logic.as_wire(row), 201, {"Location": f"/api/v1/cases/{row.id}"})
 
 
 @router.get("/inspections/{inspection_id}/cases", response_model=Page[Case], tags=["cases"], responses=problems(404, 422))
 async def list_cases(inspection_id: UUID, session: SessionDep, paging: Paging) -> Page[Case]:
-    await inspections.get(session, inspection_id)
     rows, next_cursor = await case_logic.list_page(session, inspection_id, paging)
     return Page(items=[case_logic.as_wire(r) for r in rows], next_cursor=next_cursor)
 
@@ -139,15 +130,12 @@ async def get_case(case_id: UUID, session: SessionDep) -> Case:
     return case_logic.as_wire(await case_logic.get(session, case_id))
 
 
-async def _framework_of(request: Request, inspection) -> Framework:
-    return await _frameworks(request).of_inspection(inspection.framework_id, inspection.framework_version)
-
-
 @router.put(
     "/cases/{case_id}/assessment",
     response_model=Assessment,
     tags=["assessments"],
-    responses={201: {"model": Assessment, "description": "First version created"}} | problems(404, 409, 412, 422, 428),
+    responses={201: {"model": Assessment, "description": "First version created"}}
+    | problems(404, 409, 412, 422, 428, 502, 503, 504),
     summary="Store a case's assessment (If-Match needed once one exists)",
 )
 async def put_assessment(
@@ -157,21 +145,10 @@ async def put_assessment(
     session: SessionDep,
     if_match: Annotated[str | None, Header(description="The ETag last read; required once an assessment exists.")] = None,
 ) -> JSONResponse:
-    case = await case_logic.get(session, case_id)
-    inspection = await inspections.get(session, case.inspection_id)
-    assessments.ensure_open(inspection)
-    existing = await assessments.current(session, case_id)
-    if existing is not None:
-        require_if_match(request, assessments.assessment_etag(existing))
-    framework = await _framework_of(request, inspection)
-    errors = assessments.check_answers(framework, CaseType(case.case_type), body.answers, body.evidence)
-    if errors:
-        raise InvalidInput(errors)
-    submission = assessments.Submission(body.answers, body.evidence, body.assessor, body.reason)
-    row = await assessments.store(session, case, inspection, submission, existing)
+    row, first = await assessments.put(session, _frameworks(request), case_id, body, if_match)
     return JSONResponse(
         jsonable_encoder(assessments.as_wire(row)),
-        status_code=200 if existing else 201,
+        status_code=201 if first else 200,
         headers={"ETag": assessments.assessment_etag(row)},
     )
 
@@ -191,9 +168,7 @@ async def get_assessment(case_id: UUID, session: SessionDep, response: Response)
     summary="Every stored version of a case's assessment, oldest first",
 )
 async def assessment_history(case_id: UUID, session: SessionDep, paging: Paging) -> Page[AssessmentVersion]:
-    case = await case_logic.get(session, case_id)
-    rows, next_cursor = await assessments.history_page(session, case_id, paging)
-    return Page(items=[assessments.version_as_wire(r, case.inspection_id) for r in rows], next_cursor=next_cursor)
+    return await assessments.history(session, case_id, paging)
 
 
 @router.get(
@@ -205,8 +180,7 @@ async def assessment_history(case_id: UUID, session: SessionDep, paging: Paging)
 async def assessment_version(
     case_id: UUID, version: Annotated[int, Path(ge=1, le=2**31 - 1)], session: SessionDep
 ) -> AssessmentVersion:
-    case = await case_logic.get(session, case_id)
-    return assessments.version_as_wire(await assessments.version(session, case_id, version), case.inspection_id)
+    return await assessments.version(session, case_id, version)
 
 
 def _json_or_csv(schema: str, csv_description: str) -> dict:
@@ -222,17 +196,22 @@ def _json_or_csv(schema: str, csv_description: str) -> dict:
     }
 
 
-async def _table_body(request: Request) -> tuple[Literal["json", "csv"], bytes | str]:
-    """The body of a JSON-or-CSV endpoint: ("csv", text) or ("json", bytes); 415 for anything else."""
+def _upload(request: Request) -> Upload:
+    """The body of a JSON-or-CSV endpoint, for the logic to read when it gets to it: a CSV's text (str) or
+    a JSON document (bytes); 415 for anything else."""
+    return functools.partial(_table_body, request)
+
+
+async def _table_body(request: Request) -> str | bytes:
     body = await request.body()
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media_type == "text/csv":
         try:
-            return "csv", body.decode("utf-8-sig")
+            return body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise invalid("body", "the CSV is not UTF-8", type="encoding") from exc
     if media_type in ("application/json", ""):
-        return "json", body
+        return body
     raise UnsupportedMediaType("send application/json or text/csv")
 
 
@@ -243,7 +222,7 @@ _IMPORT_BODY = _json_or_csv("AssessmentImport", "Header: reference, case columns
     "/inspections/{inspection_id}/assessments:import",
     response_model=ImportResult,
     tags=["assessments"],
-    responses=problems(404, 409, 415, 422),
+    responses=problems(404, 409, 415, 422, 502, 503, 504),
     openapi_extra=_IMPORT_BODY,
     summary="Import many cases' assessments (JSON or CSV); a result per row",
 )
@@ -256,11 +235,7 @@ async def import_assessments(
 ):
     if (replay := await idem.replay()) is not None:
         return replay
-    inspection = await inspections.get(session, inspection_id)
-    assessments.ensure_open(inspection)
-    framework = await _framework_of(request, inspection)
-    rows, reason = transfer.read_import(*await _table_body(request), framework, reason)
-    result = await transfer.import_rows(session, inspection, framework, rows, reason)
+    result = await imports.import_assessments(session, _frameworks(request), inspection_id, _upload(request), reason)
     return await idem.respond(result, 200)
 
 
@@ -268,7 +243,7 @@ async def import_assessments(
     "/inspections/{inspection_id}/assessments",
     response_model=Page[CaseAssessment],
     tags=["assessments"],
-    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}} | problems(404, 422),
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}} | problems(404, 422, 502, 503, 504),
     summary="Every case with its current assessment: JSON pages, or the CSV spreadsheet (?format=csv or Accept: text/csv)",
 )
 async def export_assessments(
@@ -289,24 +264,15 @@ async def export_assessments(
         ),
     ] = None,
 ):
-    inspection = await inspections.get(session, inspection_id)
     if format == "csv" or (format is None and "text/csv" in request.headers.get("accept", "")):
-        framework = await _framework_of(request, inspection)
         return StreamingResponse(
-            transfer.export_csv(request.app.state.sessionmaker, inspection_id, framework),
+            await export.spreadsheet(session, request.app.state.sessionmaker, _frameworks(request), inspection_id),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="assessments-{inspection_id}.csv"'},
         )
-    # The revision is read (with the inspection) before the rows: a row written in between shows up
-    # now and again next time, none can be missed.
-    revision = inspection.sample_revision
-    etag = transfer.revision_etag(inspection_id, revision)
-    headers = {"ETag": etag, SAMPLE_REVISION: str(revision)}
-    # Readers that keep the sample may ask again with If-None-Match, and get 304 until it changes.
-    if none_match(request.headers.get("if-none-match"), etag):
-        return Response(status_code=304, headers=headers)
-    body, _ = await transfer.export_page_json(session, inspection_id, paging, since)
-    return json_response(body, headers)
+    read = await bulk_read.read_page(session, inspection_id, paging, since, request.headers.get("if-none-match"))
+    headers = {"ETag": read.etag, SAMPLE_REVISION: str(read.revision)}
+    return Response(status_code=304, headers=headers) if read.body is None else json_response(read.body, headers)
 
 
 @router.post(
@@ -317,7 +283,7 @@ async def export_assessments(
     summary="What changed in several inspections' samples, each since its own revision, in one read",
 )
 async def assessment_changes(query: AssessmentChangesQuery, session: SessionDep) -> Response:
-    return json_response(await transfer.changes_json(session, query))
+    return json_response(await bulk_read.changes_json(session, query))
 
 
 @router.get(
@@ -328,7 +294,7 @@ async def assessment_changes(query: AssessmentChangesQuery, session: SessionDep)
     summary="The sample's composition against the inspection's mix, with a warning per shortfall",
 )
 async def sample_composition(inspection_id: UUID, session: SessionDep) -> SampleComposition:
-    return await case_sample.composition(session, await inspections.get(session, inspection_id))
+    return await case_sample.composition(session, inspection_id)
 
 
 _DRAW_BODY = _json_or_csv("SampleDraw", "The caseload: a header of case attributes, a row per case.")
@@ -352,10 +318,5 @@ async def draw_sample(
 ):
     if (replay := await idem.replay()) is not None:
         return replay
-    inspection = await inspections.get(session, inspection_id)
-    request_body = case_sample.read_draw(*await _table_body(request), seed, add_to_inspection)
-    drawn = case_sample.draw(request_body.caseload, inspections.sample_mix(inspection), request_body.seed)
-    if request_body.add_to_inspection:
-        assessments.ensure_open(inspection)
-        await case_sample.add_to_inspection(session, inspection_id, drawn, request_body.area_assessor_share)
+    drawn = await case_sample.draw_for(session, inspection_id, _upload(request), seed, add_to_inspection)
     return await idem.respond(drawn, 200)

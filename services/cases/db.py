@@ -1,3 +1,5 @@
+"""Where the cases service's Alembic migrations live."""
+
 from pathlib import Path
 
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -1,6 +1,7 @@
 """Tables of the cases service: inspections, the case sample, assessments and their history."""
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import JSON, UniqueConstraint
@@ -20,7 +21,7 @@ class Inspection(SQLModel, table=True):
     framework_id: str = Field(max_length=64)
     framework_version: int
     status: str = Field(max_length=16, index=True)
-    sample_mix: dict | None = Field(None, sa_column=Column(JSON, nullable=True))
+    sample_mix: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     version: int = 1
     # Bumped by every write to the case sample or its assessments; rows carry the value of their
     # last write, so a reader can ask for what changed since the revision it holds.
@@ -59,8 +60,8 @@ class Assessment(SQLModel, table=True):
     framework_id: str = Field(max_length=64)
     framework_version: int
     version: int
-    answers: dict = Field(sa_column=Column(JSON, nullable=False))
-    evidence: dict = Field(sa_column=Column(JSON, nullable=False))
+    answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    evidence: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     assessor: str | None = Field(None, max_length=200)
     reason: str | None = None
     revision: int = 0
@@ -73,8 +74,8 @@ class AssessmentVersion(SQLModel, table=True):
 
     case_id: UUID = Field(foreign_key="cases.id", primary_key=True)
     version: int = Field(primary_key=True)
-    answers: dict = Field(sa_column=Column(JSON, nullable=False))
-    evidence: dict = Field(sa_column=Column(JSON, nullable=False))
+    answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    evidence: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     assessor: str | None = Field(None, max_length=200)
     reason: str | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

@@ -1,3 +1,5 @@
+"""Settings of the cases service, read from the environment (OMI_CASES_*) and .env."""
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 

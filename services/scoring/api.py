@@ -1,18 +1,14 @@
-"""Routers of the scoring service."""
+"""Routers of the scoring service: request in, one logic call, response out."""
 
-import asyncio
-import time
 from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-import httpx
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from pydantic import Field
 
 from services.scoring.logic import assessed, frameworks, live, snapshots
 from shared.db import SessionDep
-from shared.errors import invalid
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.problems import problems
@@ -43,16 +39,13 @@ async def get_framework(
     return await frameworks.get(session, framework_id, version, _caches(request).parsed_frameworks)
 
 
-def _client(request: Request) -> httpx.AsyncClient:
-    return request.app.state.clients["cases"]
-
-
 def _caches(request: Request) -> live.Caches:
     return request.app.state.caches
 
 
-def _resamples(request: Request) -> int:
-    return request.app.state.settings.bootstrap_resamples
+def _scorer(request: Request) -> live.Scorer:
+    state = request.app.state
+    return live.Scorer(state.clients["cases"], state.caches, state.settings.bootstrap_resamples)
 
 
 def breakdown_filters(
@@ -92,14 +85,10 @@ Filters = Annotated[dict[str, list[str]], Depends(breakdown_filters)]
     summary="Live scores of an inspection, optionally of a subset of its cases",
 )
 async def inspection_scores(inspection_id: UUID, request: Request, session: SessionDep, filters: Filters) -> Response:
-    started = time.perf_counter()
-    sample = await live.sample(_client(request), session, inspection_id, _caches(request))
-    fetched = time.perf_counter()
-    # The engine is CPU-bound: it runs in a worker thread, so that the service goes on answering meanwhile.
-    scores = await asyncio.to_thread(live.document, sample, filters, _resamples(request), _caches(request))
+    scores = await live.scores(_scorer(request), session, inspection_id, filters)
     # Where the time goes, for operations staff and `make bench` (W3C Server-Timing).
-    timing = f"fetch;dur={(fetched - started) * 1000:.2f}, score;dur={(time.perf_counter() - fetched) * 1000:.2f}"
-    return json_response(scores, headers={"Server-Timing": timing})
+    timing = f"fetch;dur={scores.fetch * 1000:.2f}, score;dur={scores.score * 1000:.2f}"
+    return json_response(scores.document, headers={"Server-Timing": timing})
 
 
 @router.get(
@@ -116,8 +105,7 @@ async def score_breakdown(
     filters: Filters,
     by: Annotated[Literal[assessed.ATTRIBUTES], Query(description="The case attribute to group on.")],
 ) -> Response:
-    sample = await live.sample(_client(request), session, inspection_id, _caches(request))
-    return json_response(await asyncio.to_thread(live.breakdown, sample, by, filters, _resamples(request), _caches(request)))
+    return json_response(await live.scores_by(_scorer(request), session, inspection_id, by, filters))
 
 
 @router.post(
@@ -137,10 +125,7 @@ async def take_snapshot(
 ):
     if (replay := await idem.replay()) is not None:
         return replay
-    sample = await live.sample(_client(request), session, inspection_id, _caches(request))
-    # Scored afresh from the very cases fingerprinted: a snapshot's scores and hash always agree.
-    scores = await asyncio.to_thread(live.document, sample, {}, _resamples(request), None)
-    row = await snapshots.take(session, scores, assessed.fingerprint(sample.cases), body.label)
+    row = await live.freeze(_scorer(request), session, inspection_id, body.label)
     return await idem.respond(
         snapshots.as_wire(row), 201, {"Location": f"/api/v1/inspections/{inspection_id}/scores/snapshots/{row.id}"}
     )
@@ -153,8 +138,7 @@ async def take_snapshot(
     responses=problems(404, 422, 503),
 )
 async def list_snapshots(inspection_id: UUID, request: Request, session: SessionDep, paging: Paging) -> Page[ScoreSnapshot]:
-    await assessed.inspection(_client(request), inspection_id)  # 404 for an inspection that does not exist
-    rows, next_cursor = await snapshots.list_page(session, inspection_id, paging)
+    rows, next_cursor = await snapshots.list_page(session, request.app.state.clients["cases"], inspection_id, paging)
     return Page(items=[snapshots.as_wire(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -186,15 +170,4 @@ async def national_view(
     framework_id: Annotated[str, Query(max_length=64)] = "omi-2008",
 ) -> NationalView:
     statuses = [s.value for s in status] if status else [InspectionStatus.published.value]
-    if period_from and period_to and period_from > period_to:
-        raise invalid("from", "from is after to", location="query", type="range")
-    return await live.national(
-        _client(request),
-        session,
-        framework_id,
-        period_from,
-        period_to,
-        statuses,
-        _resamples(request),
-        _caches(request),
-    )
+    return await live.national(_scorer(request), session, framework_id, period_from, period_to, statuses)

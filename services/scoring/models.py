@@ -1,6 +1,7 @@
 """Tables of the scoring service."""
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy import JSON
@@ -17,7 +18,7 @@ class FrameworkDocument(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=64)
     version: int = Field(primary_key=True)
     title: str = Field(max_length=300)
-    document: dict = Field(sa_column=Column(JSON, nullable=False))
+    document: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     sha256: str = Field(max_length=64)
     loaded_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
@@ -33,5 +34,5 @@ class ScoreSnapshotRecord(SQLModel, table=True):
     framework_id: str = Field(max_length=64)
     framework_version: int
     assessments_sha256: str = Field(max_length=64)
-    scores: dict = Field(sa_column=Column(JSON, nullable=False))
+    scores: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     taken_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)

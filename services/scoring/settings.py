@@ -1,3 +1,5 @@
+"""Settings of the scoring service, read from the environment (OMI_SCORING_*) and .env."""
+
 from pathlib import Path
 
 from pydantic import Field

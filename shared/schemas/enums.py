@@ -55,12 +55,3 @@ class Judgement(StrEnum):
     yes = "yes"  # the work was sufficient: "above the line"
     no = "no"
     na = "na"  # the question does not apply to this case
-
-
-class Grade(StrEnum):
-    """Section 4 grade scale of the OMI framework."""
-
-    well_met = "well_met"
-    satisfactorily_met = "satisfactorily_met"
-    partly_met = "partly_met"
-    not_met = "not_met"

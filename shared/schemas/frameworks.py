@@ -51,8 +51,8 @@ class Section(_Strict):
 
 
 class Weights(_Strict):
-    questions: float = Field(0.8, ge=0, le=1)
-    summary: float = Field(0.2, ge=0, le=1)
+    questions: float = Field(default=0.8, ge=0, le=1)
+    summary: float = Field(default=0.2, ge=0, le=1)
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> "Weights":
@@ -165,6 +165,3 @@ class Framework(_Strict):
 
     def questions(self) -> dict[str, Question]:
         return {q.id: q for c in self.criteria() for q in c.questions}
-
-    def summary(self) -> FrameworkSummary:
-        return FrameworkSummary(id=self.id, version=self.version, title=self.title)

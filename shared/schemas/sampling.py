@@ -26,12 +26,12 @@ class Minimums(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    high_roh: int = Field(30, ge=0, le=100_000, description="Cases of high or very high Risk of Harm.")
-    ppo: int = Field(10, ge=0, le=100_000, description="Prolific and other priority offenders.")
-    approved_premises: int = Field(5, ge=0, le=100_000, description="Approved premises residents.")
-    statutory_victim_contact: int = Field(15, ge=0, le=100_000, description="Statutory victim contact cases.")
+    high_roh: int = Field(default=30, ge=0, le=100_000, description="Cases of high or very high Risk of Harm.")
+    ppo: int = Field(default=10, ge=0, le=100_000, description="Prolific and other priority offenders.")
+    approved_premises: int = Field(default=5, ge=0, le=100_000, description="Approved premises residents.")
+    statutory_victim_contact: int = Field(default=15, ge=0, le=100_000, description="Statutory victim contact cases.")
     minority_ethnic: int = Field(
-        15,
+        default=15,
         ge=0,
         le=100_000,
         description='Black and minority ethnic offenders: ethnicity neither "white" nor "unknown".',
@@ -50,10 +50,10 @@ class SampleMix(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     case_types: dict[CaseType, Annotated[int, Field(ge=0, le=100_000)]] = Field(default_factory=lambda: dict(DEFAULT_CASE_TYPES))
-    min_total: int = Field(110, ge=1, le=100_000)
-    max_total: int = Field(120, ge=1, le=100_000)
+    min_total: int = Field(default=110, ge=1, le=100_000)
+    max_total: int = Field(default=120, ge=1, le=100_000)
     minimums: Minimums = Field(default_factory=Minimums)
-    female_tolerance: int = Field(2, ge=0, le=100_000)
+    female_tolerance: int = Field(default=2, ge=0, le=100_000)
 
     @property
     def total(self) -> int:
@@ -123,7 +123,7 @@ class SampleDraw(BaseModel):
 
     seed: int = Field(ge=0, le=2**32 - 1, description="The same caseload and seed draw the same sample.")
     caseload: list[CaseAttributes] = Field(min_length=1)
-    add_to_inspection: bool = Field(False, description="Add the drawn cases to the inspection's (empty) sample.")
+    add_to_inspection: bool = Field(default=False, description="Add the drawn cases to the inspection's (empty) sample.")
     area_assessor_share: float = Field(
-        1 / 3, ge=0, le=1, description="Share of the added cases assessed by area assessors (about a third)."
+        default=1 / 3, ge=0, le=1, description="Share of the added cases assessed by area assessors (about a third)."
     )

@@ -1,22 +1,24 @@
-"""Case assessments: answers per question, validated against the inspection's framework version,
-kept with their whole history."""
+"""Case assessments: answers per question, validated against the inspection's framework version, stored
+as a new version (guarded by the version last read) and kept with their whole history."""
 
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.cases import models
-from services.cases.logic import inspections
-from shared.concurrency import etag
-from shared.db import get_or_404, utcnow
-from shared.errors import Conflict, PreconditionFailed
+from services.cases.logic import cases, inspections
+from services.cases.logic.frameworks import FrameworkSource
+from shared.concurrency import etag, require_if_match
+from shared.db import get_or_404, update_one, utcnow
+from shared.errors import InvalidInput
 from shared.pagination import PageParams, paginate
-from shared.schemas.cases import Assessment, AssessmentVersion
-from shared.schemas.common import FieldError
-from shared.schemas.enums import CaseType, InspectionStatus, Judgement
+from shared.schemas.cases import Assessment, AssessmentPut, AssessmentVersion
+from shared.schemas.common import FieldError, Page
+from shared.schemas.enums import CaseType, Judgement
 from shared.schemas.frameworks import Framework
 
 
@@ -87,11 +89,6 @@ def version_as_wire(row: models.AssessmentVersion, inspection_id: UUID) -> Asses
     )
 
 
-def ensure_open(inspection: models.Inspection) -> None:
-    if inspection.status == InspectionStatus.published:
-        raise Conflict("the inspection is published; its assessments are frozen", kind="published")
-
-
 async def current(session: AsyncSession, case_id: UUID) -> models.Assessment | None:
     return await session.get(models.Assessment, case_id)
 
@@ -117,7 +114,7 @@ async def store(
 ) -> models.Assessment:
     """Store a new version (the first, or one after ``existing``) and keep it in the history."""
     now = utcnow()
-    values = {
+    values: dict[str, Any] = {
         "answers": submission.answers,
         "evidence": submission.evidence,
         "assessor": submission.assessor,
@@ -139,14 +136,13 @@ async def store(
         session.add(row)
     else:
         # Guarded by version: of two concurrent writers, one wins and the other gets 412.
-        result = await session.execute(
+        await update_one(
+            session,
             update(models.Assessment)
-            .where(models.Assessment.case_id == case.id, models.Assessment.version == existing.version)
-            .values(version=existing.version + 1, revision=revision, updated_at=now, **values)
-            .execution_options(synchronize_session=False)
+            .where(col(models.Assessment.case_id) == case.id, col(models.Assessment.version) == existing.version)
+            .values(version=existing.version + 1, revision=revision, updated_at=now, **values),
+            "the assessment changed while this update ran",
         )
-        if result.rowcount != 1:
-            raise PreconditionFailed("the assessment changed while this update ran")
         await session.refresh(existing)
         row = existing
     session.add(models.AssessmentVersion(case_id=case.id, version=row.version, created_at=now, **values))
@@ -154,14 +150,37 @@ async def store(
     return row
 
 
-async def history_page(
-    session: AsyncSession, case_id: UUID, params: PageParams
-) -> tuple[list[models.AssessmentVersion], str | None]:
-    statement = select(models.AssessmentVersion).where(models.AssessmentVersion.case_id == case_id)
-    return await paginate(session, statement, (models.AssessmentVersion.version,), params)
+async def put(
+    session: AsyncSession, frameworks: FrameworkSource, case_id: UUID, body: AssessmentPut, if_match: str | None
+) -> tuple[models.Assessment, bool]:
+    """Store a case's assessment: the first version, or (``if_match`` naming the current one) the next.
+    Returns the stored row and whether it is the first version."""
+    case = await cases.get(session, case_id)
+    inspection = await inspections.get(session, case.inspection_id)
+    inspections.ensure_open(inspection)
+    existing = await current(session, case_id)
+    if existing is not None:
+        require_if_match(if_match, assessment_etag(existing))
+    framework = await frameworks.of_inspection(inspection.framework_id, inspection.framework_version)
+    errors = check_answers(framework, CaseType(case.case_type), body.answers, body.evidence)
+    if errors:
+        raise InvalidInput(errors)
+    submission = Submission(body.answers, body.evidence, body.assessor, body.reason)
+    return await store(session, case, inspection, submission, existing), existing is None
 
 
-async def version(session: AsyncSession, case_id: UUID, number: int) -> models.AssessmentVersion:
-    return await get_or_404(
+async def history(session: AsyncSession, case_id: UUID, params: PageParams) -> Page[AssessmentVersion]:
+    """A page of every stored version of a case's assessment, oldest first."""
+    case = await cases.get(session, case_id)
+    column = inspect(models.AssessmentVersion).c
+    statement = select(models.AssessmentVersion).where(column.case_id == case_id)
+    rows, next_cursor = await paginate(session, statement, (column.version,), params)
+    return Page(items=[version_as_wire(row, case.inspection_id) for row in rows], next_cursor=next_cursor)
+
+
+async def version(session: AsyncSession, case_id: UUID, number: int) -> AssessmentVersion:
+    case = await cases.get(session, case_id)
+    row = await get_or_404(
         session, models.AssessmentVersion, (case_id, number), f"version {number} of case {case_id}'s assessment"
     )
+    return version_as_wire(row, case.inspection_id)

@@ -1,8 +1,8 @@
-"""The case sample of an inspection."""
+"""The cases of an inspection's sample one by one: adding one (a new sample revision), reading and listing them."""
 
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +19,8 @@ def as_wire(row: models.Case) -> Case:
 
 
 async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -> models.Case:
+    """Add a case to the sample of an inspection that is not published."""
+    inspections.ensure_open(await inspections.get(session, inspection_id))
     row = models.Case(
         inspection_id=inspection_id, revision=await inspections.next_sample_revision(session, inspection_id), **body.model_dump()
     )
@@ -35,5 +37,7 @@ async def get(session: AsyncSession, case_id: UUID) -> models.Case:
 
 
 async def list_page(session: AsyncSession, inspection_id: UUID, params: PageParams) -> tuple[list[models.Case], str | None]:
-    statement = select(models.Case).where(models.Case.inspection_id == inspection_id)
-    return await paginate(session, statement, (models.Case.created_at, models.Case.id), params)
+    await inspections.get(session, inspection_id)  # an inspection that does not exist has no page, not an empty one
+    column = inspect(models.Case).c
+    statement = select(models.Case).where(column.inspection_id == inspection_id)
+    return await paginate(session, statement, (column.created_at, column.id), params)

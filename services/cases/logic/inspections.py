@@ -4,16 +4,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.cases import models
-from shared.concurrency import etag
-from shared.db import get_or_404, utcnow
-from shared.errors import Conflict, PreconditionFailed
+from services.cases.logic.frameworks import FrameworkNotFound, FrameworkSource
+from shared.concurrency import etag, require_if_match
+from shared.db import get_or_404, update_one, utcnow
+from shared.errors import Conflict, invalid
 from shared.pagination import PageParams, paginate
 from shared.schemas.enums import InspectionStatus
-from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
 from shared.schemas.sampling import SampleMix
 
@@ -33,7 +34,12 @@ def inspection_etag(row: models.Inspection) -> str:
     return etag(row.id, row.version)
 
 
-async def create(session: AsyncSession, body: InspectionCreate, framework: Framework) -> models.Inspection:
+async def create(session: AsyncSession, body: InspectionCreate, frameworks: FrameworkSource) -> models.Inspection:
+    """Plan an inspection on a framework the scoring service has (its newest version unless one is named)."""
+    try:
+        framework = await frameworks.get(body.framework_id, body.framework_version)
+    except FrameworkNotFound as exc:
+        raise invalid("framework_id", str(exc), type="unknown_framework") from exc
     row = models.Inspection(
         area=body.area,
         country=body.country,
@@ -53,6 +59,12 @@ async def get(session: AsyncSession, inspection_id: UUID) -> models.Inspection:
     return await get_or_404(session, models.Inspection, inspection_id, f"inspection {inspection_id}")
 
 
+def ensure_open(inspection: models.Inspection) -> None:
+    """What a published inspection holds (its sample, its assessments) is frozen."""
+    if inspection.status == InspectionStatus.published:
+        raise Conflict("the inspection is published; its assessments are frozen", kind="published")
+
+
 @dataclass(frozen=True)
 class InspectionFilter:
     status: list[InspectionStatus] | None = None
@@ -64,19 +76,23 @@ class InspectionFilter:
 async def list_page(
     session: AsyncSession, params: PageParams, where: InspectionFilter = InspectionFilter()
 ) -> tuple[list[models.Inspection], str | None]:
+    column = inspect(models.Inspection).c
     statement = select(models.Inspection)
     if where.status:
-        statement = statement.where(models.Inspection.status.in_([s.value for s in where.status]))
+        statement = statement.where(column.status.in_([s.value for s in where.status]))
     if where.fieldwork_from:
-        statement = statement.where(models.Inspection.fieldwork_start >= where.fieldwork_from)
+        statement = statement.where(column.fieldwork_start >= where.fieldwork_from)
     if where.fieldwork_to:
-        statement = statement.where(models.Inspection.fieldwork_start <= where.fieldwork_to)
+        statement = statement.where(column.fieldwork_start <= where.fieldwork_to)
     if where.framework_id:
-        statement = statement.where(models.Inspection.framework_id == where.framework_id)
-    return await paginate(session, statement, (models.Inspection.created_at, models.Inspection.id), params)
+        statement = statement.where(column.framework_id == where.framework_id)
+    return await paginate(session, statement, (column.created_at, column.id), params)
 
 
-async def change(session: AsyncSession, row: models.Inspection, body: InspectionUpdate) -> models.Inspection:
+async def change(session: AsyncSession, inspection_id: UUID, body: InspectionUpdate, if_match: str | None) -> models.Inspection:
+    """Change an inspection as last read (``if_match``: the ETag the change was made on)."""
+    row = await get(session, inspection_id)
+    require_if_match(if_match, inspection_etag(row))
     values = body.model_dump(mode="json", exclude_unset=True, exclude_none=True)
     if not values:
         return row  # nothing to change: the version (and ETag) stay
@@ -84,18 +100,17 @@ async def change(session: AsyncSession, row: models.Inspection, body: Inspection
         current, wanted = _STATUS_ORDER.index(InspectionStatus(row.status)), _STATUS_ORDER.index(values["status"])
         if wanted < current:
             raise Conflict(f"status cannot move back from {row.status} to {values['status']}", kind="status-transition")
-    if "fieldwork_start" in values:
+    if body.fieldwork_start is not None:
         values["fieldwork_start"] = body.fieldwork_start
         values["fieldwork_end"] = body.fieldwork_start + timedelta(days=FIELDWORK_DAYS - 1)
     # Guarded by version so a concurrent writer cannot be overwritten silently.
-    result = await session.execute(
+    await update_one(
+        session,
         update(models.Inspection)
-        .where(models.Inspection.id == row.id, models.Inspection.version == row.version)
-        .values(**values, version=row.version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
+        .where(col(models.Inspection.id) == row.id, col(models.Inspection.version) == row.version)
+        .values(**values, version=row.version + 1, updated_at=utcnow()),
+        "the inspection changed while this update ran",
     )
-    if result.rowcount != 1:
-        raise PreconditionFailed("the inspection changed while this update ran")
     await session.refresh(row)
     return row
 
@@ -103,12 +118,14 @@ async def change(session: AsyncSession, row: models.Inspection, body: Inspection
 async def next_sample_revision(session: AsyncSession, inspection_id: UUID) -> int:
     """Bump the revision of the inspection's sample for a write in this transaction and return it.
     The row lock it takes orders concurrent writers, so revisions commit in the order they count."""
-    return (
+    sample_revision = col(models.Inspection.sample_revision)
+    revision: int = (
         await session.execute(
             update(models.Inspection)
-            .where(models.Inspection.id == inspection_id)
-            .values(sample_revision=models.Inspection.sample_revision + 1)
-            .returning(models.Inspection.sample_revision)
+            .where(col(models.Inspection.id) == inspection_id)
+            .values(sample_revision=sample_revision + 1)
+            .returning(sample_revision)
             .execution_options(synchronize_session=False)
         )
     ).scalar_one()
+    return revision

@@ -4,7 +4,7 @@ kept: a kept sample is brought up to date by reading only what changed since its
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 import httpx
@@ -13,7 +13,14 @@ from services.scoring.logic.cache import LruCache
 from shared.canonical import canonical_sha256
 from shared.clients import call_service
 from shared.errors import NotFound, UpstreamFailed
-from shared.schemas.cases import CHANGES_LIMIT, CHANGES_MAX_INSPECTIONS, AssessmentChanges, CaseAssessment, attribute_text
+from shared.schemas.cases import (
+    CHANGES_LIMIT,
+    CHANGES_MAX_INSPECTIONS,
+    Assessment,
+    AssessmentChanges,
+    CaseAssessment,
+    attribute_text,
+)
 from shared.schemas.common import Page
 from shared.schemas.inspections import Inspection
 
@@ -33,23 +40,23 @@ ATTRIBUTES = (
 )
 
 
-async def read(client: httpx.AsyncClient, url: str, params: dict) -> httpx.Response:
+async def read(client: httpx.AsyncClient, url: str, params: dict[str, Any]) -> httpx.Response:
     return await call_service(client, "cases", "GET", url, params=params)
 
 
-async def _post(client: httpx.AsyncClient, url: str, body: dict) -> httpx.Response:
+async def _post(client: httpx.AsyncClient, url: str, body: dict[str, Any]) -> httpx.Response:
     return await call_service(client, "cases", "POST", url, json=body)
 
 
 async def read_pages(
-    client: httpx.AsyncClient, url: str, params: dict, item: type[T], first: httpx.Response | None = None
+    client: httpx.AsyncClient, url: str, params: dict[str, Any], page_type: type[Page[T]], first: httpx.Response | None = None
 ) -> list[T]:
-    """Every item of a paged list of the cases service, following its cursors (``first``: its first
-    page, when already read)."""
+    """Every item of a paged list of the cases service (``page_type``: its pages, e.g. ``Page[Inspection]``),
+    following its cursors (``first``: its first page, when already read)."""
     response = first or await read(client, url, params)
     items: list[T] = []
     while True:
-        page = Page[item].model_validate_json(response.content)
+        page = page_type.model_validate_json(response.content)
         items += page.items
         if page.next_cursor is None:
             return items
@@ -112,7 +119,7 @@ async def assessed_cases(client: httpx.AsyncClient, inspection_id: UUID, cache: 
     reads (no call per case). Known before: only what changed since is read."""
     url = f"/api/v1/inspections/{inspection_id}/assessments"
     known = _kept(cache, inspection_id)
-    params: dict = {"limit": PAGE_SIZE} | ({"since": known.revision} if known else {})
+    params: dict[str, Any] = {"limit": PAGE_SIZE} | ({"since": known.revision} if known else {})
     response = await read(client, url, params)
     revision = _revision(response)
     if known and revision < known.revision:
@@ -120,7 +127,7 @@ async def assessed_cases(client: httpx.AsyncClient, inspection_id: UUID, cache: 
         known, params = None, {"limit": PAGE_SIZE}
         response = await read(client, url, params)
         revision = _revision(response)
-    changed = await read_pages(client, url, params, CaseAssessment, first=response)
+    changed = await read_pages(client, url, params, Page[CaseAssessment], first=response)
     fresh = known.patched(revision, changed) if known else KnownSample(revision, _assessed(changed), time.monotonic())
     return cache.put(inspection_id, fresh).as_sample()
 
@@ -185,14 +192,21 @@ def group(items: Iterable[CaseAssessment], attribute: str) -> dict[str, list[Cas
     return dict(sorted(groups.items()))
 
 
-def answers(items: Iterable[CaseAssessment]) -> list[dict[str, str]]:
-    return [item.assessment.answers for item in items]
+def assessment_of(item: CaseAssessment) -> Assessment:
+    """The assessment of a case of a sample: a sample holds only assessed cases."""
+    if item.assessment is None:
+        raise ValueError(f"case {item.case.id} is not assessed")
+    return item.assessment
+
+
+def answers(items: Iterable[CaseAssessment]) -> list[Mapping[str, str]]:
+    return [assessment_of(item).answers for item in items]
 
 
 def fingerprint(items: Iterable[CaseAssessment]) -> str:
     """SHA-256 of the canonical assessments: by case id, each with its version and answers, keys sorted."""
-    canonical = sorted(
-        ({"case_id": str(i.case.id), "version": i.assessment.version, "answers": i.assessment.answers} for i in items),
-        key=lambda entry: entry["case_id"],
-    )
+    canonical = [
+        {"case_id": str(item.case.id), "version": assessment_of(item).version, "answers": assessment_of(item).answers}
+        for item in sorted(items, key=lambda item: str(item.case.id))
+    ]
     return canonical_sha256(canonical)

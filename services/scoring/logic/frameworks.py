@@ -5,6 +5,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.scoring import models
 from shared.canonical import canonical_sha256
@@ -50,15 +51,12 @@ async def store_documents(session: AsyncSession, frameworks: list[Framework]) ->
 
 
 async def list_latest(session: AsyncSession) -> list[models.FrameworkDocument]:
-    newest = (
-        select(models.FrameworkDocument.id, func.max(models.FrameworkDocument.version).label("version"))
-        .group_by(models.FrameworkDocument.id)
-        .subquery()
-    )
+    document_id, version = col(models.FrameworkDocument.id), col(models.FrameworkDocument.version)
+    newest = select(document_id, func.max(version).label("version")).group_by(document_id).subquery()
     statement = (
         select(models.FrameworkDocument)
-        .join(newest, (models.FrameworkDocument.id == newest.c.id) & (models.FrameworkDocument.version == newest.c.version))
-        .order_by(models.FrameworkDocument.id)
+        .join(newest, (document_id == newest.c.id) & (version == newest.c.version))
+        .order_by(document_id)
     )
     return list((await session.scalars(statement)).all())
 
@@ -70,10 +68,11 @@ async def get(session: AsyncSession, framework_id: str, version: int | None = No
     parsed = {} if parsed is None else parsed
     if version is not None and (framework_id, version) in parsed:
         return parsed[(framework_id, version)]
-    statement = select(models.FrameworkDocument).where(models.FrameworkDocument.id == framework_id)
+    stored_version = col(models.FrameworkDocument.version)
+    statement = select(models.FrameworkDocument).where(col(models.FrameworkDocument.id) == framework_id)
     if version is not None:
-        statement = statement.where(models.FrameworkDocument.version == version)
-    row = (await session.scalars(statement.order_by(models.FrameworkDocument.version.desc()).limit(1))).first()
+        statement = statement.where(stored_version == version)
+    row = (await session.scalars(statement.order_by(stored_version.desc()).limit(1))).first()
     if row is None:
         raise FrameworkMissing(f"no framework {framework_id}" + (f" version {version}" if version is not None else ""))
     return parsed.setdefault((row.id, row.version), Framework.model_validate(row.document))

@@ -1,17 +1,23 @@
-"""Scores of an inspection as its assessments stand now, and the national view across inspections."""
+"""Scores of an inspection as its assessments stand now (whole, by group, frozen into a snapshot), and the
+national view across inspections."""
 
 import asyncio
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, Literal
 from uuid import UUID
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.scoring import models
 from services.scoring.logic import assessed, frameworks, results, scoring, snapshots
 from services.scoring.logic.cache import LruCache
+from shared.errors import invalid
 from shared.schemas.cases import CaseAssessment
+from shared.schemas.common import Page
 from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection
 from shared.schemas.scores import AreaScore, NationalCriterion, NationalView
@@ -51,11 +57,30 @@ class Caches:
         read finds changed, even in place, is encoded afresh."""
         plan, rows = self.plan(framework), []
         for item in cases:
-            assessment = item.assessment
+            assessment = assessed.assessment_of(item)
             key = (framework.id, framework.version, sample.read_at, item.case.id, assessment.version, assessment.updated_at)
             row = self.rows.get(key)
             rows.append(row if row is not None else self.rows.put(key, plan.encode_row(assessment.answers)))
         return plan, rows
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """What live scoring needs besides the session: the cases service, what is kept between requests,
+    and the bootstrap resamples (the service's setting)."""
+
+    cases: httpx.AsyncClient
+    caches: Caches
+    resamples: int
+
+
+@dataclass(frozen=True)
+class Timed:
+    """A scores document and where its time went, in seconds: reading the sample, scoring it."""
+
+    document: results.Document
+    fetch: float
+    score: float
 
 
 def _score(live: LiveSample, cases: Sequence[CaseAssessment], resamples: int, caches: Caches | None) -> scoring.InspectionScore:
@@ -116,21 +141,50 @@ def breakdown(
     )
 
 
+async def scores(scorer: Scorer, session: AsyncSession, inspection_id: UUID, filters: Mapping[str, Sequence[str]]) -> Timed:
+    """The InspectionScores document of the (filtered) sample as it stands."""
+    started = time.perf_counter()
+    live = await sample(scorer.cases, session, inspection_id, scorer.caches)
+    fetched = time.perf_counter()
+    # The engine is CPU-bound: it runs in a worker thread, so that the service goes on answering meanwhile.
+    scored = await asyncio.to_thread(document, live, filters, scorer.resamples, scorer.caches)
+    return Timed(scored, fetched - started, time.perf_counter() - fetched)
+
+
+async def scores_by(
+    scorer: Scorer, session: AsyncSession, inspection_id: UUID, by: str, filters: Mapping[str, Sequence[str]]
+) -> results.Document:
+    """The ScoreBreakdown document of the (filtered) sample, grouped on the case attribute ``by``."""
+    live = await sample(scorer.cases, session, inspection_id, scorer.caches)
+    return await asyncio.to_thread(breakdown, live, by, filters, scorer.resamples, scorer.caches)
+
+
+async def freeze(scorer: Scorer, session: AsyncSession, inspection_id: UUID, label: str | None) -> models.ScoreSnapshotRecord:
+    """A snapshot of the scores as they stand."""
+    live = await sample(scorer.cases, session, inspection_id, scorer.caches)
+    # Scored afresh from the very cases fingerprinted: a snapshot's scores and hash always agree.
+    scored = await asyncio.to_thread(document, live, {}, scorer.resamples, None)
+    return await snapshots.take(session, scored, assessed.fingerprint(live.cases), label)
+
+
 async def national(
-    client: httpx.AsyncClient,
+    scorer: Scorer,
     session: AsyncSession,
     framework_id: str,
     period_from: date | None,
     period_to: date | None,
     statuses: list[str],
-    resamples: int,
-    caches: Caches,
 ) -> NationalView:
+    """Every criterion's score in each inspection of the period with one of ``statuses``, against the
+    national mean: from the newest snapshot where there is one, live otherwise."""
+    if period_from and period_to and period_from > period_to:
+        raise invalid("from", "from is after to", location="query", type="range")
+    client, caches, resamples = scorer.cases, scorer.caches, scorer.resamples
     framework = await frameworks.get(session, framework_id, parsed=caches.parsed_frameworks)
-    params = {"limit": 500, "framework_id": framework_id, "status": statuses}
+    params: dict[str, Any] = {"limit": 500, "framework_id": framework_id, "status": statuses}
     params |= {"fieldwork_from": period_from.isoformat()} if period_from else {}
     params |= {"fieldwork_to": period_to.isoformat()} if period_to else {}
-    inspections = await assessed.read_pages(client, "/api/v1/inspections", params, Inspection)
+    inspections = await assessed.read_pages(client, "/api/v1/inspections", params, Page[Inspection])
     frozen = await snapshots.latest(session, [i.id for i in inspections])
     unfrozen = [i for i in inspections if i.id not in frozen]
     samples = await assessed.assessed_samples(client, unfrozen, caches.samples)
@@ -140,7 +194,7 @@ async def national(
     ]
     # The engine is CPU-bound: it runs in a worker thread, so that the service goes on answering meanwhile.
     live_scores = await asyncio.to_thread(lambda: {s.inspection.id: score(s, {}, resamples, caches) for s in live})
-    scored: list[tuple[dict[str, scoring.ScoreWithInterval], str]] = [
+    scored: list[tuple[dict[str, scoring.ScoreWithInterval], Literal["snapshot", "live"]]] = [
         (snapshots.criterion_scores(frozen[i.id]), "snapshot")
         if i.id in frozen
         else ({c.id: (c.score, c.interval) for c in live_scores[i.id].criteria}, "live")

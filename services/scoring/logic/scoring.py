@@ -206,7 +206,7 @@ class Plan:
     def __init__(self, framework: Framework) -> None:
         self.framework = framework
         self.lowest_key = isinstance(framework.scoring, LowestKeyQuestionRule)
-        self.ratings: list[Band] = framework.scoring.ratings if self.lowest_key else []
+        self.ratings: list[Band] = framework.scoring.ratings if isinstance(framework.scoring, LowestKeyQuestionRule) else []
         self.w_q = Fraction(str(framework.weights.questions))
         self.w_s = Fraction(str(framework.weights.summary))
 
@@ -233,9 +233,9 @@ class Plan:
                 else:
                     first = [q for q in criterion.questions if not q.summary]
                     then = [q for q in criterion.questions if q.summary]
-                blocks = []
+                blocks: list[list[int]] = []
                 for block in (first, then):
-                    cols = []
+                    cols: list[int] = []
                     for q in block:
                         col = len(self.column)
                         self.column[q.id] = col
@@ -258,11 +258,11 @@ class Plan:
         starts: list[int] = []
         self.primary_pos = np.full(len(self.criteria), -1, dtype=np.intp)
         self.secondary_pos = np.full(len(self.criteria), -1, dtype=np.intp)
-        for c, (first, then) in enumerate(zip(self.primary, self.secondary, strict=True)):
-            for cols, pos in ((first, self.primary_pos), (then, self.secondary_pos)):
-                if cols:
+        for c, (primary, secondary) in enumerate(zip(self.primary, self.secondary, strict=True)):
+            for columns, pos in ((primary, self.primary_pos), (secondary, self.secondary_pos)):
+                if columns:
                     pos[c] = len(starts)
-                    starts.append(cols[0])
+                    starts.append(columns[0])
         self.block_starts = np.array(starts, dtype=np.intp)
         self.section_starts = np.array(section_starts, dtype=np.intp)
         self.thread_cols = np.array(self.thread, dtype=np.intp)
@@ -389,7 +389,8 @@ class Plan:
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     """``num / den`` with NaN (and no warning) where ``den == 0``."""
-    return np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+    ratio: np.ndarray = np.divide(num, den, out=np.full(num.shape, np.nan), where=den > 0)
+    return ratio
 
 
 def _percentile_intervals(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -489,7 +490,7 @@ def score_inspection(
     framework: Framework,
     answers: Sequence[Mapping[str, str | None]],
     *,
-    resamples: int = 2000,
+    resamples: int,
     seed: int = 2008,
 ) -> InspectionScore:
     """Score one sample of assessed cases against ``framework``.
@@ -498,13 +499,14 @@ def score_inspection(
     question, or ``None``, is unanswered and counts like "na"; ids the framework does not score are
     ignored). Only criteria scored by cases are returned; sections are those holding at least one.
     Deterministic: the same data, ``resamples`` and ``seed`` give the same result, whatever the
-    order of the cases.
+    order of the cases. ``resamples`` has no default here: the service's is its setting
+    (``bootstrap_resamples``).
     """
     plan = Plan(framework)
     return score_rows(plan, plan.encode_rows(answers), resamples=resamples, seed=seed)
 
 
-def score_rows(plan: Plan, rows: Sequence[bytes], *, resamples: int = 2000, seed: int = 2008) -> InspectionScore:
+def score_rows(plan: Plan, rows: Sequence[bytes], *, resamples: int, seed: int = 2008) -> InspectionScore:
     """:func:`score_inspection` of cases already encoded with ``plan.encode_row``."""
     if resamples < 1:
         raise ValueError(f"resamples must be at least 1, got {resamples}")

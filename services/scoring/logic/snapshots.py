@@ -2,10 +2,13 @@
 
 from uuid import UUID
 
-from sqlalchemy import func, select
+import httpx
+from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from services.scoring import models
+from services.scoring.logic import assessed
 from services.scoring.logic.results import Document
 from services.scoring.logic.scoring import ScoreWithInterval
 from shared.errors import NotFound
@@ -48,10 +51,12 @@ async def take(session: AsyncSession, scores: Document, assessments_sha256: str,
 
 
 async def list_page(
-    session: AsyncSession, inspection_id: UUID, params: PageParams
+    session: AsyncSession, cases: httpx.AsyncClient, inspection_id: UUID, params: PageParams
 ) -> tuple[list[models.ScoreSnapshotRecord], str | None]:
-    statement = select(models.ScoreSnapshotRecord).where(models.ScoreSnapshotRecord.inspection_id == inspection_id)
-    return await paginate(session, statement, (models.ScoreSnapshotRecord.taken_at, models.ScoreSnapshotRecord.id), params)
+    await assessed.inspection(cases, inspection_id)  # an inspection that does not exist has no snapshots page
+    column = inspect(models.ScoreSnapshotRecord).c
+    statement = select(models.ScoreSnapshotRecord).where(column.inspection_id == inspection_id)
+    return await paginate(session, statement, (column.taken_at, column.id), params)
 
 
 async def get(session: AsyncSession, inspection_id: UUID, snapshot_id: UUID) -> models.ScoreSnapshotRecord:
@@ -66,9 +71,10 @@ async def latest(session: AsyncSession, inspection_ids: list[UUID]) -> dict[UUID
     if not inspection_ids:
         return {}
     snapshot = models.ScoreSnapshotRecord
+    snapshot_id, inspection_id = col(snapshot.id), col(snapshot.inspection_id)
     newest_first = func.row_number().over(
-        partition_by=snapshot.inspection_id, order_by=(snapshot.taken_at.desc(), snapshot.id.desc())
+        partition_by=inspection_id, order_by=(col(snapshot.taken_at).desc(), snapshot_id.desc())
     )
-    ranked = select(snapshot.id, newest_first.label("rank")).where(snapshot.inspection_id.in_(inspection_ids)).subquery()
-    rows = (await session.scalars(select(snapshot).join(ranked, snapshot.id == ranked.c.id).where(ranked.c.rank == 1))).all()
+    ranked = select(snapshot_id, newest_first.label("rank")).where(inspection_id.in_(inspection_ids)).subquery()
+    rows = (await session.scalars(select(snapshot).join(ranked, snapshot_id == ranked.c.id).where(ranked.c.rank == 1))).all()
     return {row.inspection_id: row for row in rows}
