@@ -5,13 +5,13 @@ may not see at all. An endpoint missing from the matrix is refused (a test lists
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Literal, Protocol
+from typing import Annotated, Literal, Protocol
 from uuid import UUID
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 
-from shared.auth import current_caller
+from shared.auth import Caller, current_caller
 from shared.errors import Forbidden, NotFound, Unauthenticated
 from shared.tokens import Principal, Role
 
@@ -203,3 +203,14 @@ async def authorize(request: Request) -> None:
     raw_key = source.get(endpoint.parameter) if endpoint.parameter else None
     caller.scope = await decide(endpoint, caller.principal, raw_key, request.app.state.standings)
     caller.action = endpoint.action
+
+
+def the_caller() -> Caller:
+    """The verified caller, for endpoints whose answer depends on who asks (lists filtered by scope)."""
+    caller = current_caller()
+    if caller is None:
+        raise Unauthenticated("send Authorization: Bearer <token>")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(the_caller)]

@@ -1,7 +1,7 @@
 """Inspection teams, case allocation to area assessors, and the append-only audit trail.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 """
 
 import sqlalchemy as sa
@@ -10,8 +10,8 @@ from alembic import op
 from shared.audit import create_audit_table, drop_audit_table
 from shared.db import UtcDateTime
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
