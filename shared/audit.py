@@ -210,17 +210,18 @@ async def read_after(
 ) -> list[AuditRecord]:
     """This service's records matching the query, after a position of the merged order (at, service, seq)."""
     statement = select(AuditRecord)
-    conditions = [
-        (query.entity, AuditRecord.entity == query.entity),
-        (query.entity_id, AuditRecord.entity_id == query.entity_id),
-        (query.actor, AuditRecord.actor == query.actor),
-        (query.inspection, AuditRecord.inspection_id == query.inspection),
-        (query.at_from, AuditRecord.at >= query.at_from),  # type: ignore[operator]
-        (query.at_to, AuditRecord.at <= query.at_to),  # type: ignore[operator]
-    ]
-    for given, condition in conditions:
-        if given is not None:
-            statement = statement.where(condition)  # type: ignore[arg-type]
+    if query.entity is not None:
+        statement = statement.where(AuditRecord.entity == query.entity)
+    if query.entity_id is not None:
+        statement = statement.where(AuditRecord.entity_id == query.entity_id)
+    if query.actor is not None:
+        statement = statement.where(AuditRecord.actor == query.actor)
+    if query.inspection is not None:
+        statement = statement.where(AuditRecord.inspection_id == query.inspection)
+    if query.at_from is not None:
+        statement = statement.where(AuditRecord.at >= query.at_from)  # type: ignore[operator]
+    if query.at_to is not None:
+        statement = statement.where(AuditRecord.at <= query.at_to)  # type: ignore[operator]
     if after is not None:
         later = AuditRecord.at > after.at  # type: ignore[operator]
         same_time = AuditRecord.at == after.at
