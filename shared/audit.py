@@ -142,15 +142,15 @@ event.listen(AuditedSession, "do_orm_execute", _on_execute)
 
 # --- migrations -----------------------------------------------------------------------------------
 
-_PG_REFUSE = """
-CREATE FUNCTION audit_records_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'audit_records is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
-END $$;
-CREATE TRIGGER audit_records_append_only BEFORE UPDATE OR DELETE ON audit_records
-    FOR EACH ROW EXECUTE FUNCTION audit_records_append_only();
-REVOKE UPDATE, DELETE, TRUNCATE ON audit_records FROM PUBLIC;
-"""
+_PG_REFUSE = (
+    """CREATE FUNCTION audit_records_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        RAISE EXCEPTION 'audit_records is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
+    END $$""",
+    """CREATE TRIGGER audit_records_append_only BEFORE UPDATE OR DELETE ON audit_records
+    FOR EACH ROW EXECUTE FUNCTION audit_records_append_only()""",
+    "REVOKE UPDATE, DELETE, TRUNCATE ON audit_records FROM PUBLIC",
+)
 
 
 def create_audit_table() -> None:
@@ -174,12 +174,14 @@ def create_audit_table() -> None:
     for column in ("at", "actor", "entity", "inspection_id"):
         op.create_index(f"ix_{TABLE}_{column}", TABLE, [column])
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(_PG_REFUSE)
+        for statement in _PG_REFUSE:  # asyncpg takes one statement at a time
+            op.execute(statement)
 
 
 def drop_audit_table() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP TRIGGER audit_records_append_only ON {TABLE}; DROP FUNCTION audit_records_append_only()")
+        op.execute(f"DROP TRIGGER audit_records_append_only ON {TABLE}")
+        op.execute("DROP FUNCTION audit_records_append_only()")
     op.drop_table(TABLE)
 
 
