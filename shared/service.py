@@ -20,7 +20,7 @@ from shared.clients import service_client
 from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
 from shared.errors import DomainError
-from shared.logs import configure_logging
+from shared.logs import configure_logging, quiet_verbatim_loggers
 from shared.migrations import current_revision, head_revision, migrate
 from shared.problems import PROBLEM_JSON, install_problem_handlers
 from shared.schemas.common import Problem
@@ -82,6 +82,7 @@ def build_service(
     Every route is behind the token check (shared.auth) and the role matrix (shared.access); a caller's
     standing on an inspection comes from ``standings`` (the cases service's own), else from cases."""
     provider = tracer_provider(name, wiring.span_processors)
+    quiet_verbatim_loggers()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
