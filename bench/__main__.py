@@ -4,8 +4,11 @@ Starts the whole suite with `python -m services.run` on free ports and a scratch
 seeds it through the gateway, then reports:
 - scoring one 120-case inspection with intervals: through the gateway, and inside the scoring
   service (its Server-Timing header: fetching the assessments, and scoring them);
-- the national view of 50 published inspections of 120 cases: scored live, and from snapshots.
-Targets: 50 ms for one inspection and 1 s for the national view, end to end.
+- the national view of 50 published inspections of 120 cases: scored live, and from snapshots;
+- drawing one case sample from a 20,000-case caseload, in process (the stratified draw alone);
+- questionnaires (bench/questionnaires.py): a bulk import of 2,000 returns and their summary.
+Targets: 50 ms for one inspection, 1 s for the national view end to end, 1 s for a draw; 2 s for
+the import (1,000 returns a second) and 50 ms for the summary.
 """
 
 import argparse
@@ -23,9 +26,12 @@ from contextlib import contextmanager
 
 import httpx
 
-from tests.factories import generated_rows
+from bench import questionnaires
+from services.cases.logic.draw import draw_sample
+from shared.schemas.sampling import SampleMix
+from shared.testing.factories import generate_caseload, generated_rows
 
-TARGETS_MS = {"scores_e2e": 50.0, "national_live_e2e": 1000.0, "national_snapshots_e2e": 1000.0}
+TARGETS_MS = {"scores_e2e": 50.0, "national_live_e2e": 1000.0, "national_snapshots_e2e": 1000.0, "draw_20000": 1000.0}
 SERVICES = {"cases": "CASES", "questionnaires": "QUESTIONNAIRES", "scoring": "SCORING", "reporting": "REPORTING"}
 
 
@@ -70,6 +76,7 @@ def running_suite(database_urls: dict[str, str] | None = None) -> Iterator[dict[
     env |= {
         "OMI_CASES_SCORING_URL": url["scoring"],
         "OMI_SCORING_CASES_URL": url["cases"],
+        "OMI_QUESTIONNAIRES_CASES_URL": url["cases"],
         "OMI_REPORTING_CASES_URL": url["cases"],
         "OMI_REPORTING_SCORING_URL": url["scoring"],
         "OMI_REPORTING_QUESTIONNAIRES_URL": url["questionnaires"],
@@ -203,10 +210,22 @@ async def run(gateway: str, inspections: int, repeat: int) -> list[tuple[str, li
     return rows
 
 
+def draw_timings(repeat: int) -> list[float]:
+    """Milliseconds to draw the default case sample from a 20,000-case caseload, one seed a time."""
+    caseload = generate_caseload(20_000, seed=1)
+    timings = []
+    for seed in range(repeat):
+        started = time.perf_counter()
+        draw_sample(caseload, SampleMix(), seed=seed)
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--inspections", type=int, default=50)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--only", choices=["scores", "questionnaires"], help="run one group of measures")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a median misses its target")
     parser.add_argument(
         "--postgres",
@@ -217,8 +236,12 @@ def main() -> None:
     options = parser.parse_args()
     database_urls = asyncio.run(_postgres_databases(options.postgres)) if options.postgres else None
     print(f"databases: {'PostgreSQL' if database_urls else 'SQLite'}", file=sys.stderr)
+    rows = [("one case sample drawn from 20,000 cases", draw_timings(max(3, options.repeat // 5)), TARGETS_MS["draw_20000"])]
     with running_suite(database_urls) as urls:
-        rows = asyncio.run(run(urls["gateway"], options.inspections, options.repeat))
+        if options.only != "questionnaires":
+            rows += asyncio.run(run(urls["gateway"], options.inspections, options.repeat))
+        if options.only != "scores":
+            rows += asyncio.run(questionnaires.measure(urls["gateway"], options.repeat))
     print(f"\n{'measure (ms)':<50} {'median':>9} {'p90':>9} {'target':>8}")
     for name, timings, target in rows:
         print(_row(name, timings, target))

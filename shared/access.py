@@ -93,12 +93,13 @@ ACTIONS: Mapping[str, Mapping[Role, Scope]] = {
 # Whether a caller may see a target at all decides 403 (it may) or 404 (it may not).
 _VISIBILITY = {"inspection": "inspection.read", "case": "case.read"}
 
-_INSPECTION = ("inspection", "inspection_id")
-_CASE = ("case", "case_id")
+Target = tuple[Literal["inspection", "case"], str]
+_INSPECTION: Target = ("inspection", "inspection_id")
+_CASE: Target = ("case", "case_id")
 V1 = "/api/v1"
 
 
-def _on(action: str, target: tuple[Literal["inspection", "case"], str] | None = None) -> Endpoint:
+def _on(action: str, target: Target | None = None) -> Endpoint:
     return Endpoint(action, *target) if target else Endpoint(action)
 
 
@@ -143,6 +144,19 @@ ENDPOINTS: Mapping[tuple[str, str], Endpoint] = {
         "questionnaire.return", _INSPECTION
     ),
     ("GET", f"{V1}/inspections/{{inspection_id}}/questionnaires/{{respondent}}"): _on("questionnaire.read", _INSPECTION),
+    ("GET", f"{V1}/inspections/{{inspection_id}}/questionnaires/{{respondent}}/distribution"): _on(
+        "questionnaire.read", _INSPECTION
+    ),
+    ("GET", f"{V1}/inspections/{{inspection_id}}/questionnaires/{{respondent}}/returns"): _on("questionnaire.read", _INSPECTION),
+    ("POST", f"{V1}/inspections/{{inspection_id}}/questionnaires/{{respondent}}/returns:import"): _on(
+        "questionnaire.return", _INSPECTION
+    ),
+    ("GET", f"{V1}/inspections/{{inspection_id}}/questionnaires/{{respondent}}/returns/{{return_id}}"): _on(
+        "questionnaire.read", _INSPECTION
+    ),
+    ("DELETE", f"{V1}/inspections/{{inspection_id}}/questionnaires/{{respondent}}/returns/{{return_id}}"): _on(
+        "questionnaire.return", _INSPECTION
+    ),
     ("PUT", f"{V1}/inspections/{{inspection_id}}/grades/{{criterion_id}}"): _on("grade.write", _INSPECTION),
     ("GET", f"{V1}/inspections/{{inspection_id}}/report"): _on("report.read", _INSPECTION),
     ("POST", f"{V1}/inspections/{{inspection_id}}/report:send-for-comment"): _on("report.lifecycle", _INSPECTION),

@@ -9,13 +9,12 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from alembic import op
 from opentelemetry import trace
 from sqlalchemy import JSON, BinaryExpression, BindParameter, ColumnElement, and_, event, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql import operators, visitors
-from sqlmodel import Column, Field, SQLModel
+from sqlmodel import Column, Field, SQLModel, col
 
 from shared.auth import current_caller
 from shared.context import request_id_var
@@ -140,51 +139,6 @@ event.listen(AuditedSession, "before_flush", _before_flush)
 event.listen(AuditedSession, "do_orm_execute", _on_execute)
 
 
-# --- migrations -----------------------------------------------------------------------------------
-
-_PG_REFUSE = (
-    """CREATE FUNCTION audit_records_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        RAISE EXCEPTION 'audit_records is append-only: % refused', TG_OP USING ERRCODE = 'insufficient_privilege';
-    END $$""",
-    """CREATE TRIGGER audit_records_append_only BEFORE UPDATE OR DELETE ON audit_records
-    FOR EACH ROW EXECUTE FUNCTION audit_records_append_only()""",
-    "REVOKE UPDATE, DELETE, TRUNCATE ON audit_records FROM PUBLIC",
-)
-
-
-def create_audit_table() -> None:
-    """Migration step: the audit table; in PostgreSQL updates and deletes of it are refused (a trigger, so
-    that even the owner's and a superuser's are; emptying it takes TRUNCATE by a superuser)."""
-    op.create_table(
-        TABLE,
-        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("at", UtcDateTime, nullable=False),
-        sa.Column("actor", sa.String(255)),
-        sa.Column("role", sa.String(32)),
-        sa.Column("entity", sa.String(64), nullable=False),
-        sa.Column("entity_id", sa.String(255)),
-        sa.Column("action", sa.String(16), nullable=False),
-        sa.Column("operation", sa.String(64)),
-        sa.Column("fields", sa.JSON, nullable=False),
-        sa.Column("inspection_id", sa.Uuid),
-        sa.Column("request_id", sa.String(128)),
-        sa.Column("trace_id", sa.String(32)),
-    )
-    for column in ("at", "actor", "entity", "inspection_id"):
-        op.create_index(f"ix_{TABLE}_{column}", TABLE, [column])
-    if op.get_bind().dialect.name == "postgresql":
-        for statement in _PG_REFUSE:  # asyncpg takes one statement at a time
-            op.execute(statement)
-
-
-def drop_audit_table() -> None:
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP TRIGGER audit_records_append_only ON {TABLE}")
-        op.execute("DROP FUNCTION audit_records_append_only()")
-    op.drop_table(TABLE)
-
-
 # --- reading --------------------------------------------------------------------------------------
 
 
@@ -212,26 +166,26 @@ async def read_after(
 ) -> list[AuditRecord]:
     """This service's records matching the query, after a position of the merged order (at, service, seq)."""
     statement = select(AuditRecord)
+    at, seq = col(AuditRecord.at), col(AuditRecord.seq)
     if query.entity is not None:
-        statement = statement.where(AuditRecord.entity == query.entity)
+        statement = statement.where(col(AuditRecord.entity) == query.entity)
     if query.entity_id is not None:
-        statement = statement.where(AuditRecord.entity_id == query.entity_id)
+        statement = statement.where(col(AuditRecord.entity_id) == query.entity_id)
     if query.actor is not None:
-        statement = statement.where(AuditRecord.actor == query.actor)
+        statement = statement.where(col(AuditRecord.actor) == query.actor)
     if query.inspection is not None:
-        statement = statement.where(AuditRecord.inspection_id == query.inspection)
+        statement = statement.where(col(AuditRecord.inspection_id) == query.inspection)
     if query.at_from is not None:
-        statement = statement.where(AuditRecord.at >= query.at_from)  # type: ignore[operator]
+        statement = statement.where(at >= query.at_from)
     if query.at_to is not None:
-        statement = statement.where(AuditRecord.at <= query.at_to)  # type: ignore[operator]
+        statement = statement.where(at <= query.at_to)
     if after is not None:
-        later = AuditRecord.at > after.at  # type: ignore[operator]
-        same_time = AuditRecord.at == after.at
+        later, same_time = at > after.at, at == after.at
         if service > after.service:
             statement = statement.where(or_(later, same_time))
         elif service == after.service:
-            statement = statement.where(or_(later, and_(same_time, AuditRecord.seq > after.seq)))  # type: ignore[operator]
+            statement = statement.where(or_(later, and_(same_time, seq > after.seq)))
         else:
             statement = statement.where(later)
-    statement = statement.order_by(AuditRecord.at, AuditRecord.seq).limit(limit)  # type: ignore[arg-type]
+    statement = statement.order_by(at, seq).limit(limit)
     return list((await session.scalars(statement)).all())

@@ -51,7 +51,7 @@ def as_entry(record: AuditRecord, service: str) -> AuditEntry:
         service=service,
         entity=record.entity,
         id=record.entity_id,
-        action=record.action,  # type: ignore[arg-type]
+        action=record.action,
         operation=record.operation,
         fields=record.fields,
         inspection_id=record.inspection_id,

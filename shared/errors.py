@@ -40,6 +40,7 @@ _TYPES = [
     ProblemType("concurrent-change", 409, "Conflict", "a concurrent request changed the same data first; read again and retry"),
     ProblemType("idempotency-key-reused", 409, "Conflict", "the Idempotency-Key was used with a different request"),
     ProblemType("idempotency-key-conflict", 409, "Conflict", "a concurrent request with this Idempotency-Key is in flight"),
+    ProblemType("return-key-reused", 409, "Conflict", "a questionnaire return with this return_key is stored with other answers"),
     ProblemType("gone", 410, "Gone", "the resource existed and was removed"),
     ProblemType("stale-etag", 412, "Precondition failed", "If-Match names an ETag that is no longer current"),
     ProblemType("body-too-large", 413, "Content too large", "the request body is larger than allowed"),

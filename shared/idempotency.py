@@ -9,15 +9,13 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-import sqlalchemy as sa
-from alembic import op
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Column, Field, SQLModel, Text
+from sqlmodel import Column, Field, SQLModel, Text, col
 
 from shared.auth import current_caller
 from shared.canonical import canonical_sha256
@@ -39,30 +37,8 @@ class IdempotencyRecord(SQLModel, table=True):
     status_code: int
     response_body: str = Field(sa_column=Column(Text, nullable=False))
     response_headers: str = Field(sa_column=Column(Text, nullable=False))
-    created_at: datetime = Field(sa_type=UtcDateTime)
-
-
-def create_idempotency_records_table() -> None:
-    """Migration step (revision 1 of each service) that creates the table above."""
-    op.create_table(
-        "idempotency_records",
-        sa.Column("key", sa.String(255), primary_key=True),
-        sa.Column("scope", sa.String(512), primary_key=True),
-        sa.Column("request_hash", sa.String(64), nullable=False),
-        sa.Column("status_code", sa.Integer, nullable=False),
-        sa.Column("response_body", sa.Text, nullable=False),
-        sa.Column("response_headers", sa.Text, nullable=False),
-        sa.Column("created_at", UtcDateTime, nullable=False),
-    )
-
-
-def create_idempotency_expiry_index() -> None:
-    """Migration step: expired records are found by age on every keyed write."""
-    op.create_index("ix_idempotency_records_created_at", "idempotency_records", ["created_at"])
-
-
-def drop_idempotency_expiry_index() -> None:
-    op.drop_index("ix_idempotency_records_created_at", "idempotency_records")
+    # Indexed: expired records are found by age on every keyed write.
+    created_at: datetime = Field(sa_type=UtcDateTime, index=True)
 
 
 def _body_hash(body: bytes) -> str:
@@ -98,7 +74,7 @@ class Idempotency:
         if self.key is not None:
             now = datetime.now(UTC)
             # Expired records go (an expired record of this very key included, so it can be reused).
-            await self.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < now - KEEP_FOR))
+            await self.session.execute(delete(IdempotencyRecord).where(col(IdempotencyRecord.created_at) < now - KEEP_FOR))
             self.session.add(
                 IdempotencyRecord(
                     key=self.key,

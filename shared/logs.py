@@ -23,16 +23,6 @@ class _ContextFilter(logging.Filter):
         return True
 
 
-# Libraries that log SQL parameters or payloads at DEBUG: case references, answers and evidence would reach
-# the log. They speak only from WARNING up, whatever the service's level.
-_VERBATIM_LOGGERS = ("aiosqlite", "sqlalchemy.engine", "sqlalchemy.pool", "asyncpg", "httpx", "httpcore", "aiohttp")
-
-
-def quiet_verbatim_loggers() -> None:
-    for name in _VERBATIM_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
-
-
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(_ContextFilter(service))
@@ -45,7 +35,6 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    quiet_verbatim_loggers()
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -8,6 +8,7 @@ from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlmodel import SQLModel
 
 
 def _config(script_location: Path, connection: Connection | None = None) -> Config:
@@ -43,7 +44,17 @@ async def migrate(engine: AsyncEngine, script_location: Path, revision: str = "h
             await connection.commit()
 
 
-def run_env(target_metadata: MetaData | None = None) -> None:
+def tables_of(*models: type[SQLModel]) -> MetaData:
+    """One service's tables: SQLModel keeps every model of the process in one metadata, and each
+    service's database holds only its own (the idempotency records in every one)."""
+    metadata = MetaData()
+    for model in models:
+        table = SQLModel.metadata.tables[str(model.__tablename__)]
+        table.to_metadata(metadata)
+    return metadata
+
+
+def run_env(target_metadata: MetaData) -> None:
     """Body of every env.py: run migrations on the connection handed over by migrate()."""
     connection = context.config.attributes.get("connection")
     if connection is None:

@@ -107,4 +107,11 @@ async def paginate(
         return rows, None
     rows = rows[: params.limit]
     last = rows[-1]
-    return rows, encode_cursor(*(last[c.key] if as_mappings else getattr(last, str(c.key)) for c in order))
+    keys = [_key(column) for column in order]
+    return rows, encode_cursor(*(last[key] if as_mappings else getattr(last, key) for key in keys))
+
+
+def _key(column: InstrumentedAttribute[Any] | ColumnElement[Any]) -> str:
+    if column.key is None:
+        raise TypeError(f"order column {column!r} has no name to read it back by")
+    return column.key

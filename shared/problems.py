@@ -1,8 +1,8 @@
 """RFC 9457 problem documents: the one handler that answers every domain error, and the OpenAPI entries for them."""
 
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -15,6 +15,7 @@ from shared.schemas.common import FieldError, Problem
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger(__name__)
+E = TypeVar("E", bound=Exception)
 
 # Statuses Starlette raises itself (no route, wrong method), as catalogue kinds.
 _STARLETTE_KINDS = {400: "bad-request", 404: "not-found", 405: "method-not-allowed", 406: "not-acceptable", 413: "body-too-large"}
@@ -91,12 +92,17 @@ async def _on_conflicting_write(request: Request, exc: IntegrityError) -> JSONRe
     )
 
 
+def _handle(app: FastAPI, kind: type[E], handler: Callable[[Request, E], Awaitable[JSONResponse]]) -> None:
+    # Starlette types every handler as taking any Exception; it calls each only with its own kind.
+    app.add_exception_handler(kind, cast("Callable[[Request, Exception], Awaitable[JSONResponse]]", handler))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(DomainError, _on_domain_error)
-    app.add_exception_handler(RequestValidationError, _on_validation)
-    app.add_exception_handler(StarletteHTTPException, _on_http)
-    app.add_exception_handler(IntegrityError, _on_conflicting_write)
-    app.add_exception_handler(Exception, _on_unexpected)
+    _handle(app, DomainError, _on_domain_error)
+    _handle(app, RequestValidationError, _on_validation)
+    _handle(app, StarletteHTTPException, _on_http)
+    _handle(app, IntegrityError, _on_conflicting_write)
+    _handle(app, Exception, _on_unexpected)
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:

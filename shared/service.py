@@ -1,10 +1,11 @@
 """The one shape of every service: app factory, lifespan that owns the engine and clients, health endpoints."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import uvicorn
@@ -20,7 +21,7 @@ from shared.clients import service_client
 from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
 from shared.errors import DomainError
-from shared.logs import configure_logging, quiet_verbatim_loggers
+from shared.logs import configure_logging
 from shared.migrations import current_revision, head_revision, migrate
 from shared.problems import PROBLEM_JSON, install_problem_handlers
 from shared.schemas.common import Problem
@@ -82,10 +83,9 @@ def build_service(
     Every route is behind the token check (shared.auth) and the role matrix (shared.access); a caller's
     standing on an inspection comes from ``standings`` (the cases service's own), else from cases."""
     provider = tracer_provider(name, wiring.span_processors)
-    quiet_verbatim_loggers()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
         instrument_engine(engine, provider)
         if settings.migrate_on_start:
@@ -129,7 +129,7 @@ def _document(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
     advertise its own 422 shape), and schemas of bodies parsed by hand are in the components."""
     generate = app.openapi
 
-    def openapi() -> dict:
+    def openapi() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         document = generate()
@@ -150,7 +150,7 @@ def _document(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
         app.openapi_schema = document
         return document
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document
 
 
 def serve(name: str, factory: str, settings: ServiceSettings) -> None:

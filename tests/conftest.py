@@ -41,12 +41,24 @@ from shared.tokens import AuthSettings, ensure_keys, sign
 
 SERVICES = ("cases", "questionnaires", "scoring", "reporting")
 # Reference data a service loads at start-up; everything else is emptied after each test.
-KEPT_TABLES = {"alembic_version", "framework_documents"}
+KEPT_TABLES = {"alembic_version", "framework_documents", "questionnaire_templates"}
 POSTGRES_URL = os.environ.get("OMI_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The team's reference material (the published report, its figures) sits beside the repo as ../shared.
+REFERENCE = Path(__file__).resolve().parents[2] / "shared"
 
 
-def _backends() -> list[str]:
+def reference_file(relative: str) -> Path:
+    """A file of ../shared: absent in a bare clone, where the tests reading it skip; required under CI=true."""
+    path = REFERENCE / relative
+    if not path.is_file():
+        if IN_CI:
+            pytest.fail(f"CI=true but the reference material {path} is missing")
+        pytest.skip(f"reference material {path} is absent (../shared beside the repo; CI=true requires it)")
+    return path
+
+
+def backends() -> list[str]:
     return ["sqlite", "postgresql"] if POSTGRES_URL or IN_CI else ["sqlite"]
 
 
@@ -106,7 +118,7 @@ class Stack:
         )
 
 
-async def _create_postgres_databases(run: str) -> dict[str, str]:
+async def create_postgres_databases(run: str) -> dict[str, str]:
     if not POSTGRES_URL:
         pytest.fail("CI=true but OMI_TEST_POSTGRES_URL is not set: the PostgreSQL run cannot be skipped in CI")
     admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
@@ -124,7 +136,7 @@ async def _create_postgres_databases(run: str) -> dict[str, str]:
     return urls
 
 
-async def _drop_postgres_databases(urls: dict[str, str]) -> None:
+async def drop_postgres_databases(urls: dict[str, str]) -> None:
     admin = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     try:
         async with admin.connect() as connection:
@@ -170,12 +182,18 @@ def build_apps(database_urls: dict[str, str], wiring: Wiring, auth: AuthSettings
             wiring,
         ),
         "gateway": create_gateway(
-            GatewaySettings(services={s: url_of(s) for s in SERVICES}, auth=auth, **overrides.get("gateway", {})), wiring
+            GatewaySettings(
+                services={s: url_of(s) for s in SERVICES},
+                auth=auth,
+                rate_limit="1000000/minute",  # the suite is one subject; tests/test_edges.py tests the limit
+                **overrides.get("gateway", {}),
+            ),
+            wiring,
         ),
     }
 
 
-@pytest.fixture(scope="session", params=_backends())
+@pytest.fixture(scope="session", params=backends())
 async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     backend = request.param
     run = uuid.uuid4().hex[:8]
@@ -183,7 +201,7 @@ async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         folder: Path = tmp_path_factory.mktemp(f"db-{run}")
         database_urls = {s: f"sqlite+aiosqlite:///{folder / s}.db" for s in SERVICES}
     else:
-        database_urls = await _create_postgres_databases(run)
+        database_urls = await create_postgres_databases(run)
     spans = InMemorySpanExporter()
     transport = AppsTransport()
     auth = local_auth(tmp_path_factory.mktemp(f"keys-{run}"))
@@ -200,7 +218,7 @@ async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             yield Stack(backend, gateway, spans, database_urls, apps, auth, transport)
     finally:
         if backend == "postgresql":
-            await _drop_postgres_databases(database_urls)
+            await drop_postgres_databases(database_urls)
 
 
 @pytest.fixture

@@ -5,28 +5,9 @@ import io
 
 import httpx
 
+from shared.testing.factories import generate_caseload
 from tests.conftest import plan_inspection
-from tests.factories import generate_caseload
-
-PROBLEM = "application/problem+json"
-LICENCE_CASE = {
-    "reference": "WM-001",
-    "case_type": "licence",
-    "roh_level": "high",
-    "tier": 4,
-    "ppo": False,
-    "approved_premises": True,
-    "statutory_victim_contact": True,
-    "gender": "male",
-    "ethnicity": "black",
-    "assessor_role": "inspector",
-}
-
-
-async def add_case(gw: httpx.AsyncClient, inspection_id: str, **fields) -> dict:
-    response = await gw.post(f"/api/v1/inspections/{inspection_id}/cases", json=LICENCE_CASE | fields)
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.helpers import LICENCE_CASE, PROBLEM, add_case, patch_with_current_etag, put_with_current_etag
 
 
 async def test_omi_2008_framework_is_served_whole(gw: httpx.AsyncClient) -> None:
@@ -115,10 +96,7 @@ async def test_bad_answers_are_named_together_and_nothing_is_stored(gw: httpx.As
 async def test_published_inspections_are_frozen(gw: httpx.AsyncClient) -> None:
     inspection = await plan_inspection(gw)
     case = await add_case(gw, inspection["id"])
-    etag = (await gw.get(f"/api/v1/inspections/{inspection['id']}")).headers["etag"]
-    published = await gw.patch(
-        f"/api/v1/inspections/{inspection['id']}", json={"status": "published"}, headers={"If-Match": etag}
-    )
+    published = await patch_with_current_etag(gw, f"/api/v1/inspections/{inspection['id']}", {"status": "published"})
     assert published.status_code == 200
     response = await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": {"1.2.01": "yes"}})
     assert response.status_code == 409
@@ -295,12 +273,7 @@ async def test_bulk_read_is_conditional_on_the_sample_revision(stack, gw: httpx.
     await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": {"1.2.01": "yes"}})
     after_create = await gw.get(url, headers={"If-None-Match": etag})
     assert after_create.status_code == 200 and after_create.headers["etag"] != etag
-    current = await gw.get(f"/api/v1/cases/{case['id']}/assessment")
-    await gw.put(
-        f"/api/v1/cases/{case['id']}/assessment",
-        json={"answers": {"1.2.01": "no"}},
-        headers={"If-Match": current.headers["etag"]},
-    )
+    await put_with_current_etag(gw, f"/api/v1/cases/{case['id']}/assessment", {"answers": {"1.2.01": "no"}})
     after_update = await gw.get(url, headers={"If-None-Match": after_create.headers["etag"]})
     assert after_update.status_code == 200
     assert after_update.json()["items"][0]["assessment"]["answers"] == {"1.2.01": "no"}

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from services.cases import models
 from shared.audit import AuditRecord
 from tests.conftest import Stack, plan_inspection
-from tests.test_assessments import LICENCE_CASE, add_case
+from tests.helpers import LICENCE_CASE, add_case
 
 MARKER = "WM-SECRET-REF"
 

@@ -1,11 +1,18 @@
-"""The gateway over real sockets: an unreachable service is 503, a slow one 504, both problem+json."""
+"""The gateway over real sockets: an unreachable service is 503, a slow one 504, both problem+json;
+run as in production (its own uvicorn process), one Date on every answer and no Server."""
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -18,9 +25,10 @@ from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
 from shared.tokens import sign
 from tests.conftest import local_auth
+from tests.helpers import PROBLEM
 
-PROBLEM = "application/problem+json"
 SLOW_SECONDS = 6
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -51,18 +59,27 @@ def slow_service() -> FastAPI:
     return app
 
 
-@pytest.fixture
-async def slow_url() -> AsyncIterator[str]:
+@asynccontextmanager
+async def served(app: FastAPI, **config: Any) -> AsyncIterator[str]:
+    """``app`` under a real uvicorn on a free loopback port, in this event loop; yields its URL."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(slow_service(), host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1)
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1, **config)
     )
     task = asyncio.create_task(server.serve())
     while not server.started:  # noqa: ASYNC110 - uvicorn offers a flag, not an event
         await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+async def slow_url() -> AsyncIterator[str]:
+    async with served(slow_service()) as url:
+        yield url
 
 
 AUTH = local_auth(Path(tempfile.mkdtemp(prefix="omi-keys-")))
@@ -157,3 +174,67 @@ async def test_bodies_over_the_limit_are_413(slow_url: str) -> None:
 
         streamed = await client.post("/api/v1/cases/echo", content=chunks())
         assert streamed.status_code == 413
+
+
+# A service whose clock says 2008: the gateway must pass its Date on, not stamp its own beside it.
+SERVICE_DATE = "Mon, 09 Jun 2008 09:00:00 GMT"
+
+
+def dated_service() -> FastAPI:
+    app = FastAPI()
+
+    @app.get("/api/v1/inspections")
+    async def listing() -> Response:
+        return JSONResponse({"items": []}, headers={"Date": SERVICE_DATE, "Server": "omi-cases/behind-the-gateway"})
+
+    return app
+
+
+@asynccontextmanager
+async def gateway_process(services: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    """`python -m services.gateway` as production starts it (its own uvicorn), until it answers /healthz."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMI_")} | {
+        "OMI_GATEWAY_PORT": str(port),
+        "OMI_GATEWAY_LOG_LEVEL": "WARNING",
+        "OMI_AUTH_KEYS_DIR": str(AUTH.keys_dir),
+        **{f"OMI_GATEWAY_SERVICES__{name.upper()}": url for name, url in services.items()},
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.gateway", cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=ADMIN) as client:
+            for _ in range(300):  # up to 30 s to start
+                assert process.returncode is None, "the gateway process exited"
+                try:
+                    await client.get("/healthz")
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            yield client
+    finally:
+        process.terminate()
+        await asyncio.wait_for(process.wait(), 10)
+
+
+async def test_a_gateway_process_sends_one_date_and_no_server() -> None:
+    async with (
+        served(dated_service(), date_header=False, server_header=False) as service_url,
+        gateway_process(everything_at(service_url)) as client,
+    ):
+        proxied = await client.get("/api/v1/inspections")
+        assert proxied.status_code == 200 and proxied.json() == {"items": []}
+        assert proxied.headers.get_list("date") == [SERVICE_DATE], "the service's Date, and only it"
+        assert "server" not in proxied.headers
+        for own in (await client.get("/healthz"), await client.get("/api/v1/nothing-here")):
+            (date,) = own.headers.get_list("date")  # the gateway's own answers carry its Date, once
+            assert parsedate_to_datetime(date).tzinfo is not None
+            assert "server" not in own.headers
+
+
+async def test_a_proxied_answer_of_a_real_service_has_one_date(slow_url: str) -> None:
+    async with gateway_process(everything_at(slow_url)) as client:
+        proxied = await client.get("/api/v1/cases/echo")
+        assert proxied.status_code == 200
+        assert len(proxied.headers.get_list("date")) == 1 and "server" not in proxied.headers

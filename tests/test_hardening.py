@@ -9,9 +9,7 @@ import pytest
 
 from services.gateway.logic import proxy
 from tests.conftest import plan_inspection
-from tests.test_assessments import LICENCE_CASE, add_case
-
-PROBLEM = "application/problem+json"
+from tests.helpers import LICENCE_CASE, PROBLEM, add_case, patch_with_current_etag
 
 
 def cursor(*tagged: list[str]) -> str:
@@ -142,8 +140,7 @@ async def test_idempotency_key_covers_the_query(gw: httpx.AsyncClient) -> None:
 async def test_published_inspections_take_no_new_cases(gw: httpx.AsyncClient) -> None:
     inspection = await plan_inspection(gw)
     url = f"/api/v1/inspections/{inspection['id']}"
-    etag = (await gw.get(url)).headers["etag"]
-    await gw.patch(url, json={"status": "published"}, headers={"If-Match": etag})
+    await patch_with_current_etag(gw, url, {"status": "published"})
     assert (await gw.post(f"{url}/cases", json=LICENCE_CASE)).status_code == 409
 
 

@@ -20,8 +20,8 @@ from shared.db import create_engine
 from shared.migrations import migrate
 from shared.schemas.sampling import SampleMix
 from shared.tokens import sign
-from tests.conftest import Stack, _backends, _create_postgres_databases, _drop_postgres_databases, local_auth, plan_inspection
-from tests.test_assessments import LICENCE_CASE, PROBLEM, add_case
+from tests.conftest import Stack, backends, create_postgres_databases, drop_postgres_databases, local_auth, plan_inspection
+from tests.helpers import LICENCE_CASE, PROBLEM, add_case
 
 UNKNOWN_VERSION = 99
 
@@ -74,17 +74,17 @@ async def test_scoring_answers_404_for_an_inspection_on_a_framework_it_lacks(sta
     assert (await gw.get(f"{scores}/snapshots")).json()["items"] == []
 
 
-@pytest.fixture(params=_backends())
+@pytest.fixture(params=backends())
 async def fresh_cases_database(request: pytest.FixtureRequest, tmp_path) -> AsyncIterator[str]:
     """The URL of an empty database for the cases service, dropped afterwards."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'cases.db'}"
         return
-    urls = await _create_postgres_databases(uuid.uuid4().hex[:8])
+    urls = await create_postgres_databases(uuid.uuid4().hex[:8])
     try:
         yield urls["cases"]
     finally:
-        await _drop_postgres_databases(urls)
+        await drop_postgres_databases(urls)
 
 
 def _inspection_row(sample_mix: object) -> dict:

@@ -15,8 +15,7 @@ from sqlalchemy import select
 from shared.responses import to_json
 from shared.tokens import sign
 from tests.conftest import SERVICES, Stack, local_auth, plan_inspection
-
-PROBLEM = "application/problem+json"
+from tests.helpers import PROBLEM
 
 
 async def test_health_and_readiness(gw: httpx.AsyncClient) -> None:

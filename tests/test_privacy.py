@@ -9,7 +9,7 @@ import pytest
 
 from shared.privacy import local_pseudonym_key, pseudonym
 from tests.conftest import Stack, plan_inspection
-from tests.test_assessments import LICENCE_CASE
+from tests.helpers import LICENCE_CASE
 
 MARK = "ZQXMARK"
 
@@ -66,9 +66,7 @@ async def test_markers_posted_through_every_write_path_reach_no_log_or_span(
     token = stack.gateway.headers["authorization"].removeprefix("Bearer ")
     logged = [record.getMessage() + " " + " ".join(f"{v}" for v in record.__dict__.values()) for record in caplog.records]
     spans = _span_texts(stack)
-    assert spans  # there is something to search (logs may well be empty: that is the point)
-    # Libraries that would log SQL parameters at DEBUG stay quiet even with the root at DEBUG.
-    assert all(logging.getLogger(name).getEffectiveLevel() >= logging.WARNING for name in ("aiosqlite", "sqlalchemy.engine"))
+    assert logged and spans  # there is something to search
     for secret in (MARK, token, token.split(".")[1]):
         assert not [line for line in logged if secret in line], f"{secret[:12]}... logged"
         assert not [text for text in spans if secret in text], f"{secret[:12]}... in a span"

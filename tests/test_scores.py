@@ -3,6 +3,7 @@ the national view, a second (ratings) framework, and one trace across three serv
 
 import time
 from dataclasses import replace
+from fractions import Fraction
 from statistics import mean
 from uuid import UUID
 
@@ -11,8 +12,11 @@ import pytest
 from opentelemetry.trace import SpanKind
 from sqlalchemy import select
 
+from shared.schemas.frameworks import Framework
+from shared.testing.factories import generated_rows
+from tests import oracle
 from tests.conftest import Stack, plan_inspection
-from tests.factories import generated_rows
+from tests.helpers import flipped, patch_with_current_etag, put_with_current_etag
 
 
 async def framework(gw: httpx.AsyncClient, framework_id: str = "omi-2008") -> dict:
@@ -27,37 +31,18 @@ async def assessed_inspection(gw: httpx.AsyncClient, count: int = 120, seed: int
     return inspection, rows
 
 
+def _float(value: Fraction | None) -> float | None:
+    return None if value is None else float(value)
+
+
 def expected_scores(document: dict, rows: list[dict]) -> dict:
-    """scoring.md, transcribed plainly: the independent recomputation."""
-
-    def p(question_id: str) -> float | None:
-        judged = [r["answers"].get(question_id) for r in rows]
-        relevant = [j for j in judged if j in ("yes", "no")]
-        return 100 * relevant.count("yes") / len(relevant) if relevant else None
-
-    w_q, w_s = document["weights"]["questions"], document["weights"]["summary"]
-    criteria, sections, thread = {}, {}, []
-    for section in document["sections"]:
-        section_scores = []
-        for criterion in section["criteria"]:
-            if criterion["scored_by"] != "cases":
-                continue
-            individual = [p(q["id"]) for q in criterion["questions"] if not q["summary"]]
-            individual = [v for v in individual if v is not None]
-            summary = next(p(q["id"]) for q in criterion["questions"] if q["summary"])
-            q_mean = mean(individual) if individual else None
-            if q_mean is not None and summary is not None:
-                score = w_q * q_mean + w_s * summary
-            else:
-                score = q_mean if q_mean is not None else summary
-            criteria[criterion["id"]] = score
-            if score is not None:
-                section_scores.append(score)
-            if section["id"] in (document["roh_thread_sections"] or [section["id"]]):
-                thread += [v for q in criterion["questions"] if q["roh"] and (v := p(q["id"])) is not None]
-        if any(c["scored_by"] == "cases" for c in section["criteria"]):
-            sections[section["id"]] = mean(section_scores) if section_scores else None
-    return {"criteria": criteria, "sections": sections, "thread": mean(thread) if thread else None}
+    """The oracle's scores (tests/oracle.py) of these rows, in the wire's terms."""
+    expected = oracle.expected_scores(Framework.model_validate(document), [row["answers"] for row in rows])
+    return {
+        "criteria": {key: _float(value) for key, value in expected.criteria.items()},
+        "sections": {key: _float(value) for key, value in expected.sections.items()},
+        "thread": _float(expected.thread),
+    }
 
 
 def assert_equal_scores(actual: dict, expected: dict) -> None:
@@ -99,14 +84,9 @@ async def test_scores_stay_exact_as_the_sample_changes_under_the_cache(gw: httpx
 
     cases = {c["reference"]: c for c in (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases")).json()["items"]}
     for row in rows[:3]:  # three assessors change their answers
-        current = await gw.get(f"/api/v1/cases/{cases[row['reference']]['id']}/assessment")
-        row["answers"] = {q: ("no" if j == "yes" else j) for q, j in row["answers"].items()}
-        response = await gw.put(
-            f"/api/v1/cases/{cases[row['reference']]['id']}/assessment",
-            json={"answers": row["answers"]},
-            headers={"If-Match": current.headers["etag"]},
-        )
-        assert response.status_code == 200
+        row["answers"] = flipped(row["answers"])
+        url_of_case = f"/api/v1/cases/{cases[row['reference']]['id']}/assessment"
+        assert (await put_with_current_etag(gw, url_of_case, {"answers": row["answers"]})).status_code == 200
     extra = generated_rows(document, 2, seed=99)  # and two cases join the sample
     await gw.post(f"/api/v1/inspections/{inspection['id']}/assessments:import", json={"rows": extra})
     rows += extra
@@ -157,10 +137,8 @@ async def test_snapshot_is_frozen_while_live_scores_move(gw: httpx.AsyncClient) 
     assert replay.json()["id"] == snapshot["id"]
 
     case_id = (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases", params={"limit": 1})).json()["items"][0]["id"]
-    current = await gw.get(f"/api/v1/cases/{case_id}/assessment")
-    flipped = {q: ("no" if j == "yes" else j) for q, j in current.json()["answers"].items()}
-    changed = await gw.put(
-        f"/api/v1/cases/{case_id}/assessment", json={"answers": flipped}, headers={"If-Match": current.headers["etag"]}
+    changed = await put_with_current_etag(
+        gw, f"/api/v1/cases/{case_id}/assessment", lambda current: {"answers": flipped(current["answers"])}
     )
     assert changed.status_code == 200
 
@@ -180,13 +158,9 @@ async def test_national_view_compares_areas_with_the_mean(gw: httpx.AsyncClient)
     for seed, start in ((5, "2008-02-04"), (6, "2008-05-12"), (7, "2008-09-01")):
         inspection, rows = await assessed_inspection(gw, count=40, seed=seed, fieldwork_start=start, area=f"Area {seed}")
         published.append((inspection, rows))
-    etag = (await gw.get(f"/api/v1/inspections/{published[0][0]['id']}")).headers["etag"]
     await gw.post(f"/api/v1/inspections/{published[0][0]['id']}/scores/snapshots", json={})
     for inspection, _ in published:
-        etag = (await gw.get(f"/api/v1/inspections/{inspection['id']}")).headers["etag"]
-        response = await gw.patch(
-            f"/api/v1/inspections/{inspection['id']}", json={"status": "published"}, headers={"If-Match": etag}
-        )
+        response = await patch_with_current_etag(gw, f"/api/v1/inspections/{inspection['id']}", {"status": "published"})
         assert response.status_code == 200
     await plan_inspection(gw, fieldwork_start="2008-06-02")  # planned, not published: left out by default
 
@@ -216,18 +190,12 @@ async def test_national_view_compares_areas_with_the_mean(gw: httpx.AsyncClient)
 
 
 async def test_a_ratings_framework_is_scored_by_its_own_rule(gw: httpx.AsyncClient) -> None:
-    inspection, _rows = await assessed_inspection(gw, count=40, seed=8, framework_id="ratings-2024")
+    inspection, rows = await assessed_inspection(gw, count=40, seed=8, framework_id="ratings-2024")
     document = await framework(gw, "ratings-2024")
     scores = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores")).json()
+    assert_equal_scores(scores, expected_scores(document, rows))  # the lowest key question's proportion
     bands = sorted(document["scoring"]["ratings"], key=lambda b: b["min"])
     for criterion in scores["criteria"]:
-        definition = next(c for s in document["sections"] for c in s["criteria"] if c["id"] == criterion["id"])
-        key_proportions = [
-            q["proportion"]
-            for q in criterion["questions"]
-            if next(d for d in definition["questions"] if d["id"] == q["id"])["key"] and q["proportion"] is not None
-        ]
-        assert criterion["score"] == pytest.approx(min(key_proportions), abs=1e-9)
         assert criterion["rating"] == [b["label"] for b in bands if b["min"] <= criterion["score"]][-1]
 
 
@@ -295,17 +263,15 @@ async def test_a_kept_sample_is_read_whole_again_when_the_revisions_cannot_be_tr
     # restored from elsewhere could bring): every yes becomes no.
     async with stack.apps["cases"].state.sessionmaker() as session, session.begin():
         for row in (await session.scalars(select(models.Assessment))).all():
-            answers = {q: "no" if j == "yes" else j for q, j in row.answers.items()}
             await session.execute(
-                update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=answers)
+                update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=flipped(row.answers))
             )
     assert (await gw.get(url)).json() == before, "unseen until the kept sample is read whole again"
     caches = stack.apps["scoring"].state.caches
     known = caches.samples.get(UUID(inspection["id"]))
     caches.samples.put(UUID(inspection["id"]), replace(known, read_at=known.read_at - assessed.KEEP_SAMPLE_FOR - 1))
     after = (await gw.get(url)).json()
-    flipped = [r | {"answers": {q: "no" if j == "yes" else j for q, j in r["answers"].items()}} for r in rows]
-    expected = expected_scores(await framework(gw), flipped)["criteria"]
+    expected = expected_scores(await framework(gw), [r | {"answers": flipped(r["answers"])} for r in rows])["criteria"]
     assert {c["id"]: c["score"] for c in after["criteria"]} == pytest.approx(expected, abs=1e-9), "the whole read sees the change"
     assert 0.0 in expected.values()
 
@@ -328,12 +294,10 @@ async def test_national_view_brings_kept_samples_up_to_date_in_one_read(stack: S
 
     for inspection, rows in assessed[:2]:
         case = (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases", params={"limit": 1})).json()["items"][0]
-        current = await gw.get(f"/api/v1/cases/{case['id']}/assessment")
-        flipped = {q: "no" if j == "yes" else "yes" if j == "no" else j for q, j in current.json()["answers"].items()}
-        await gw.put(
-            f"/api/v1/cases/{case['id']}/assessment", json={"answers": flipped}, headers={"If-Match": current.headers["etag"]}
+        changed = await put_with_current_etag(
+            gw, f"/api/v1/cases/{case['id']}/assessment", lambda current: {"answers": flipped(current["answers"], both_ways=True)}
         )
-        next(r for r in rows if r["reference"] == case["reference"])["answers"] = flipped
+        next(r for r in rows if r["reference"] == case["reference"])["answers"] = changed.json()["answers"]
     stack.spans.clear()
     view = (await gw.get("/api/v1/scores/national", params=params)).json()
     assert reads_of_cases() == ["/api/v1/assessments:changes", "/api/v1/inspections"]
@@ -382,11 +346,7 @@ async def test_national_view_reads_whole_a_sample_restored_since_the_listing(
     params = {"status": "planned"}
     assert (await gw.get("/api/v1/scores/national", params=params)).status_code == 200  # the sample is kept
     case = (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases", params={"limit": 1})).json()["items"][0]
-    await gw.put(
-        f"/api/v1/cases/{case['id']}/assessment",
-        json={"answers": {}},
-        headers={"If-Match": (await gw.get(f"/api/v1/cases/{case['id']}/assessment")).headers["etag"]},
-    )
+    await put_with_current_etag(gw, f"/api/v1/cases/{case['id']}/assessment", {"answers": {}})
     next(r for r in rows if r["reference"] == case["reference"])["answers"] = {}
 
     # Between the listing (which shows the change) and the read of what changed, the cases database
@@ -400,17 +360,15 @@ async def test_national_view_reads_whole_a_sample_restored_since_the_listing(
         monkeypatch.setattr(client, "request", send)
         async with stack.apps["cases"].state.sessionmaker() as session, session.begin():
             for row in (await session.scalars(select(models.Assessment))).all():
-                answers = {q: "no" if j == "yes" else j for q, j in row.answers.items()}
                 await session.execute(
-                    update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=answers)
+                    update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=flipped(row.answers))
                 )
             await session.execute(update(models.Inspection).values(sample_revision=1))
         return await send(method, *args, **kwargs)
 
     monkeypatch.setattr(client, "request", restore_then_post)
     view = (await gw.get("/api/v1/scores/national", params=params)).json()
-    flipped = [r | {"answers": {q: "no" if j == "yes" else j for q, j in r["answers"].items()}} for r in rows]
-    expected = expected_scores(await framework(gw), flipped)["criteria"]
+    expected = expected_scores(await framework(gw), [r | {"answers": flipped(r["answers"])} for r in rows])["criteria"]
     assert {c["id"]: c["areas"][0]["score"] for c in view["criteria"]} == pytest.approx(expected, abs=1e-9), (
         "read whole, not patched"
     )
@@ -422,10 +380,7 @@ async def test_national_view_takes_the_newest_snapshot(gw: httpx.AsyncClient) ->
     base = f"/api/v1/inspections/{inspection['id']}/scores"
     first = (await gw.post(f"{base}/snapshots", json={"label": "first"})).json()
     for case in (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases")).json()["items"][:5]:
-        current = await gw.get(f"/api/v1/cases/{case['id']}/assessment")
-        await gw.put(
-            f"/api/v1/cases/{case['id']}/assessment", json={"answers": {}}, headers={"If-Match": current.headers["etag"]}
-        )
+        await put_with_current_etag(gw, f"/api/v1/cases/{case['id']}/assessment", {"answers": {}})
     second = (await gw.post(f"{base}/snapshots", json={"label": "second"})).json()
     assert first["scores"]["criteria"] != second["scores"]["criteria"]
     view = (await gw.get("/api/v1/scores/national", params={"status": "planned"})).json()

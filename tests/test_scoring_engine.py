@@ -1,7 +1,5 @@
 """The pure scoring engine (services/scoring/logic/scoring.py) against shared/spec/scoring.md."""
 
-from fractions import Fraction
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -23,6 +21,7 @@ from services.scoring.logic.scoring import (
 )
 from shared.schemas.enums import Judgement
 from shared.schemas.frameworks import Framework
+from tests.oracle import expected_scores
 
 EXACT = {"rel": 0, "abs": 1e-9}
 FAST = 200  # resamples for property tests: enough to exercise the bootstrap, quick to run
@@ -129,53 +128,6 @@ RATINGS = Framework.model_validate(
         ],
     }
 )
-
-
-# -------------------------------------------------------------- an independent reference
-
-
-def _p(qid: str, answers) -> Fraction | None:
-    relevant = sum(1 for a in answers if a.get(qid) in ("yes", "no"))
-    above = sum(1 for a in answers if a.get(qid) == "yes")
-    return Fraction(100 * above, relevant) if relevant else None
-
-
-def _mean(values):
-    values = [v for v in values if v is not None]
-    return sum(values, Fraction(0)) / len(values) if values else None
-
-
-def reference(framework: Framework, answers) -> dict:
-    """scoring.md transcribed as plainly as possible, in exact arithmetic: id -> score."""
-    out: dict = {}
-    w_q, w_s = Fraction(str(framework.weights.questions)), Fraction(str(framework.weights.summary))
-    lowest = framework.scoring.kind == "lowest_key_question"
-    thread_qs = []
-    for section in framework.sections:
-        crit_scores = []
-        for criterion in section.criteria:
-            if criterion.scored_by != "cases":
-                continue
-            if lowest:
-                keys = [_p(q.id, answers) for q in criterion.questions if q.key]
-                keys = [k for k in keys if k is not None]
-                score = min(keys) if keys else None
-            else:
-                q_mean = _mean(_p(q.id, answers) for q in criterion.questions if not q.summary)
-                (s,) = [q for q in criterion.questions if q.summary]
-                s_p = _p(s.id, answers)
-                if q_mean is not None and s_p is not None:
-                    score = w_q * q_mean + w_s * s_p
-                else:
-                    score = q_mean if q_mean is not None else s_p
-            out[("criterion", criterion.id)] = score
-            crit_scores.append(score)
-            if framework.roh_thread_sections is None or section.id in framework.roh_thread_sections:
-                thread_qs += [q.id for q in criterion.questions if q.roh]
-        if crit_scores:
-            out[("section", section.id)] = _mean(crit_scores)
-    out[("thread", None)] = _mean(_p(q, answers) for q in thread_qs)
-    return out
 
 
 def flatten(result: InspectionScore) -> dict:
@@ -511,7 +463,7 @@ def test_matches_reference_and_stays_in_range(example):
     framework, cases = example
     result = score_inspection(framework, cases, resamples=FAST)
     assert result.cases_assessed == len(cases)
-    expected = reference(framework, cases)
+    expected = expected_scores(framework, cases).flat()
     got = flatten(result)
     assert got.keys() == expected.keys()
     for key, value in expected.items():
@@ -603,11 +555,10 @@ def test_vectorised_statistic_matches_reference_on_resampled_data(example, seed)
     yes = weights @ (matrix == 1).astype(np.float64)
     rel = weights @ (matrix >= 0).astype(np.float64)
     stats = plan.statistics(yes, rel)
-    # The engine's column order: every criterion, then every section, then the thread.
-    keys = sorted(reference(framework, cases), key=lambda k: ["criterion", "section", "thread"].index(k[0]))
+    keys = list(expected_scores(framework, cases).flat())  # the engine's column order
     for row, w in zip(stats, weights, strict=False):
         resample = [case for case, k in zip(cases, w, strict=False) for _ in range(k)]
-        expected = reference(framework, resample)
+        expected = expected_scores(framework, resample).flat()
         for key, value in zip(keys, row, strict=False):
             if expected[key] is None:
                 assert np.isnan(value), key

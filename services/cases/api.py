@@ -1,6 +1,5 @@
 """Routers of the cases service: request in, one logic call, response out (the domain is in logic/)."""
 
-import functools
 from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
@@ -12,10 +11,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from services.cases.logic import assessments, bulk_read, case_sample, export, imports, inspections, teams
 from services.cases.logic import cases as case_logic
 from services.cases.logic.frameworks import FrameworkSource
-from services.cases.logic.spreadsheet import Upload
 from shared.access import CallerDep
 from shared.db import SessionDep
-from shared.errors import UnsupportedMediaType, invalid
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.problems import problems
@@ -35,6 +32,7 @@ from shared.schemas.common import Page, Text
 from shared.schemas.enums import InspectionStatus
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
 from shared.schemas.sampling import DrawnSample, SampleComposition
+from shared.table_bodies import json_or_csv, upload
 
 router = APIRouter(prefix="/api/v1")
 SAMPLE_REVISION = "Sample-Revision"
@@ -187,39 +185,7 @@ async def assessment_version(
     return await assessments.version(session, case_id, version)
 
 
-def _json_or_csv(schema: str, csv_description: str) -> dict:
-    """OpenAPI request body of an endpoint that reads JSON (``schema``) or a CSV spreadsheet."""
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}},
-                "text/csv": {"schema": {"type": "string", "description": csv_description}},
-            },
-        }
-    }
-
-
-def _upload(request: Request) -> Upload:
-    """The body of a JSON-or-CSV endpoint, for the logic to read when it gets to it: a CSV's text (str) or
-    a JSON document (bytes); 415 for anything else."""
-    return functools.partial(_table_body, request)
-
-
-async def _table_body(request: Request) -> str | bytes:
-    body = await request.body()
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type == "text/csv":
-        try:
-            return body.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise invalid("body", "the CSV is not UTF-8", type="encoding") from exc
-    if media_type in ("application/json", ""):
-        return body
-    raise UnsupportedMediaType("send application/json or text/csv")
-
-
-_IMPORT_BODY = _json_or_csv("AssessmentImport", "Header: reference, case columns, assessor, version, question ids.")
+_IMPORT_BODY = json_or_csv("AssessmentImport", "Header: reference, case columns, assessor, version, question ids.")
 
 
 @router.post(
@@ -239,7 +205,7 @@ async def import_assessments(
 ):
     if (replay := await idem.replay()) is not None:
         return replay
-    result = await imports.import_assessments(session, _frameworks(request), inspection_id, _upload(request), reason)
+    result = await imports.import_assessments(session, _frameworks(request), inspection_id, upload(request), reason)
     return await idem.respond(result, 200)
 
 
@@ -301,7 +267,7 @@ async def sample_composition(inspection_id: UUID, session: SessionDep) -> Sample
     return await case_sample.composition(session, inspection_id)
 
 
-_DRAW_BODY = _json_or_csv("SampleDraw", "The caseload: a header of case attributes, a row per case.")
+_DRAW_BODY = json_or_csv("SampleDraw", "The caseload: a header of case attributes, a row per case.")
 
 
 @router.post(
@@ -322,5 +288,5 @@ async def draw_sample(
 ):
     if (replay := await idem.replay()) is not None:
         return replay
-    drawn = await case_sample.draw_for(session, inspection_id, _upload(request), seed, add_to_inspection)
+    drawn = await case_sample.draw_for(session, inspection_id, upload(request), seed, add_to_inspection)
     return await idem.respond(drawn, 200)

@@ -4,14 +4,19 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, UniqueConstraint
+from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
+from shared.audit import AuditRecord
 from shared.db import UtcDateTime, utcnow
+from shared.idempotency import IdempotencyRecord
+from shared.migrations import tables_of
 
 
 class Inspection(SQLModel, table=True):
     __tablename__ = "inspections"
+    # The listing's keyset order.
+    __table_args__ = (Index("ix_inspections_created_at_id", "created_at", "id"),)
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     area: str = Field(max_length=200)
@@ -32,7 +37,11 @@ class Inspection(SQLModel, table=True):
 
 class Case(SQLModel, table=True):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("inspection_id", "reference", name="uq_cases_inspection_reference"),)
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "reference", name="uq_cases_inspection_reference"),
+        # What changed in an inspection since a revision (the changes query).
+        Index("ix_cases_inspection_revision", "inspection_id", "revision"),
+    )
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     inspection_id: UUID = Field(foreign_key="inspections.id", index=True)
@@ -54,6 +63,7 @@ class Assessment(SQLModel, table=True):
     """The current version of a case's assessment; every version is also in assessment_versions."""
 
     __tablename__ = "assessments"
+    __table_args__ = (Index("ix_assessments_inspection_revision", "inspection_id", "revision"),)
 
     case_id: UUID = Field(foreign_key="cases.id", primary_key=True)
     inspection_id: UUID = Field(foreign_key="inspections.id", index=True)
@@ -63,7 +73,7 @@ class Assessment(SQLModel, table=True):
     answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     evidence: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     assessor: str | None = Field(None, max_length=200)
-    reason: str | None = None
+    reason: str | None = Field(None, sa_type=Text)
     revision: int = 0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
@@ -77,7 +87,7 @@ class AssessmentVersion(SQLModel, table=True):
     answers: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     evidence: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     assessor: str | None = Field(None, max_length=200)
-    reason: str | None = None
+    reason: str | None = Field(None, sa_type=Text)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
@@ -101,3 +111,7 @@ class CaseAllocation(SQLModel, table=True):
     inspection_id: UUID = Field(foreign_key="inspections.id", index=True)
     assessor: str = Field(max_length=255, index=True)
     allocated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+# What this service's migrations must create (tests/test_migrations.py compares them).
+TABLES = tables_of(Inspection, Case, Assessment, AssessmentVersion, IdempotencyRecord, TeamMember, CaseAllocation, AuditRecord)

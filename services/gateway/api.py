@@ -2,10 +2,13 @@
 
 import asyncio
 import time
+from pathlib import Path
+from typing import Any
 
+import fastapi_offline
 import httpx
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
@@ -33,7 +36,8 @@ async def readyz(request: Request) -> Response:
             )
         except httpx.HTTPError:
             return False
-        return response.status_code == 200
+        ok: bool = response.status_code == 200
+        return ok
 
     names = sorted(state.routes.services())
     results = dict(zip(names, await asyncio.gather(*(ready(n) for n in names)), strict=True))
@@ -45,11 +49,12 @@ async def readyz(request: Request) -> Response:
     return JSONResponse({"status": "ready", "services": {n: "ready" for n in names}})
 
 
-async def _merged_openapi(request: Request) -> dict:
+async def _merged_openapi(request: Request) -> dict[str, Any]:
     state = request.app.state
     cached = state.openapi_cache
     if cached and time.monotonic() - cached[0] < state.settings.openapi_cache_seconds:
-        return cached[1]
+        document: dict[str, Any] = cached[1]
+        return document
     names = sorted(state.routes.services())
     responses = await asyncio.gather(
         *(state.client.get(f"{state.settings.services[n]}/openapi.json") for n in names), return_exceptions=True
@@ -87,9 +92,35 @@ async def jwks(request: Request) -> Response:
     return JSONResponse(public_key_set(auth.keys_dir), headers={"Cache-Control": "max-age=300"})
 
 
+# Swagger UI and ReDoc from the gateway itself (fastapi-offline's copies), never a CDN: an inspectorate's
+# network may be closed, and a Content-Security-Policy would block third-party scripts anyway.
+DOCS_ASSETS = "/docs/assets"
+DOCS_ASSETS_DIRECTORY = Path(fastapi_offline.__file__).parent / "static"
+TITLE = "Offender Management Inspection API"
+
+
 @router.get("/docs", include_in_schema=False)
 async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="Offender Management Inspection API")
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title=TITLE,
+        swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+        swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+        swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        # Swagger UI would otherwise send the document to an online validator for its badge.
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+
+
+@router.get("/redoc", include_in_schema=False)
+async def redoc() -> HTMLResponse:
+    return get_redoc_html(
+        openapi_url="/openapi.json",
+        title=TITLE,
+        redoc_js_url=f"{DOCS_ASSETS}/redoc.standalone.js",
+        redoc_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+        with_google_fonts=False,
+    )
 
 
 def _too_large(limit: int) -> Response:

@@ -1,12 +1,15 @@
 """The API gateway: the one public entry point."""
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from services.gateway import api
+from services.gateway.dates import DateMiddleware
 from services.gateway.logic.edges import SecurityHeadersMiddleware
 from services.gateway.logic.limits import RateLimitMiddleware, storage_for
 from services.gateway.logic.routing import RouteTable
@@ -30,7 +33,7 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     provider = tracer_provider("gateway", wiring.span_processors)
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auth.mode == "embedded":
             ensure_keys(settings.auth.keys_dir)  # the key pair is made on first start
         app.state.client = service_client(
@@ -60,6 +63,7 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     app.add_middleware(AuthMiddleware, verifier=TokenVerifier(settings.auth))
     app.add_middleware(SecurityHeadersMiddleware, behind_tls=settings.behind_tls)
     app.add_middleware(RequestContextMiddleware)
+    app.add_middleware(DateMiddleware)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -69,6 +73,7 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
             expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "Sample-Revision"],
         )
     app.include_router(api.router)
+    app.mount(api.DOCS_ASSETS, StaticFiles(directory=api.DOCS_ASSETS_DIRECTORY), name="docs-assets")
     instrument_app(app, provider)
     return app
 
@@ -78,4 +83,13 @@ def main() -> None:
 
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level)
-    uvicorn.run("services.gateway.app:create_app", factory=True, host=settings.host, port=settings.port, log_config=None)
+    # uvicorn's own Date and Server would ride on every proxied answer beside the service's (DateMiddleware).
+    uvicorn.run(
+        "services.gateway.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        date_header=False,
+        server_header=False,
+    )

@@ -37,7 +37,8 @@ class ServiceUrls(BaseModel):
     reporting: str = "http://127.0.0.1:8004"
 
     def __getitem__(self, service: str) -> str:
-        return getattr(self, service)
+        url: str = getattr(self, service)
+        return url
 
     def names(self) -> set[str]:
         return set(type(self).model_fields)

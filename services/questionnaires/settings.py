@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -9,4 +11,7 @@ class QuestionnairesSettings(ServiceSettings):
 
     port: int = 8002
     database_url: str = "sqlite+aiosqlite:///data/questionnaires.db"
-    cases_url: str = Field("http://127.0.0.1:8001", description="Where a caller's standing on an inspection is asked.")
+    cases_url: str = Field("http://127.0.0.1:8001", description="Where a return's case is checked against its inspection.")
+    templates_dir: Path = Field(
+        Path(__file__).parent / "templates", description="Questionnaire templates (YAML) loaded at start-up."
+    )

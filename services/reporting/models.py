@@ -3,5 +3,9 @@ only the idempotency records and the audit trail every service keeps (shared.ide
 
 from shared.audit import AuditRecord
 from shared.idempotency import IdempotencyRecord
+from shared.migrations import tables_of
 
-__all__ = ["AuditRecord", "IdempotencyRecord"]
+__all__ = ["TABLES", "AuditRecord", "IdempotencyRecord"]
+
+# What this service's migrations must create (tests/test_migrations.py compares them).
+TABLES = tables_of(IdempotencyRecord, AuditRecord)

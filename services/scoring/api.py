@@ -5,17 +5,16 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from pydantic import Field
 
-from services.scoring.logic import assessed, frameworks, live, snapshots
+from services.scoring.logic import frameworks, live, snapshots
+from shared.case_filters import CASE_ATTRIBUTES, case_filters
 from shared.db import SessionDep
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.problems import problems
 from shared.responses import json_response
-from shared.schemas.cases import attribute_text
 from shared.schemas.common import Page
-from shared.schemas.enums import AssessorRole, CaseType, Ethnicity, Gender, InspectionStatus, RohLevel
+from shared.schemas.enums import InspectionStatus
 from shared.schemas.frameworks import Framework, FrameworkSummary
 from shared.schemas.scores import InspectionScores, NationalView, ScoreBreakdown, ScoreSnapshot, SnapshotCreate
 
@@ -48,33 +47,7 @@ def _scorer(request: Request) -> live.Scorer:
     return live.Scorer(state.clients["cases"], state.caches, state.settings.bootstrap_resamples)
 
 
-def breakdown_filters(
-    case_type: Annotated[list[CaseType] | None, Query()] = None,
-    roh_level: Annotated[list[RohLevel] | None, Query()] = None,
-    tier: Annotated[list[Annotated[int, Field(ge=1, le=4)]] | None, Query()] = None,
-    ppo: Annotated[list[bool] | None, Query()] = None,
-    approved_premises: Annotated[list[bool] | None, Query()] = None,
-    statutory_victim_contact: Annotated[list[bool] | None, Query()] = None,
-    gender: Annotated[list[Gender] | None, Query()] = None,
-    ethnicity: Annotated[list[Ethnicity] | None, Query()] = None,
-    assessor_role: Annotated[list[AssessorRole] | None, Query()] = None,
-) -> dict[str, list[str]]:
-    """Case attributes to score a subset on; repeat a parameter for several values."""
-    given = {
-        "case_type": case_type,
-        "roh_level": roh_level,
-        "tier": tier,
-        "ppo": ppo,
-        "approved_premises": approved_premises,
-        "statutory_victim_contact": statutory_victim_contact,
-        "gender": gender,
-        "ethnicity": ethnicity,
-        "assessor_role": assessor_role,
-    }
-    return {name: sorted({attribute_text(v) for v in values}) for name, values in given.items() if values}
-
-
-Filters = Annotated[dict[str, list[str]], Depends(breakdown_filters)]
+Filters = Annotated[dict[str, list[str]], Depends(case_filters)]
 
 
 @router.get(
@@ -103,7 +76,7 @@ async def score_breakdown(
     request: Request,
     session: SessionDep,
     filters: Filters,
-    by: Annotated[Literal[assessed.ATTRIBUTES], Query(description="The case attribute to group on.")],
+    by: Annotated[Literal[CASE_ATTRIBUTES], Query(description="The case attribute to group on.")],
 ) -> Response:
     return json_response(await live.scores_by(_scorer(request), session, inspection_id, by, filters))
 

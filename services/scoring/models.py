@@ -4,10 +4,13 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON
+from sqlalchemy import JSON, Index
 from sqlmodel import Column, Field, SQLModel
 
+from shared.audit import AuditRecord
 from shared.db import UtcDateTime, utcnow
+from shared.idempotency import IdempotencyRecord
+from shared.migrations import tables_of
 
 
 class FrameworkDocument(SQLModel, table=True):
@@ -27,6 +30,8 @@ class ScoreSnapshotRecord(SQLModel, table=True):
     """Scores frozen with the fingerprint of their assessments; rows are only ever inserted."""
 
     __tablename__ = "score_snapshots"
+    # The newest snapshots of an inspection, found in one ranked query.
+    __table_args__ = (Index("ix_score_snapshots_inspection_taken", "inspection_id", "taken_at", "id"),)
 
     id: UUID = Field(default_factory=uuid4, primary_key=True)
     inspection_id: UUID = Field(index=True)
@@ -36,3 +41,7 @@ class ScoreSnapshotRecord(SQLModel, table=True):
     assessments_sha256: str = Field(max_length=64)
     scores: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     taken_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+# What this service's migrations must create (tests/test_migrations.py compares them).
+TABLES = tables_of(FrameworkDocument, ScoreSnapshotRecord, IdempotencyRecord, AuditRecord)

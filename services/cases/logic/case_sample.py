@@ -13,12 +13,13 @@ from services.cases.logic import inspections
 from services.cases.logic.caseload import CaseloadError
 from services.cases.logic.composition import composition as composition_of
 from services.cases.logic.draw import SampleInfeasible, draw_sample
-from services.cases.logic.spreadsheet import Upload, parse_caseload_csv
+from services.cases.logic.spreadsheet import parse_caseload_csv
 from shared.errors import Conflict, InvalidInput, field_errors
 from shared.schemas.cases import CaseAttributes
 from shared.schemas.common import FieldError
 from shared.schemas.enums import AssessorRole
 from shared.schemas.sampling import DrawnSample, SampleComposition, SampleDraw, SampleMix
+from shared.table_bodies import Upload
 
 
 async def composition(session: AsyncSession, inspection_id: UUID) -> SampleComposition:

@@ -27,6 +27,7 @@ from shared.schemas.cases import (
 from shared.schemas.common import FieldError
 from shared.schemas.enums import CaseType
 from shared.schemas.frameworks import Framework
+from shared.table_bodies import Upload
 
 _LEADING = frozenset(LEADING_COLUMNS)
 
@@ -35,7 +36,7 @@ async def import_assessments(
     session: AsyncSession,
     frameworks: FrameworkSource,
     inspection_id: UUID,
-    upload: spreadsheet.Upload,
+    upload: Upload,
     reason: str | None,
 ) -> ImportResult:
     """Import a body of assessments (a JSON envelope, or a spreadsheet) into an inspection that is not published."""

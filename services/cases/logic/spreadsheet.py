@@ -3,7 +3,7 @@ imports (so both accept the same cells), the assessment spreadsheet's columns, a
 
 import csv
 import io
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 
 from pydantic import ValidationError
 
@@ -15,9 +15,6 @@ TRUE = frozenset({"true", "yes", "y", "1"})
 FALSE = frozenset({"false", "no", "n", "0"})
 BOOLEAN_COLUMNS = frozenset({"ppo", "approved_premises", "statutory_victim_contact"})
 ENUM_COLUMNS = frozenset({"case_type", "roh_level", "gender", "ethnicity", "assessor_role"})
-# A body that is a spreadsheet (its text) or JSON (its bytes), read when the logic gets to it: a request
-# for an inspection that does not exist is answered so whatever its body.
-Upload = Callable[[], Awaitable[str | bytes]]
 # The assessment spreadsheet: these columns, then one per question the cases answer.
 CASE_COLUMNS = [name for name in CaseCreate.model_fields if name != "reference"]
 LEADING_COLUMNS = ["reference", *CASE_COLUMNS, "assessor", "version"]

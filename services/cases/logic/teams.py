@@ -1,11 +1,12 @@
 """Who works on which inspection (its team) and which area assessor assesses which case (allocation), and a
 caller's standing on an inspection or case, which every service decides access on."""
 
-from typing import Any, Literal
+from typing import Literal
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, inspect, select, true
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
 
 from services.cases import models
 from shared.access import Scope, Standing
@@ -49,8 +50,9 @@ async def join_as_creator(session: AsyncSession, inspection_id: UUID, principal:
 async def list_members(
     session: AsyncSession, inspection_id: UUID, params: PageParams
 ) -> tuple[list[models.TeamMember], str | None]:
-    statement = select(models.TeamMember).where(models.TeamMember.inspection_id == inspection_id)
-    return await paginate(session, statement, (models.TeamMember.subject,), params)
+    column = inspect(models.TeamMember).c
+    statement = select(models.TeamMember).where(column.inspection_id == inspection_id)
+    return await paginate(session, statement, (column.subject,), params)
 
 
 async def remove_member(session: AsyncSession, inspection_id: UUID, subject: str) -> None:
@@ -58,7 +60,7 @@ async def remove_member(session: AsyncSession, inspection_id: UUID, subject: str
     row = await get_or_404(session, models.TeamMember, (inspection_id, subject), f"team member {subject}")
     allocations = await session.scalars(
         select(models.CaseAllocation).where(
-            models.CaseAllocation.inspection_id == inspection_id, models.CaseAllocation.assessor == subject
+            col(models.CaseAllocation.inspection_id) == inspection_id, col(models.CaseAllocation.assessor) == subject
         )
     )
     for allocation in allocations:
@@ -90,9 +92,9 @@ async def standing(session: AsyncSession, principal: Principal, target: Literal[
     if target == "case":
         found = (
             await session.execute(
-                select(models.Case.inspection_id, models.CaseAllocation.assessor)
-                .outerjoin(models.CaseAllocation, models.CaseAllocation.case_id == models.Case.id)
-                .where(models.Case.id == key)
+                select(col(models.Case.inspection_id), col(models.CaseAllocation.assessor))
+                .outerjoin(models.CaseAllocation, col(models.CaseAllocation.case_id) == col(models.Case.id))
+                .where(col(models.Case.id) == key)
             )
         ).first()
         if found is None:
@@ -121,16 +123,16 @@ class LocalStandings:
 def visible_inspections(principal: Principal, scope: str | None) -> ColumnElement[bool]:
     """The inspections a list shows the caller: all, their team's, or the published ones."""
     if scope == Scope.published:
-        return models.Inspection.status == "published"  # type: ignore[return-value]
+        return col(models.Inspection.status) == "published"
     if scope == Scope.any:
         return true()
-    on_team = select(models.TeamMember.inspection_id).where(models.TeamMember.subject == principal.subject)
-    return models.Inspection.id.in_(on_team)  # type: ignore[attr-defined,no-any-return]
+    on_team = select(col(models.TeamMember.inspection_id)).where(col(models.TeamMember.subject) == principal.subject)
+    return col(models.Inspection.id).in_(on_team)
 
 
 def visible_cases(principal: Principal, scope: str | None) -> ColumnElement[bool]:
     """The cases of a (visible) inspection a list shows the caller: all, or those allocated to them."""
     if scope != Scope.allocated:
         return true()
-    mine: Any = select(models.CaseAllocation.case_id).where(models.CaseAllocation.assessor == principal.subject)
-    return models.Case.id.in_(mine)  # type: ignore[attr-defined,no-any-return]
+    mine = select(col(models.CaseAllocation.case_id)).where(col(models.CaseAllocation.assessor) == principal.subject)
+    return col(models.Case.id).in_(mine)

@@ -17,6 +17,8 @@ _NOT_FORWARDED = {
     "content-length",
 }
 _SET_BY_GATEWAY = {"x-request-id", "traceparent", "tracestate"}
+# What runs behind the gateway is not the client's business.
+_INTERNAL = {"server"}
 
 
 def _connection_listed(headers: list[tuple[str, str]]) -> set[str]:
@@ -37,10 +39,10 @@ def request_headers(headers: Iterable[tuple[str, str]], client_host: str | None,
 
 
 def response_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    """Raw header pairs, repeated ones (Set-Cookie, Link) kept. The gateway's own request id and
-    trace context go back to the client, not the service's."""
+    """Raw header pairs, repeated ones (Set-Cookie, Link) kept, the service's Date among them. The
+    gateway's own request id and trace context go back to the client, not the service's; no Server."""
     headers = list(headers)
-    dropped = _NOT_FORWARDED | _SET_BY_GATEWAY | _connection_listed(headers)
+    dropped = _NOT_FORWARDED | _SET_BY_GATEWAY | _INTERNAL | _connection_listed(headers)
     return [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers if k.lower() not in dropped]
 
 

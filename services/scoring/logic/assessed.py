@@ -9,7 +9,7 @@ from uuid import UUID
 
 import httpx
 
-from services.scoring.logic.cache import LruCache
+from shared.cache import LruCache
 from shared.canonical import canonical_sha256
 from shared.clients import call_service
 from shared.errors import NotFound, UpstreamFailed
@@ -26,18 +26,6 @@ from shared.schemas.inspections import Inspection
 
 PAGE_SIZE = 500
 T = TypeVar("T")
-# Case attributes a breakdown may filter or group on.
-ATTRIBUTES = (
-    "case_type",
-    "roh_level",
-    "tier",
-    "ppo",
-    "approved_premises",
-    "statutory_victim_contact",
-    "gender",
-    "ethnicity",
-    "assessor_role",
-)
 
 
 async def read(client: httpx.AsyncClient, url: str, params: dict[str, Any]) -> httpx.Response:

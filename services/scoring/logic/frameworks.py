@@ -8,13 +8,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.scoring import models
-from shared.canonical import canonical_sha256
+from shared.documents import store_version
 from shared.errors import NotFound
 from shared.schemas.frameworks import Framework
-
-
-class FrameworkChanged(RuntimeError):
-    """A stored framework version differs from its document: a change must be a new version."""
 
 
 class FrameworkMissing(NotFound):
@@ -25,29 +21,10 @@ def read_documents(directory: Path) -> list[Framework]:
     return [Framework.model_validate(yaml.safe_load(path.read_text())) for path in sorted(directory.glob("*.yaml"))]
 
 
-def fingerprint(framework: Framework) -> str:
-    return canonical_sha256(framework.model_dump(mode="json"))
-
-
 async def store_documents(session: AsyncSession, frameworks: list[Framework]) -> None:
     for framework in frameworks:
-        digest = fingerprint(framework)
-        stored = await session.get(models.FrameworkDocument, (framework.id, framework.version))
-        if stored is None:
-            session.add(
-                models.FrameworkDocument(
-                    id=framework.id,
-                    version=framework.version,
-                    title=framework.title,
-                    document=framework.model_dump(mode="json"),
-                    sha256=digest,
-                )
-            )
-        elif stored.sha256 != digest:
-            raise FrameworkChanged(
-                f"framework {framework.id} version {framework.version} differs from the stored one; "
-                "publish the change as a new version"
-            )
+        key = (framework.id, framework.version)
+        await store_version(session, models.FrameworkDocument, "framework", framework, key, title=framework.title)
 
 
 async def list_latest(session: AsyncSession) -> list[models.FrameworkDocument]:

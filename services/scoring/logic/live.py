@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import models
 from services.scoring.logic import assessed, frameworks, results, scoring, snapshots
-from services.scoring.logic.cache import LruCache
+from shared.cache import LruCache
 from shared.errors import invalid
 from shared.schemas.cases import CaseAssessment
 from shared.schemas.common import Page

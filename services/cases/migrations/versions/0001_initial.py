@@ -7,9 +7,8 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from shared.db import UtcDateTime
-from shared.idempotency import create_idempotency_records_table
-
+# A migration is frozen once released: it spells out its columns (UTC datetimes are DateTime(timezone=True),
+# what shared.db.UtcDateTime stores) rather than import code that may change.
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -29,8 +28,8 @@ def upgrade() -> None:
         sa.Column("status", sa.String(16), nullable=False, index=True),
         sa.Column("sample_mix", sa.JSON, nullable=True),
         sa.Column("version", sa.Integer, nullable=False),
-        sa.Column("created_at", UtcDateTime, nullable=False),
-        sa.Column("updated_at", UtcDateTime, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_inspections_created_at_id", "inspections", ["created_at", "id"])
     op.create_table(
@@ -47,7 +46,7 @@ def upgrade() -> None:
         sa.Column("gender", sa.String(16), nullable=False),
         sa.Column("ethnicity", sa.String(16), nullable=False),
         sa.Column("assessor_role", sa.String(16), nullable=False),
-        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("inspection_id", "reference", name="uq_cases_inspection_reference"),
     )
     op.create_table(
@@ -61,8 +60,8 @@ def upgrade() -> None:
         sa.Column("evidence", sa.JSON, nullable=False),
         sa.Column("assessor", sa.String(200), nullable=True),
         sa.Column("reason", sa.Text, nullable=True),
-        sa.Column("created_at", UtcDateTime, nullable=False),
-        sa.Column("updated_at", UtcDateTime, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_table(
         "assessment_versions",
@@ -72,9 +71,18 @@ def upgrade() -> None:
         sa.Column("evidence", sa.JSON, nullable=False),
         sa.Column("assessor", sa.String(200), nullable=True),
         sa.Column("reason", sa.Text, nullable=True),
-        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     )
-    create_idempotency_records_table()
+    op.create_table(
+        "idempotency_records",
+        sa.Column("key", sa.String(255), primary_key=True),
+        sa.Column("scope", sa.String(512), primary_key=True),
+        sa.Column("request_hash", sa.String(64), nullable=False),
+        sa.Column("status_code", sa.Integer, nullable=False),
+        sa.Column("response_body", sa.Text, nullable=False),
+        sa.Column("response_headers", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:

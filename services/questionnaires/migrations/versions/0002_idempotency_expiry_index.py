@@ -4,7 +4,7 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from shared.idempotency import create_idempotency_expiry_index, drop_idempotency_expiry_index
+from alembic import op
 
 revision = "0002"
 down_revision = "0001"
@@ -13,8 +13,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    create_idempotency_expiry_index()
+    # Expired records are found by age on every keyed write.
+    op.create_index("ix_idempotency_records_created_at", "idempotency_records", ["created_at"])
 
 
 def downgrade() -> None:
-    drop_idempotency_expiry_index()
+    op.drop_index("ix_idempotency_records_created_at", "idempotency_records")

@@ -7,8 +7,6 @@ Revises: 0001
 import sqlalchemy as sa
 from alembic import op
 
-from shared.db import UtcDateTime
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -25,7 +23,7 @@ def upgrade() -> None:
         sa.Column("framework_version", sa.Integer, nullable=False),
         sa.Column("assessments_sha256", sa.String(64), nullable=False),
         sa.Column("scores", sa.JSON, nullable=False),
-        sa.Column("taken_at", UtcDateTime, nullable=False),
+        sa.Column("taken_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_score_snapshots_inspection_taken", "score_snapshots", ["inspection_id", "taken_at", "id"])
 

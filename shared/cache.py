@@ -1,6 +1,7 @@
-"""A small least-recently-used map: the scoring service keeps samples and scores it may be asked for again.
+"""A small least-recently-used map: what a service keeps because it may be asked for it again
+(scoring: samples and scores; questionnaires: counted returns).
 
-Safe to share between the event loop and the worker threads the engine runs in."""
+Safe to share between the event loop and worker threads."""
 
 import threading
 from collections import OrderedDict

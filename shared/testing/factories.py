@@ -1,13 +1,14 @@
 """Synthetic data for tests and benchmarks: caseloads and assessed samples with realistic proportions."""
 
 import random
+from typing import Any
 
 import numpy as np
 
 from shared.schemas.cases import CaseAttributes
 from shared.schemas.enums import CaseType, Ethnicity, Gender, RohLevel
 
-ATTRIBUTES = {
+ATTRIBUTES: dict[str, list[Any]] = {
     "case_type": ["licence"] * 40 + ["community"] * 60 + ["custody"] * 20,
     "roh_level": ["low", "medium", "high", "very_high"],
     "tier": [1, 2, 3, 4],
@@ -17,7 +18,7 @@ ATTRIBUTES = {
 }
 
 
-def generated_rows(document: dict, count: int, seed: int) -> list[dict]:
+def generated_rows(document: dict[str, Any], count: int, seed: int) -> list[dict[str, Any]]:
     """A sample of ``count`` assessed cases with answers fitting each case's type."""
     rng = random.Random(seed)
     questions = [q for s in document["sections"] for c in s["criteria"] for q in c["questions"]]

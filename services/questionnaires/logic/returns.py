@@ -1,0 +1,256 @@
+"""Returns of a questionnaire: checked against the pinned template version, keyed so a re-sent return is
+never counted twice, stored in one multi-row INSERT however many come at once, withdrawn but kept."""
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+import orjson
+from sqlalchemy import Text, insert, select, type_coerce, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from services.questionnaires import models
+from services.questionnaires.logic.answers import check_answers, check_case_link
+from services.questionnaires.logic.sample import CaseAttributes
+from services.questionnaires.logic.summary import Counted
+from shared.canonical import canonical_sha256
+from shared.db import get_or_404, utcnow
+from shared.errors import Conflict, InvalidInput, NotFound
+from shared.pagination import PageParams, paginate
+from shared.schemas.common import FieldError
+from shared.schemas.questionnaires import RETURN_KEY_PATTERN, QuestionnaireReturn, QuestionnaireTemplate, Respondent, ReturnCreate
+
+KEY_BATCH = 500  # return keys looked up per statement (well under every driver's parameter limit)
+
+
+def as_wire(row: models.QuestionnaireReturn) -> QuestionnaireReturn:
+    return QuestionnaireReturn.model_validate(row, from_attributes=True)
+
+
+def key_from_header(idempotency_key: str | None) -> str | None:
+    """An Idempotency-Key as the return's key, when it could be one (else the return's id is)."""
+    return idempotency_key if idempotency_key is not None and re.fullmatch(RETURN_KEY_PATTERN, idempotency_key) else None
+
+
+def content_sha256(answers: Mapping[str, Any], case_id: UUID | None) -> str:
+    return canonical_sha256({"answers": answers, "case_id": str(case_id) if case_id else None})
+
+
+@dataclass(frozen=True)
+class Stored:
+    id: UUID
+    content_sha256: str
+
+
+@dataclass
+class Planned:
+    """One return as checked: to be created, already stored (replayed), or refused with its errors."""
+
+    return_key: str | None
+    errors: list[FieldError]
+    id: UUID | None = None
+    replayed: bool = False
+
+
+def check(template: QuestionnaireTemplate, body: ReturnCreate, cases: Mapping[UUID, CaseAttributes]) -> list[FieldError]:
+    """Every error of one return: its answers, and its case (named only where allowed, and of this inspection)."""
+    errors = check_answers(template, body.answers) + check_case_link(template, body.case_id is not None)
+    if template.names_cases and body.case_id is not None and body.case_id not in cases:
+        errors.append(
+            FieldError(field="case_id", location="body", type="not_in_inspection", message="not a case of this inspection")
+        )
+    return errors
+
+
+async def stored_keys(session: AsyncSession, questionnaire: models.Questionnaire, keys: Sequence[str]) -> dict[str, Stored]:
+    table = models.QuestionnaireReturn
+    found: dict[str, Stored] = {}
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), KEY_BATCH):
+        statement = select(col(table.return_key), col(table.id), col(table.content_sha256)).where(
+            col(table.inspection_id) == questionnaire.inspection_id,
+            col(table.respondent) == questionnaire.respondent,
+            col(table.return_key).in_(unique[start : start + KEY_BATCH]),
+        )
+        for key, return_id, digest in await session.execute(statement):
+            found[key] = Stored(return_id, digest)
+    return found
+
+
+async def store(
+    session: AsyncSession,
+    questionnaire: models.Questionnaire,
+    template: QuestionnaireTemplate,
+    bodies: Sequence[ReturnCreate],
+    cases: Mapping[UUID, CaseAttributes],
+    default_key: str | None = None,
+) -> list[Planned]:
+    """Check each return and store the good ones in one INSERT; a key stored already (or earlier in
+    ``bodies``) with the same content is replayed, with other content refused. Nothing is stored for
+    a refused return. ``default_key``: the key of a single return that names none (its Idempotency-Key)."""
+    keys = [body.return_key or default_key for body in bodies]
+    known = await stored_keys(session, questionnaire, [k for k in keys if k is not None])
+    plans: list[Planned] = []
+    rows: list[dict[str, Any]] = []
+    now = utcnow()
+    for body, key in zip(bodies, keys, strict=True):
+        errors = check(template, body, cases)
+        digest = content_sha256(body.answers, body.case_id)
+        previous = known.get(key) if key is not None else None
+        if not errors and previous is not None:
+            if previous.content_sha256 == digest:
+                plans.append(Planned(key, [], previous.id, replayed=True))
+                continue
+            errors.append(
+                FieldError(
+                    field="return_key",
+                    location="body",
+                    type="return_key_reused",
+                    message="a return with this key is stored with other answers",
+                )
+            )
+        if errors:
+            plans.append(Planned(key, errors))
+            continue
+        return_id = uuid4()
+        key = key or str(return_id)
+        known[key] = Stored(return_id, digest)
+        rows.append(
+            {
+                "id": return_id,
+                "inspection_id": questionnaire.inspection_id,
+                "respondent": questionnaire.respondent,
+                "template_id": questionnaire.template_id,
+                "template_version": questionnaire.template_version,
+                "return_key": key,
+                "content_sha256": digest,
+                "case_id": body.case_id,
+                "case_attributes": cases.get(body.case_id) if body.case_id is not None else None,
+                "answers": body.answers,
+                "received_at": now,
+                "withdrawn_at": None,
+            }
+        )
+        plans.append(Planned(key, [], return_id))
+    if rows:
+        revision = await _next_revision(session, questionnaire.inspection_id, questionnaire.respondent)
+        await session.execute(insert(models.QuestionnaireReturn), [row | {"revision": revision} for row in rows])
+    return plans
+
+
+async def _next_revision(session: AsyncSession, inspection_id: UUID, respondent: str) -> int:
+    """Bump the questionnaire's revision for a write in this transaction and return it; the row lock
+    it takes orders concurrent writers, so revisions commit in the order they count."""
+    table = models.Questionnaire
+    bumped = await session.execute(
+        update(table)
+        .where(col(table.inspection_id) == inspection_id, col(table.respondent) == respondent)
+        .values(revision=col(table.revision) + 1)
+        .returning(col(table.revision))
+        .execution_options(synchronize_session=False)
+    )
+    return int(bumped.scalar_one())
+
+
+async def store_one(
+    session: AsyncSession,
+    questionnaire: models.Questionnaire,
+    template: QuestionnaireTemplate,
+    body: ReturnCreate,
+    cases: Mapping[UUID, CaseAttributes],
+    default_key: str | None,
+) -> tuple[models.QuestionnaireReturn, bool]:
+    """One return stored, or the one stored already under its key with the same content (True: replayed)."""
+    (plan,) = await store(session, questionnaire, template, [body], cases, default_key)
+    if any(error.type == "return_key_reused" for error in plan.errors):
+        raise Conflict("a return with this return_key is stored with other answers", kind="return-key-reused")
+    if plan.errors or plan.id is None:
+        raise InvalidInput(plan.errors)
+    row = await session.get(models.QuestionnaireReturn, plan.id)
+    if row is None:
+        raise NotFound(f"return {plan.id} does not exist")
+    return row, plan.replayed
+
+
+async def get(session: AsyncSession, inspection_id: UUID, respondent: Respondent, return_id: UUID) -> models.QuestionnaireReturn:
+    row = await get_or_404(session, models.QuestionnaireReturn, return_id, f"return {return_id}")
+    if row.inspection_id != inspection_id or row.respondent != respondent.value:
+        raise NotFound(f"return {return_id} does not exist")
+    return row
+
+
+async def list_page(
+    session: AsyncSession, inspection_id: UUID, respondent: Respondent, params: PageParams
+) -> tuple[list[models.QuestionnaireReturn], str | None]:
+    table = models.QuestionnaireReturn
+    statement = select(table).where(col(table.inspection_id) == inspection_id, col(table.respondent) == respondent.value)
+    columns = table.__table__.c  # type: ignore[attr-defined]
+    return await paginate(session, statement, (columns.received_at, columns.id), params)
+
+
+async def withdraw(session: AsyncSession, row: models.QuestionnaireReturn) -> models.QuestionnaireReturn:
+    """Withdrawn once: kept in the history, no longer counted. Withdrawing again changes nothing."""
+    if row.withdrawn_at is None:
+        await session.execute(
+            update(models.QuestionnaireReturn)
+            .where(col(models.QuestionnaireReturn.id) == row.id, col(models.QuestionnaireReturn.withdrawn_at).is_(None))
+            .values(withdrawn_at=utcnow(), revision=await _next_revision(session, row.inspection_id, row.respondent))
+            .execution_options(synchronize_session=False)
+        )
+        await session.refresh(row)
+    return row
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Counted returns by id, and the ids of returns withdrawn (in a read since a revision)."""
+
+    counted: dict[UUID, Counted]
+    withdrawn: set[UUID]
+
+
+async def counted(session: AsyncSession, inspection_id: UUID, respondent: str, since: int | None = None) -> Changes:
+    """The returns that count (not withdrawn), by id: only their answers and case attributes are read, as
+    the stored JSON decoded here in one go (the summary's read of thousands of rows). ``since``: only
+    those written after that revision, and the ids of those withdrawn after it."""
+    table = models.QuestionnaireReturn
+    statement = select(
+        col(table.id),
+        col(table.withdrawn_at).is_not(None),
+        type_coerce(col(table.answers), Text),
+        type_coerce(col(table.case_attributes), Text),
+    ).where(col(table.inspection_id) == inspection_id, col(table.respondent) == respondent)
+    if since is None:
+        statement = statement.where(col(table.withdrawn_at).is_(None))
+    else:
+        statement = statement.where(col(table.revision) > since)
+    changes = Changes({}, set())
+    for return_id, withdrawn, answers, attributes in await session.execute(statement):
+        if withdrawn:
+            changes.withdrawn.add(return_id)
+        else:
+            changes.counted[return_id] = Counted(_decoded(answers), _decoded(attributes))
+    return changes
+
+
+def _decoded(stored: Any) -> Any:
+    # SQLite hands back the stored JSON text; asyncpg may decode json columns itself.
+    return orjson.loads(stored) if isinstance(stored, str | bytes) else stored
+
+
+async def counted_rows(session: AsyncSession, inspection_id: UUID, respondent: Respondent) -> list[models.QuestionnaireReturn]:
+    """The counted returns whole, oldest first (the spreadsheet export)."""
+    table = models.QuestionnaireReturn
+    statement = (
+        select(table)
+        .where(
+            col(table.inspection_id) == inspection_id,
+            col(table.respondent) == respondent.value,
+            col(table.withdrawn_at).is_(None),
+        )
+        .order_by(col(table.received_at), col(table.id))
+    )
+    return list((await session.scalars(statement)).all())

@@ -1,0 +1,1 @@
+"""Synthetic data shared by the tests and the benchmark (bench/), so neither imports the other."""

@@ -1,0 +1,50 @@
+"""What many tests do the same way: a case to add, answers flipped, a write under the current ETag."""
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+PROBLEM = "application/problem+json"
+LICENCE_CASE = {
+    "reference": "WM-001",
+    "case_type": "licence",
+    "roh_level": "high",
+    "tier": 4,
+    "ppo": False,
+    "approved_premises": True,
+    "statutory_victim_contact": True,
+    "gender": "male",
+    "ethnicity": "black",
+    "assessor_role": "inspector",
+}
+
+Body = Mapping[str, Any] | Callable[[dict[str, Any]], Mapping[str, Any]]
+
+
+async def add_case(gw: httpx.AsyncClient, inspection_id: str, **fields: Any) -> dict[str, Any]:
+    response = await gw.post(f"/api/v1/inspections/{inspection_id}/cases", json=LICENCE_CASE | fields)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def flipped(answers: Mapping[str, str], *, both_ways: bool = False) -> dict[str, str]:
+    """Every yes made no (and every no yes, ``both_ways``); na and the rest as they were."""
+    turned = {"yes": "no", "no": "yes"} if both_ways else {"yes": "no"}
+    return {question: turned.get(judgement, judgement) for question, judgement in answers.items()}
+
+
+async def write_with_current_etag(client: httpx.AsyncClient, method: str, url: str, body: Body) -> httpx.Response:
+    """Read ``url``, then write ``body`` (or ``body(what was read)``) under the ETag just read."""
+    current = await client.get(url)
+    assert current.status_code == 200, current.text
+    content = body(current.json()) if callable(body) else body
+    return await client.request(method, url, json=content, headers={"If-Match": current.headers["etag"]})
+
+
+async def put_with_current_etag(client: httpx.AsyncClient, url: str, body: Body) -> httpx.Response:
+    return await write_with_current_etag(client, "PUT", url, body)
+
+
+async def patch_with_current_etag(client: httpx.AsyncClient, url: str, body: Body) -> httpx.Response:
+    return await write_with_current_etag(client, "PATCH", url, body)
