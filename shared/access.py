@@ -88,7 +88,15 @@ ACTIONS: Mapping[str, Mapping[Role, Scope]] = {
     "report.read": {A: ANY, IN: TEAM, R: PUBLISHED},
     "report.lifecycle": {A: ANY, IN: TEAM},
     "timeline.read": {A: ANY, IN: TEAM},
+    "narrative.read": {A: ANY, IN: TEAM},
+    "narrative.write": {A: ANY, IN: TEAM},
+    "report.comment": {A: ANY, IN: TEAM},
+    "timeline.write": {A: ANY, IN: TEAM},
+    "report.overdue": {A: ANY},
 }
+
+# The narrative parts the reporting service serves each at its own path.
+NARRATIVE_PARTS = ("summary", "foreword", "acknowledgements", "recommendations", "next_steps", "good_practice", "service_users")
 
 # Whether a caller may see a target at all decides 403 (it may) or 404 (it may not).
 _VISIBILITY = {"inspection": "inspection.read", "case": "case.read"}
@@ -162,6 +170,27 @@ ENDPOINTS: Mapping[tuple[str, str], Endpoint] = {
     ("POST", f"{V1}/inspections/{{inspection_id}}/report:send-for-comment"): _on("report.lifecycle", _INSPECTION),
     ("POST", f"{V1}/inspections/{{inspection_id}}/report:publish"): _on("report.lifecycle", _INSPECTION),
     ("GET", f"{V1}/inspections/{{inspection_id}}/timeline"): _on("timeline.read", _INSPECTION),
+    ("PUT", f"{V1}/inspections/{{inspection_id}}/timeline/{{milestone}}"): _on("timeline.write", _INSPECTION),
+    ("GET", f"{V1}/inspections/{{inspection_id}}/narrative"): _on("narrative.read", _INSPECTION),
+    ("GET", f"{V1}/inspections/{{inspection_id}}/narrative/{{part}}/history"): _on("narrative.read", _INSPECTION),
+    ("GET", f"{V1}/inspections/{{inspection_id}}/narrative/criteria/{{criterion_id}}"): _on("narrative.read", _INSPECTION),
+    ("PUT", f"{V1}/inspections/{{inspection_id}}/narrative/criteria/{{criterion_id}}"): _on("narrative.write", _INSPECTION),
+    ("GET", f"{V1}/inspections/{{inspection_id}}/grades"): _on("narrative.read", _INSPECTION),
+    ("GET", f"{V1}/inspections/{{inspection_id}}/grades/{{criterion_id}}"): _on("narrative.read", _INSPECTION),
+    ("GET", f"{V1}/inspections/{{inspection_id}}/performance"): _on("narrative.read", _INSPECTION),
+    ("PUT", f"{V1}/inspections/{{inspection_id}}/performance"): _on("narrative.write", _INSPECTION),
+    ("GET", f"{V1}/inspections/{{inspection_id}}/caseload"): _on("narrative.read", _INSPECTION),
+    ("PUT", f"{V1}/inspections/{{inspection_id}}/caseload"): _on("narrative.write", _INSPECTION),
+    ("GET", f"{V1}/inspections/{{inspection_id}}/report/status"): _on("report.lifecycle", _INSPECTION),
+    ("POST", f"{V1}/inspections/{{inspection_id}}/report/comments"): _on("report.comment", _INSPECTION),
+    ("GET", f"{V1}/inspections/{{inspection_id}}/report/comments"): _on("report.comment", _INSPECTION),
+    ("PUT", f"{V1}/inspections/{{inspection_id}}/report/comments/{{comment_id}}/answer"): _on("report.comment", _INSPECTION),
+    ("GET", f"{V1}/reports/overdue"): _on("report.overdue"),
+    **{
+        (method, f"{V1}/inspections/{{inspection_id}}/narrative/{part}"): _on(action, _INSPECTION)
+        for part in NARRATIVE_PARTS
+        for method, action in (("GET", "narrative.read"), ("PUT", "narrative.write"))
+    },
 }
 
 

@@ -70,14 +70,16 @@ async def call_service(
     *,
     params: Mapping[str, Any] | None = None,
     json: Any = None,
+    headers: Mapping[str, str] | None = None,
     expect: Collection[int] = (200,),
 ) -> httpx.Response:
     """One call to another service: its answer when the status is one of ``expect``, otherwise a domain
     error. Not reached → UpstreamUnavailable (safe to retry); no answer in time → UpstreamTimeout;
-    a problem document → the same problem, typed; anything else → UpstreamFailed. Timeouts are the
-    client's (settings), the request id, the caller's token and trace context ride along (hooks and tracing)."""
+    a problem document → the same problem, typed; anything else → UpstreamFailed. ``headers``: e.g.
+    If-Match or Idempotency-Key. Timeouts are the client's (settings); the request id, the caller's
+    token and trace context ride along (hooks and tracing)."""
     try:
-        response = await client.request(method, url, params=params, json=json)
+        response = await client.request(method, url, params=params, json=json, headers=headers)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         raise UpstreamUnavailable(f"the {service} service cannot be reached") from exc
     except httpx.TimeoutException as exc:

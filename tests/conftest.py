@@ -10,8 +10,8 @@ import asyncio
 import contextvars
 import os
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,7 +97,7 @@ class Stack:
     database_urls: dict[str, str]
     apps: dict[str, FastAPI]
     auth: AuthSettings
-    transport: httpx.AsyncBaseTransport
+    transport: AppsTransport
 
     def token(self, role: str = "admin", subject: str | None = None) -> str:
         return sign(self.auth, subject or f"test-{role}", role)
@@ -110,6 +110,15 @@ class Stack:
         return httpx.AsyncClient(
             transport=self.transport, base_url=url_of("gateway"), timeout=60, headers=self.headers(role, subject)
         )
+
+    @contextmanager
+    def stopped(self, *names: str) -> Iterator[None]:
+        """The named services unreachable, as if their processes had stopped, until the block ends."""
+        mounted = {name: self.transport.apps.pop(f"{name}.test") for name in names}
+        try:
+            yield
+        finally:
+            self.transport.apps.update({f"{name}.test": app for name, app in mounted.items()})
 
     def service(self, name: str) -> httpx.AsyncClient:
         """A client straight to one service, bypassing the gateway (with an admin token: services check it too)."""

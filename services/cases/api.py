@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from services.cases.logic import assessments, bulk_read, case_sample, export, imports, inspections, teams
 from services.cases.logic import cases as case_logic
-from services.cases.logic.frameworks import FrameworkSource
 from shared.access import CallerDep
 from shared.db import SessionDep
+from shared.frameworks import FrameworkSource
 from shared.idempotency import Idempotency, idempotency
 from shared.pagination import PageParams, page_params
 from shared.problems import problems

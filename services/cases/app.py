@@ -4,9 +4,9 @@ from fastapi import FastAPI
 
 from services.cases import api, teams_api
 from services.cases.db import MIGRATIONS
-from services.cases.logic.frameworks import FrameworkSource
 from services.cases.logic.teams import LocalStandings
 from services.cases.settings import CasesSettings
+from shared.frameworks import FrameworkSource
 from shared.schemas.cases import AssessmentImport
 from shared.schemas.sampling import SampleDraw
 from shared.service import Wiring, build_service, serve

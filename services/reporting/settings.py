@@ -15,3 +15,17 @@ class ReportingSettings(ServiceSettings):
     pseudonym_key: SecretStr | None = Field(
         None, description="Key of the case-reference pseudonyms in published reports; unset: one made under data/keys."
     )
+    draft_from_weeks: int = Field(
+        4, ge=0, le=520, description="The draft for comment is due from this many weeks after fieldwork."
+    )
+    draft_due_weeks: int = Field(6, ge=0, le=520, description="... and at the latest this many weeks after fieldwork.")
+    publication_weeks: int = Field(12, ge=0, le=520, description="Publication is due this many weeks after fieldwork.")
+    improvement_plan_weeks: int = Field(
+        4, ge=0, le=520, description="The area's improvement plan is due this many weeks after publication."
+    )
+    reinspection_months: int = Field(
+        12, ge=1, le=120, description="A focused re-inspection is due this many months after fieldwork."
+    )
+    reinspection_below: float = Field(
+        60.0, ge=0, le=100, description="A published RoH thread score below this calls for a focused re-inspection."
+    )

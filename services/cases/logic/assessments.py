@@ -11,10 +11,10 @@ from sqlmodel import col
 
 from services.cases import models
 from services.cases.logic import cases, inspections
-from services.cases.logic.frameworks import FrameworkSource
 from shared.concurrency import etag, require_if_match
 from shared.db import get_or_404, update_one, utcnow
 from shared.errors import InvalidInput
+from shared.frameworks import FrameworkSource
 from shared.pagination import PageParams, paginate
 from shared.schemas.cases import Assessment, AssessmentPut, AssessmentVersion
 from shared.schemas.common import FieldError, Page

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.cases.logic import inspections
 from services.cases.logic.bulk_read import export_page
-from services.cases.logic.frameworks import FrameworkSource
 from services.cases.logic.spreadsheet import CASE_COLUMNS, LEADING_COLUMNS, question_columns
+from shared.frameworks import FrameworkSource
 from shared.pagination import PageParams
 from shared.schemas.cases import attribute_text
 from shared.schemas.frameworks import Framework

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
 from services.cases.logic import assessments, inspections, spreadsheet
-from services.cases.logic.frameworks import FrameworkSource
 from services.cases.logic.spreadsheet import CASE_COLUMNS, LEADING_COLUMNS, question_columns
 from shared.errors import InvalidInput, field_errors
+from shared.frameworks import FrameworkSource
 from shared.schemas.cases import (
     AssessmentImportEnvelope,
     CaseCreate,
@@ -27,6 +27,7 @@ from shared.schemas.cases import (
 from shared.schemas.common import FieldError
 from shared.schemas.enums import CaseType
 from shared.schemas.frameworks import Framework
+from shared.spreadsheet import SpreadsheetError, table
 from shared.table_bodies import Upload
 
 _LEADING = frozenset(LEADING_COLUMNS)
@@ -57,7 +58,7 @@ class UnreadableRow:
 def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | UnreadableRow]:
     """Rows of an inspectors' spreadsheet as import rows; unknown columns reject the whole file."""
     try:
-        raw_header, records = spreadsheet.table(text)
+        raw_header, records = table(text)
         header = [spreadsheet.column_name(c, _LEADING) for c in raw_header]
         questions = set(question_columns(framework))
         problems = [
@@ -107,7 +108,7 @@ def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | Unreadabl
                     row[column] = spreadsheet.case_cell(column, raw)
             rows.append(row)
         return rows
-    except spreadsheet.SpreadsheetError as exc:
+    except SpreadsheetError as exc:
         raise InvalidInput(
             [FieldError(field=f"row {exc.row}", location="body", type="csv", message=exc.message)], "the CSV cannot be read"
         ) from exc

@@ -10,10 +10,10 @@ from sqlmodel import col
 
 from services.cases import models
 from services.cases.logic import teams
-from services.cases.logic.frameworks import FrameworkNotFound, FrameworkSource
 from shared.concurrency import etag, require_if_match
 from shared.db import get_or_404, update_one, utcnow
 from shared.errors import Conflict, invalid
+from shared.frameworks import FrameworkNotFound, FrameworkSource
 from shared.pagination import PageParams, paginate
 from shared.schemas.enums import InspectionStatus
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate

@@ -1,15 +1,12 @@
 """The inspectorate's spreadsheets (CSV): the one table and cell reader for caseloads and assessment
 imports (so both accept the same cells), the assessment spreadsheet's columns, a caseload read as cases."""
 
-import csv
-import io
-from collections.abc import Iterator
-
 from pydantic import ValidationError
 
 from services.cases.logic.caseload import CaseloadError, CaseloadProblem
 from shared.schemas.cases import CaseAttributes, CaseCreate
 from shared.schemas.frameworks import Framework
+from shared.spreadsheet import SpreadsheetError, table
 
 TRUE = frozenset({"true", "yes", "y", "1"})
 FALSE = frozenset({"false", "no", "n", "0"})
@@ -22,38 +19,6 @@ LEADING_COLUMNS = ["reference", *CASE_COLUMNS, "assessor", "version"]
 
 def question_columns(framework: Framework) -> list[str]:
     return [q.id for c in framework.criteria() if c.scored_by == "cases" for q in c.questions]
-
-
-class SpreadsheetError(ValueError):
-    """The file is not a readable CSV table; ``row`` as a spreadsheet shows it (header = 1)."""
-
-    def __init__(self, row: int, message: str) -> None:
-        super().__init__(f"row {row}: {message}")
-        self.row = row
-        self.message = message
-
-
-def table(text: str) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """The header (cells stripped) and the data rows numbered as a spreadsheet shows them; blank
-    rows are skipped. A byte-order mark is dropped."""
-    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline=""))
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise SpreadsheetError(1, str(exc)) from exc
-    if header is None or not any(cell.strip() for cell in header):
-        raise SpreadsheetError(1, "no header row")
-
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        number = 1
-        try:
-            for number, cells in enumerate(reader, start=2):
-                if any(cell.strip() for cell in cells):
-                    yield number, cells
-        except csv.Error as exc:
-            raise SpreadsheetError(number + 1, str(exc)) from exc
-
-    return [cell.strip() for cell in header], rows()
 
 
 def column_name(header_cell: str, known: frozenset[str] | set[str]) -> str:

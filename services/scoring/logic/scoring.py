@@ -22,12 +22,12 @@ import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Literal
 
 import numpy as np
 
+from shared.percent import display_percent
 from shared.schemas.frameworks import Band, Criterion, Framework, LowestKeyQuestionRule
 
 __all__ = [
@@ -132,17 +132,6 @@ def wilson_interval(above: int, relevant: int, z: float = Z_95) -> tuple[float, 
     lo = max(0.0, min(100.0 * (centre - half), 100.0 * p))
     hi = min(100.0, max(100.0 * (centre + half), 100.0 * p))
     return (lo, hi)
-
-
-def display_percent(value: float | None) -> str:
-    """Whole percent, rounded half up on the value's shortest repr: 72.5 -> "73%"; None -> "n/a"."""
-    if value is None:
-        return "n/a"
-    value = float(value)  # numpy scalars: repr(np.float64(1.5)) is "np.float64(1.5)"
-    if not math.isfinite(value):
-        raise ValueError(f"cannot display {value!r} as a percentage")
-    whole = Decimal(repr(value)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-    return f"{int(whole)}%"
 
 
 def _band_label(bands: Sequence[Band], score: float | None) -> str | None:

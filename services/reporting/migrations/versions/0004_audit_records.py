@@ -1,15 +1,15 @@
 """The append-only audit trail of every write (shared.audit.AuditRecord); in PostgreSQL a trigger refuses
 updates and deletes of it, for every role (a superuser's too: emptying it takes TRUNCATE).
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
+revision = "0004"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
