@@ -43,9 +43,10 @@ RUN groupadd --system --gid 10001 omi \
 COPY --from=build /opt/venv /opt/venv
 
 # /app holds no code (imports resolve to the installed package); data/ is only for the SQLite
-# defaults (sqlite+aiosqlite:///data/<service>.db) when no PostgreSQL DATABASE_URL is given.
+# defaults (sqlite+aiosqlite:///data/<service>.db) when no PostgreSQL DATABASE_URL is given, and for
+# data/keys, the embedded token keys (a volume shared by every service; OIDC needs none).
 WORKDIR /app
-RUN mkdir -p /app/data && chown -R omi:omi /app
+RUN mkdir -p /app/data/keys && chown -R omi:omi /app
 
 USER 10001:10001
 

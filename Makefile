@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck format migrate bench lock clean demo browser-tools
+.PHONY: install run test lint typecheck format migrate bench lock clean demo browser-tools token
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,14 @@ migrate: install
 
 run: migrate
 	$(PY) -m services.run
+
+# A token for the local stack, its last line of output: make token ROLE=inspector [SUB=alice] [HOURS=8]
+ROLE ?=
+SUB ?=
+HOURS ?= 8
+token: install
+	@test -n "$(ROLE)" || { echo "usage: make token ROLE=admin|inspector|area_assessor|system|reader [SUB=<subject>] [HOURS=8]"; exit 2; }
+	@$(PY) -m services.token "$(ROLE)" "$(SUB)" "$(HOURS)"
 
 test: lint typecheck
 	$(PY) -m pytest

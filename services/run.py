@@ -12,6 +12,7 @@ from honcho.manager import Manager
 from honcho.printer import Printer
 
 from services.gateway.settings import GatewaySettings
+from shared.tokens import ensure_keys
 
 PROCFILE = Path(__file__).resolve().parents[1] / "Procfile"
 
@@ -37,6 +38,7 @@ def _announce_when_ready(settings: GatewaySettings, stop: threading.Event) -> No
             f"  gateway   {gateway}",
             f"  API docs  {gateway}/docs",
             f"  OpenAPI   {gateway}/openapi.json",
+            "  a token   make token ROLE=admin (every /api/v1 path needs one)",
         ]
         + [f"  {name:<15} {url}" for name, url in sorted(settings.services.model_dump().items())]
         + ["Ctrl-C stops everything.", ""]
@@ -46,6 +48,8 @@ def _announce_when_ready(settings: GatewaySettings, stop: threading.Event) -> No
 
 def main() -> None:
     settings = GatewaySettings()
+    if settings.auth.mode == "embedded":
+        ensure_keys(settings.auth.keys_dir)  # before any service starts reading it
     manager = Manager(Printer(sys.stdout))
     environment = dict(os.environ, PYTHONUNBUFFERED="1")
     for name, entry in parse_procfile(PROCFILE.read_text()).processes.items():

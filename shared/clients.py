@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 from opentelemetry.sdk.trace import TracerProvider
 
+from shared.auth import current_caller
 from shared.context import REQUEST_ID_HEADER, request_id_var
 from shared.errors import CATALOGUE, TYPE_BASE, DomainError, UpstreamFailed, UpstreamTimeout, UpstreamUnavailable
 from shared.schemas.common import Problem
@@ -19,6 +20,13 @@ async def _forward_request_id(request: httpx.Request) -> None:
     request_id = request_id_var.get()
     if request_id and REQUEST_ID_HEADER not in request.headers:
         request.headers[REQUEST_ID_HEADER] = request_id
+
+
+async def _forward_authorization(request: httpx.Request) -> None:
+    """A service acting for a caller calls on with the caller's own token: it can do only what they may."""
+    caller = current_caller()
+    if caller is not None and "authorization" not in request.headers:
+        request.headers["Authorization"] = caller.authorization
 
 
 def service_client(
@@ -37,7 +45,7 @@ def service_client(
         cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         transport=traced_transport(inner, provider),
         timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
-        event_hooks={"request": [_forward_request_id]},
+        event_hooks={"request": [_forward_request_id, _forward_authorization]},
     )
 
 
@@ -68,8 +76,8 @@ async def call_service(
     """One call to another service: its answer when the status is one of ``expect``, otherwise a domain
     error. Not reached → UpstreamUnavailable (safe to retry); no answer in time → UpstreamTimeout;
     a problem document → the same problem, typed; anything else → UpstreamFailed. ``headers``: e.g.
-    If-Match or Idempotency-Key. Timeouts are the
-    client's (settings), the request id and trace context ride along (hooks and tracing)."""
+    If-Match or Idempotency-Key. Timeouts are the client's (settings); the request id, the caller's
+    token and trace context ride along (hooks and tracing)."""
     try:
         response = await client.request(method, url, params=params, json=json, headers=headers)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:

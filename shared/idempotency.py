@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel, Text, col
 
+from shared.auth import current_caller
 from shared.canonical import canonical_sha256
 from shared.db import UtcDateTime, get_session
 from shared.errors import Conflict
@@ -127,6 +128,8 @@ async def idempotency(
     query = "&".join(sorted(request.url.query.split("&"))) if request.url.query else ""
     media_type = request.headers.get("content-type", "")
     fingerprint = _body_hash(body) + hashlib.sha256(f"{query}\n{media_type}".encode()).hexdigest()
-    return Idempotency(
-        session, idempotency_key, f"{request.method} {request.url.path}", hashlib.sha256(fingerprint.encode()).hexdigest()
-    )
+    # Keys are the caller's own: another subject's same key never replays someone else's response.
+    caller = current_caller()
+    subject = caller.principal.subject if caller else ""
+    scope = f"{hashlib.sha256(subject.encode()).hexdigest()[:32]} {request.method} {request.url.path}"
+    return Idempotency(session, idempotency_key, scope, hashlib.sha256(fingerprint.encode()).hexdigest())

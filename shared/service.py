@@ -9,10 +9,14 @@ from typing import Any
 
 import httpx
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from opentelemetry.sdk.trace import SpanProcessor
 from pydantic import BaseModel
 
+from shared import audit_api
+from shared.access import StandingSource, authorize
+from shared.audit import AuditedSession
+from shared.auth import AuthMiddleware
 from shared.bodies import read_json_strictly
 from shared.clients import service_client
 from shared.context import RequestContextMiddleware
@@ -25,7 +29,9 @@ from shared.migrations import current_revision, head_revision, open_database
 from shared.problems import PROBLEM_JSON, install_problem_handlers, problems
 from shared.schemas.common import Problem
 from shared.settings import ServiceSettings
+from shared.standing import RemoteStandings
 from shared.telemetry import instrument_app, instrument_engine, tracer_provider
+from shared.tokens import TokenVerifier
 from shared.warmup import WarmUp, require_warm, start_warm_up
 
 
@@ -76,8 +82,12 @@ def build_service(
     warm_up: WarmUp | None = None,
     description: str = "",
     extra_schemas: Sequence[type[BaseModel]] = (),
+    standings: Callable[[FastAPI], StandingSource] | None = None,
 ) -> FastAPI:
-    """A FastAPI app whose lifespan opens the database (migrated) and one client per service it calls."""
+    """A FastAPI app whose lifespan opens the database (migrated) and one client per service it calls.
+
+    Every route is behind the token check (shared.auth) and the role matrix (shared.access); a caller's
+    standing on an inspection comes from ``standings`` (the cases service's own), else from cases."""
     provider = tracer_provider(name, wiring.span_processors)
 
     @asynccontextmanager
@@ -87,11 +97,15 @@ def build_service(
         await open_database(engine, migrations, upgrade=settings.migrate_on_start)
         app.state.engine = engine
         app.state.migration_head = head_revision(migrations)
-        app.state.sessionmaker = sessionmaker(engine)
+        app.state.sessionmaker = sessionmaker(engine, AuditedSession)
         app.state.clients = {
             callee: service_client(url, provider, settings.call_timeout, wiring.transport) for callee, url in calls.items()
         }
         warming = None
+        if standings is not None:
+            app.state.standings = standings(app)
+        elif "cases" in app.state.clients:
+            app.state.standings = RemoteStandings(app.state.clients["cases"], settings.standing_cache_seconds)
         try:
             if on_startup is not None:
                 await on_startup(app)
@@ -110,12 +124,13 @@ def build_service(
     app.state.settings = settings
     install_problem_handlers(app)
     app.add_middleware(HeadAsGet)
+    app.add_middleware(AuthMiddleware, verifier=TokenVerifier(settings.auth))
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     app.add_middleware(RequestContextMiddleware)
-    read_json_strictly([health, *routers])
+    read_json_strictly([health, *routers, audit_api.router])
     app.include_router(health)
-    for router in routers:
-        app.include_router(router)
+    for router in [*routers, audit_api.router]:
+        app.include_router(router, dependencies=[Depends(authorize)])
     instrument_app(app, provider)
     _document(app, [Problem, *extra_schemas])
     return app

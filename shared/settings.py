@@ -3,6 +3,8 @@
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.tokens import AuthSettings
+
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
@@ -21,4 +23,8 @@ class ServiceSettings(BaseSettings):
     )
     shutdown_grace_seconds: int = Field(
         20, ge=1, description="On SIGTERM, seconds in-flight requests get to finish before the process stops."
+    )
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Token checks: the OMI_AUTH_ settings.")
+    standing_cache_seconds: float = Field(
+        5.0, ge=0, description="How long a caller's standing on an inspection, asked of the cases service, is reused."
     )

@@ -21,7 +21,7 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, text
 
 from services.cases.app import create_app as create_cases
 from services.cases.settings import CasesSettings
@@ -33,7 +33,9 @@ from services.reporting.app import create_app as create_reporting
 from services.reporting.settings import ReportingSettings
 from services.scoring.app import create_app as create_scoring
 from services.scoring.settings import ScoringSettings
+from shared.audit import TABLE as AUDIT_TABLE
 from shared.service import Wiring
+from shared.tokens import AuthSettings, ensure_keys, sign
 from tests.processes import drop_databases, postgres_databases
 
 SERVICES = ("cases", "questionnaires", "scoring", "reporting")
@@ -80,6 +82,12 @@ class AppsTransport(httpx.AsyncBaseTransport):
         return await asyncio.create_task(transport.handle_async_request(request), context=contextvars.Context())
 
 
+def local_auth(keys_dir: Path) -> AuthSettings:
+    """The embedded issuer in a folder of the test run; unknown kids re-read the keys at once (rotation tests)."""
+    ensure_keys(keys_dir)
+    return AuthSettings(mode="embedded", keys_dir=keys_dir, key_refresh_seconds=0)
+
+
 @dataclass
 class Stack:
     backend: str
@@ -87,7 +95,20 @@ class Stack:
     spans: InMemorySpanExporter
     database_urls: dict[str, str]
     apps: dict[str, FastAPI]
+    auth: AuthSettings
     transport: AppsTransport
+
+    def token(self, role: str = "admin", subject: str | None = None) -> str:
+        return sign(self.auth, subject or f"test-{role}", role)
+
+    def headers(self, role: str = "admin", subject: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(role, subject)}"}
+
+    def client(self, role: str, subject: str | None = None) -> httpx.AsyncClient:
+        """A gateway client sending a token of this role (subject defaults to test-<role>)."""
+        return httpx.AsyncClient(
+            transport=self.transport, base_url=url_of("gateway"), timeout=60, headers=self.headers(role, subject)
+        )
 
     @contextmanager
     def stopped(self, *names: str) -> Iterator[None]:
@@ -99,8 +120,10 @@ class Stack:
             self.transport.apps.update({f"{name}.test": app for name, app in mounted.items()})
 
     def service(self, name: str) -> httpx.AsyncClient:
-        """A client straight to one service, bypassing the gateway."""
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.apps[name]), base_url=url_of(name))
+        """A client straight to one service, bypassing the gateway (with an admin token: services check it too)."""
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=self.apps[name]), base_url=url_of(name), headers=self.headers()
+        )
 
 
 async def create_postgres_databases(run: str) -> dict[str, str]:
@@ -117,11 +140,18 @@ async def drop_postgres_databases(urls: dict[str, str]) -> None:
     await drop_databases(POSTGRES_URL, urls)
 
 
-def build_apps(database_urls: dict[str, str], wiring: Wiring, **overrides) -> dict[str, FastAPI]:
-    common = {"migrate_on_start": True}
+def build_apps(database_urls: dict[str, str], wiring: Wiring, auth: AuthSettings, **overrides) -> dict[str, FastAPI]:
+    common = {"migrate_on_start": True, "auth": auth}
     return {
         "cases": create_cases(
-            CasesSettings(database_url=database_urls["cases"], scoring_url=url_of("scoring"), **common), wiring
+            CasesSettings(
+                database_url=database_urls["cases"],
+                scoring_url=url_of("scoring"),
+                questionnaires_url=url_of("questionnaires"),
+                reporting_url=url_of("reporting"),
+                **common,
+            ),
+            wiring,
         ),
         "questionnaires": create_questionnaires(
             QuestionnairesSettings(database_url=database_urls["questionnaires"], cases_url=url_of("cases"), **common), wiring
@@ -146,7 +176,13 @@ def build_apps(database_urls: dict[str, str], wiring: Wiring, **overrides) -> di
             wiring,
         ),
         "gateway": create_gateway(
-            GatewaySettings(services={s: url_of(s) for s in SERVICES}, **overrides.get("gateway", {})), wiring
+            GatewaySettings(
+                services={s: url_of(s) for s in SERVICES},
+                auth=auth,
+                rate_limit="1000000/minute",  # the suite is one subject; tests/test_edges.py tests the limit
+                **overrides.get("gateway", {}),
+            ),
+            wiring,
         ),
     }
 
@@ -162,7 +198,8 @@ async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
         database_urls = await create_postgres_databases(run)
     spans = InMemorySpanExporter()
     transport = AppsTransport()
-    apps = build_apps(database_urls, Wiring(span_processors=[SimpleSpanProcessor(spans)], transport=transport))
+    auth = local_auth(tmp_path_factory.mktemp(f"keys-{run}"))
+    apps = build_apps(database_urls, Wiring(span_processors=[SimpleSpanProcessor(spans)], transport=transport), auth)
     try:
         async with AsyncExitStack() as exits:
             for name, app in apps.items():
@@ -171,10 +208,11 @@ async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             for app in apps.values():  # ready, as a deployment waits for /readyz
                 if hasattr(app.state, "warm"):
                     await app.state.warm.wait()
+            admin = {"Authorization": f"Bearer {sign(auth, 'test-admin', 'admin', 24)}"}
             gateway = await exits.enter_async_context(
-                httpx.AsyncClient(transport=transport, base_url=url_of("gateway"), timeout=60)
+                httpx.AsyncClient(transport=transport, base_url=url_of("gateway"), timeout=60, headers=admin)
             )
-            yield Stack(backend, gateway, spans, database_urls, apps, transport)
+            yield Stack(backend, gateway, spans, database_urls, apps, auth, transport)
     finally:
         if backend == "postgresql":
             await drop_postgres_databases(database_urls)
@@ -182,7 +220,8 @@ async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
 
 @pytest.fixture
 async def gw(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
-    """The gateway client, with every service's data emptied after the test (reference data kept)."""
+    """The gateway client (an admin token; stack.client(role) for others), with every service's data emptied
+    after the test (reference data kept; the append-only audit table needs TRUNCATE in PostgreSQL)."""
     stack.spans.clear()
     yield stack.gateway
     for name in SERVICES:
@@ -191,7 +230,9 @@ async def gw(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
             metadata = MetaData()
             await connection.run_sync(metadata.reflect)
             for table in reversed(metadata.sorted_tables):
-                if table.name not in KEPT_TABLES:
+                if table.name == AUDIT_TABLE and connection.dialect.name == "postgresql":
+                    await connection.execute(text(f"TRUNCATE {AUDIT_TABLE}"))
+                elif table.name not in KEPT_TABLES:
                     await connection.execute(table.delete())
 
 

@@ -16,11 +16,14 @@ from fastapi import FastAPI, Request
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from shared.tokens import AuthSettings, ensure_keys, sign
+
 ROOT = Path(__file__).resolve().parents[1]
 PREFIXES = {"cases": "CASES", "questionnaires": "QUESTIONNAIRES", "scoring": "SCORING", "reporting": "REPORTING"}
 # What each service calls, by the setting naming it.
 CALLS = {
-    "cases": {"SCORING_URL": "scoring"},
+    "cases": {"SCORING_URL": "scoring", "QUESTIONNAIRES_URL": "questionnaires", "REPORTING_URL": "reporting"},
+    "questionnaires": {"CASES_URL": "cases"},
     "scoring": {"CASES_URL": "cases"},
     "reporting": {"CASES_URL": "cases", "SCORING_URL": "scoring", "QUESTIONNAIRES_URL": "questionnaires"},
 }
@@ -89,6 +92,7 @@ def suite(
     ports = {name: free_port() for name in [*PREFIXES, "gateway"]}
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     base = {k: v for k, v in os.environ.items() if not k.startswith("OMI_")} | {"PYTHONUNBUFFERED": "1"}
+    base |= auth_env(folder)
     processes = {}
     for name in services:
         prefix = f"OMI_{PREFIXES[name]}_"
@@ -100,7 +104,9 @@ def suite(
         }
         env |= {prefix + setting: url[callee] for setting, callee in CALLS.get(name, {}).items()}
         processes[name] = Process(name, [sys.executable, "-m", f"services.{name}"], env, url[name], folder / f"{name}.log")
+    # Load tests send many requests as one subject: the rate limit is not what they measure.
     env = base | {"OMI_GATEWAY_PORT": str(ports["gateway"]), "OMI_GATEWAY_LOG_LEVEL": "WARNING"}
+    env |= {"OMI_GATEWAY_RATE_LIMIT": "1000000/minute"}
     env |= {f"OMI_GATEWAY_SERVICES__{prefix}": url[name] for name, prefix in PREFIXES.items()}
     processes["gateway"] = Process(
         "gateway",
@@ -111,6 +117,18 @@ def suite(
         ready_path="/healthz",
     )
     return processes
+
+
+def auth_env(folder: Path) -> dict[str, str]:
+    """The embedded token keys of a suite of processes, made under ``folder``."""
+    ensure_keys(folder / "keys")
+    return {"OMI_AUTH_KEYS_DIR": str(folder / "keys")}
+
+
+def admin_headers(process: "Process") -> dict[str, str]:
+    """An admin's bearer token for the suite ``process`` belongs to (signed with its embedded keys)."""
+    keys = Path(process.env["OMI_AUTH_KEYS_DIR"])
+    return {"Authorization": f"Bearer {sign(AuthSettings(keys_dir=keys), 'test-admin', 'admin', 24)}"}
 
 
 def sqlite_urls(folder: Path) -> dict[str, str]:

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,6 +23,8 @@ from fastapi.responses import JSONResponse
 
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
+from shared.tokens import sign
+from tests.conftest import local_auth
 from tests.helpers import PROBLEM
 
 SLOW_SECONDS = 6
@@ -79,11 +82,15 @@ async def slow_url() -> AsyncIterator[str]:
         yield url
 
 
+AUTH = local_auth(Path(tempfile.mkdtemp(prefix="omi-keys-")))
+ADMIN = {"Authorization": f"Bearer {sign(AUTH, 'test-admin', 'admin')}"}
+
+
 async def gateway(services: dict[str, str]) -> tuple[LifespanManager, httpx.AsyncClient]:
-    settings = GatewaySettings(services=services, connect_timeout=1.0, read_timeout=0.5, retry_after=7)
+    settings = GatewaySettings(services=services, connect_timeout=1.0, read_timeout=0.5, retry_after=7, auth=AUTH)
     manager = LifespanManager(create_app(settings))
     await manager.__aenter__()
-    return manager, httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway")
+    return manager, httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway", headers=ADMIN)
 
 
 def everything_at(url: str, **overrides: str) -> dict[str, str]:
@@ -155,9 +162,9 @@ async def test_proxy_keeps_repeated_headers_and_no_state_between_callers(slow_ur
 
 
 async def test_bodies_over_the_limit_are_413(slow_url: str) -> None:
-    settings = GatewaySettings(services=everything_at(slow_url), max_body_bytes=1000)
+    settings = GatewaySettings(services=everything_at(slow_url), max_body_bytes=1000, auth=AUTH)
     async with LifespanManager(create_app(settings)) as manager:
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway")
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway", headers=ADMIN)
         declared = await client.post("/api/v1/cases/echo", content=b"x" * 2000)
         assert declared.status_code == 413 and declared.headers["content-type"] == PROBLEM
 
@@ -190,13 +197,14 @@ async def gateway_process(services: dict[str, str]) -> AsyncIterator[httpx.Async
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMI_")} | {
         "OMI_GATEWAY_PORT": str(port),
         "OMI_GATEWAY_LOG_LEVEL": "WARNING",
+        "OMI_AUTH_KEYS_DIR": str(AUTH.keys_dir),
         **{f"OMI_GATEWAY_SERVICES__{name.upper()}": url for name, url in services.items()},
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "services.gateway", cwd=ROOT, env=env, stdout=subprocess.DEVNULL
     )
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=ADMIN) as client:
             for _ in range(300):  # up to 30 s to start
                 assert process.returncode is None, "the gateway process exited"
                 try:

@@ -19,7 +19,8 @@ from services.cases.settings import CasesSettings
 from shared.db import create_engine
 from shared.migrations import migrate
 from shared.schemas.sampling import SampleMix
-from tests.conftest import Stack, backends, create_postgres_databases, drop_postgres_databases, plan_inspection
+from shared.tokens import sign
+from tests.conftest import Stack, backends, create_postgres_databases, drop_postgres_databases, local_auth, plan_inspection
 from tests.helpers import LICENCE_CASE, PROBLEM, add_case
 
 UNKNOWN_VERSION = 99
@@ -101,7 +102,7 @@ def _inspection_row(sample_mix: object) -> dict:
     }
 
 
-async def test_inspections_stored_without_a_sample_mix_get_the_standard_one(fresh_cases_database: str) -> None:
+async def test_inspections_stored_without_a_sample_mix_get_the_standard_one(fresh_cases_database: str, tmp_path) -> None:
     table = models.Inspection.__table__
     custom = SampleMix(case_types={"licence": 50, "community": 60, "custody": 0}).model_dump(mode="json")
     # SQL NULL, the JSON null (what a JSON column stores for None) and a mix of its own.
@@ -128,9 +129,11 @@ async def test_inspections_stored_without_a_sample_mix_get_the_standard_one(fres
     finally:
         await engine.dispose()
 
-    app = create_cases(CasesSettings(database_url=fresh_cases_database, migrate_on_start=True))
+    auth = local_auth(tmp_path / "keys")
+    app = create_cases(CasesSettings(database_url=fresh_cases_database, migrate_on_start=True, auth=auth))
     async with LifespanManager(app):
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cases.test")
+        admin = {"Authorization": f"Bearer {sign(auth, 'test-admin', 'admin')}"}
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cases.test", headers=admin)
         for row in rows:
             inspection = await client.get(f"/api/v1/inspections/{row['id']}")
             assert inspection.status_code == 200, inspection.text

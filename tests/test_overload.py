@@ -10,13 +10,14 @@ from asgi_lifespan import LifespanManager
 
 from services.cases.app import create_app
 from services.cases.settings import CasesSettings
+from tests.test_gateway_network import ADMIN, AUTH
 
 PROBLEM = "application/problem+json"
 JSON = "application/json"
 
 
 async def test_requests_past_the_limit_are_503_at_once(tmp_path: Path) -> None:
-    settings = CasesSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/cases.db", max_concurrent_requests=2)
+    settings = CasesSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/cases.db", max_concurrent_requests=2, auth=AUTH)
     release = asyncio.Event()
 
     async def held_body() -> AsyncIterator[bytes]:
@@ -25,7 +26,7 @@ async def test_requests_past_the_limit_are_503_at_once(tmp_path: Path) -> None:
 
     app = create_app(settings)
     async with LifespanManager(app) as manager:
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://cases")
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://cases", headers=ADMIN)
         held = [
             asyncio.create_task(client.post("/api/v1/inspections", content=held_body(), headers={"content-type": JSON}))
             for _ in range(2)

@@ -13,7 +13,8 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy import select
 
 from shared.responses import to_json
-from tests.conftest import SERVICES, Stack, plan_inspection
+from shared.tokens import sign
+from tests.conftest import SERVICES, Stack, local_auth, plan_inspection
 from tests.helpers import PROBLEM
 
 
@@ -206,20 +207,22 @@ async def test_an_unexpected_error_is_a_500_problem_that_still_names_the_request
 
     broken = APIRouter()
 
-    @broken.get("/api/v1/broken")
+    @broken.get("/api/v1/frameworks")  # a path of the role matrix, read by any role
     async def fail() -> None:
         raise RuntimeError("a bug")
 
+    auth = local_auth(tmp_path / "keys")
     app = build_service(
         "probe",
-        ServiceSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/p.db"),
+        ServiceSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/p.db", auth=auth),
         migrations=MIGRATIONS,
         routers=[broken],
         wiring=Wiring(),
     )
     async with LifespanManager(app):
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://p")
-        response = await client.get("/api/v1/broken", headers={"X-Request-ID": "req-500"})
+        token = sign(auth, "probe", "admin")
+        response = await client.get("/api/v1/frameworks", headers={"X-Request-ID": "req-500", "Authorization": f"Bearer {token}"})
     assert response.status_code == 500 and response.headers["content-type"] == PROBLEM
     assert response.headers["x-request-id"] == "req-500" and response.headers["traceparent"].startswith("00-")
     assert "a bug" not in response.text and "Traceback" not in response.text

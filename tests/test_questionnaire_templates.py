@@ -87,11 +87,16 @@ async def test_versions_are_pinned_and_never_edited(stack: Stack, gw: httpx.Asyn
     transport = AppsTransport()
     transport.mount("cases.test", stack.apps["cases"])
     settings = QuestionnairesSettings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path}/questionnaires.db", cases_url=url_of("cases"), templates_dir=folder
+        database_url=f"sqlite+aiosqlite:///{tmp_path}/questionnaires.db",
+        cases_url=url_of("cases"),
+        templates_dir=folder,
+        auth=stack.auth,
     )
 
     def client_of(app) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://questionnaires.test")
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://questionnaires.test", headers=stack.headers()
+        )
 
     pinned = questionnaire_url((await plan_inspection(gw))["id"], "offender")
     app = create_app(settings, Wiring(transport=transport))

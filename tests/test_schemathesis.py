@@ -24,7 +24,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from shared.tokens import AuthSettings, sign
 from tests.conftest import SERVICES
+from tests.processes import auth_env
 from tests.test_assessments import LICENCE_CASE
 from tests.test_gateway_network import free_port
 
@@ -41,7 +43,7 @@ SETTINGS = settings(
 
 
 @pytest.fixture(scope="module")
-def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
     """The whole suite as processes on SQLite, seeded with an inspection, a case and its assessment."""
     folder = tmp_path_factory.mktemp("schemathesis")
     ports = {name: free_port() for name in ("gateway", *SERVICES)}
@@ -54,6 +56,9 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[
         for callee in SERVICES:
             env[f"OMI_{name.upper()}_{callee.upper()}_URL"] = urls[callee]
     env["OMI_GATEWAY_PORT"] = str(ports["gateway"])
+    # Every request as an admin (the token checks have their own tests); many requests, one subject.
+    env |= auth_env(folder) | {"OMI_GATEWAY_RATE_LIMIT": "1000000/minute"}
+    admin = {"Authorization": f"Bearer {sign(AuthSettings(keys_dir=folder / 'keys'), 'test-admin', 'admin', 24)}"}
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],
@@ -73,12 +78,13 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[
                 pass
             assert time.monotonic() < deadline, "the suite did not become ready"
             time.sleep(0.3)
-        with httpx.Client(base_url=urls["gateway"], timeout=30) as client:
+        with httpx.Client(base_url=urls["gateway"], timeout=30, headers=admin) as client:
             body = {"area": "West Midlands", "country": "england", "fieldwork_start": "2008-06-09"}
             inspection = client.post("/api/v1/inspections", json=body).json()
             case = client.post(f"/api/v1/inspections/{inspection['id']}/cases", json=LICENCE_CASE).json()
             client.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": {"1.2.01": "yes"}}).raise_for_status()
-        yield urls["gateway"], {"inspection_id": inspection["id"], "case_id": case["id"], "framework_id": "omi-2008"}
+        seeded = {"inspection_id": inspection["id"], "case_id": case["id"], "framework_id": "omi-2008"}
+        yield urls["gateway"], seeded, admin
     finally:
         for process in processes:
             process.terminate()
@@ -86,8 +92,8 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[
             process.wait(timeout=30)
 
 
-def test_every_operation_conforms_to_the_merged_document(suite: tuple[str, dict[str, str]]) -> None:
-    base_url, seeded = suite
+def test_every_operation_conforms_to_the_merged_document(suite: tuple[str, dict[str, str], dict[str, str]]) -> None:
+    base_url, seeded, admin = suite
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     schema.config.seed = SEED
     failures: list[str] = []
@@ -102,7 +108,7 @@ def test_every_operation_conforms_to_the_merged_document(suite: tuple[str, dict[
             if real and case.path_parameters:
                 case.path_parameters |= {k: v for k, v in seeded.items() if k in case.path_parameters}
             try:
-                case.call_and_validate(base_url=base_url, excluded_checks=[positive_data_acceptance])
+                case.call_and_validate(base_url=base_url, headers=admin, excluded_checks=[positive_data_acceptance])
             except Exception as failure:  # schemathesis' check failures, one report for all
                 failures.append(f"{case.method} {case.formatted_path}: {str(failure)[:600]}")
 
@@ -110,14 +116,14 @@ def test_every_operation_conforms_to_the_merged_document(suite: tuple[str, dict[
     assert not failures, "\n\n".join(failures[:20])
 
 
-def test_stateful_phase(suite: tuple[str, dict[str, str]]) -> None:
-    base_url, _ = suite
+def test_stateful_phase(suite: tuple[str, dict[str, str], dict[str, str]]) -> None:
+    base_url, _, admin = suite
     schema = schemathesis.openapi.from_url(f"{base_url}/openapi.json")
     machine = schema.as_state_machine()
 
     class Suite(machine):  # type: ignore[misc,valid-type]
-        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, str]:
-            return {"base_url": base_url}
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, object]:
+            return {"base_url": base_url, "headers": admin}
 
         def validate_response(self, response, case: schemathesis.Case, additional_checks=None, **kwargs) -> None:  # type: ignore[no-untyped-def]
             case.validate_response(response, additional_checks=additional_checks, excluded_checks=[positive_data_acceptance])

@@ -25,6 +25,7 @@ from shared.errors import UpstreamFailed, UpstreamUnavailable
 from shared.service import Wiring
 from shared.telemetry import tracer_provider
 from tests.processes import Process, free_port, stand_in
+from tests.test_gateway_network import ADMIN, AUTH
 
 PROBLEM = "application/problem+json"
 SERVICES = ("cases", "questionnaires", "scoring", "reporting")
@@ -43,10 +44,12 @@ async def gateway_client(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The real gateway (in process, its app at ``client.app``) with every service at ``url``."""
     wiring = Wiring(span_processors=[SimpleSpanProcessor(exporter)] if exporter else [])
-    app = create_app(GatewaySettings(services=dict.fromkeys(SERVICES, url), connect_timeout=1, retry_after=7, **settings), wiring)
+    app = create_app(
+        GatewaySettings(services=dict.fromkeys(SERVICES, url), connect_timeout=1, retry_after=7, auth=AUTH, **settings), wiring
+    )
     async with (
         LifespanManager(app) as manager,
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway") as client,
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway", headers=ADMIN) as client,
     ):
         client.app = app  # type: ignore[attr-defined]
         yield client

@@ -12,6 +12,7 @@ from services.scoring.logic import scoring, warmup
 from services.scoring.settings import ScoringSettings
 from shared.service import Wiring, build_service
 from shared.settings import ServiceSettings
+from tests.test_gateway_network import ADMIN, AUTH
 
 
 async def test_not_ready_until_the_warm_up_has_finished(tmp_path: Path) -> None:
@@ -36,10 +37,10 @@ async def test_not_ready_until_the_warm_up_has_finished(tmp_path: Path) -> None:
 
 
 async def test_scoring_is_ready_only_with_plans_and_draws_of_usual_samples(tmp_path: Path) -> None:
-    settings = ScoringSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/scoring.db", bootstrap_resamples=137)
+    settings = ScoringSettings(database_url=f"sqlite+aiosqlite:///{tmp_path}/scoring.db", bootstrap_resamples=137, auth=AUTH)
     app = create_scoring(settings, Wiring())
     async with LifespanManager(app):
-        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scoring")
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://scoring", headers=ADMIN)
         await app.state.warm.wait()
         assert (await client.get("/readyz")).status_code == 200
         stored = {(f["id"], f["version"]) for f in (await client.get("/api/v1/frameworks")).json()}

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from services.cases.logic import assessments, bulk_read, case_sample, export, imports, inspections
+from services.cases.logic import assessments, bulk_read, case_sample, export, imports, inspections, teams
 from services.cases.logic import cases as case_logic
+from shared.access import CallerDep
 from shared.db import SessionDep
 from shared.frameworks import FrameworkSource
 from shared.idempotency import Idempotency, idempotency
@@ -51,10 +52,10 @@ def _frameworks(request: Request) -> FrameworkSource:
     responses=problems(409, 422, 502, 503, 504),
     summary="Plan an inspection",
 )
-async def create_inspection(body: InspectionCreate, request: Request, session: SessionDep, idem: IdempotencyDep):
+async def create_inspection(body: InspectionCreate, request: Request, session: SessionDep, idem: IdempotencyDep, who: CallerDep):
     if (replay := await idem.replay()) is not None:
         return replay
-    row = await inspections.create(session, body, _frameworks(request))
+    row = await inspections.create(session, body, _frameworks(request), who.principal)
     return await idem.respond(
         inspections.as_wire(row),
         201,
@@ -66,13 +67,15 @@ async def create_inspection(body: InspectionCreate, request: Request, session: S
 async def list_inspections(
     session: SessionDep,
     paging: Paging,
+    who: CallerDep,
     status: Annotated[list[InspectionStatus] | None, Query(description="Any of these statuses.")] = None,
     fieldwork_from: Annotated[IsoDate | None, Query(description="Fieldwork starting on or after.")] = None,
     fieldwork_to: Annotated[IsoDate | None, Query(description="Fieldwork starting on or before.")] = None,
     framework_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Page[Inspection]:
     where = inspections.InspectionFilter(status, fieldwork_from, fieldwork_to, framework_id)
-    rows, next_cursor = await inspections.list_page(session, paging, where)
+    visible = teams.visible_inspections(who.principal, who.scope)
+    rows, next_cursor = await inspections.list_page(session, paging, where, visible)
     return Page(items=[inspections.as_wire(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -118,8 +121,9 @@ async def create_case(inspection_id: UUID, body: CaseCreate, session: SessionDep
 
 
 @router.get("/inspections/{inspection_id}/cases", response_model=Page[Case], tags=["cases"], responses=problems(404, 422))
-async def list_cases(inspection_id: UUID, session: SessionDep, paging: Paging) -> Page[Case]:
-    rows, next_cursor = await case_logic.list_page(session, inspection_id, paging)
+async def list_cases(inspection_id: UUID, session: SessionDep, paging: Paging, who: CallerDep) -> Page[Case]:
+    visible = teams.visible_cases(who.principal, who.scope)
+    rows, next_cursor = await case_logic.list_page(session, inspection_id, paging, visible)
     return Page(items=[case_logic.as_wire(r) for r in rows], next_cursor=next_cursor)
 
 

@@ -2,8 +2,9 @@
 
 from fastapi import FastAPI
 
-from services.cases import api
+from services.cases import api, teams_api
 from services.cases.db import MIGRATIONS
+from services.cases.logic.teams import LocalStandings
 from services.cases.settings import CasesSettings
 from shared.frameworks import FrameworkSource
 from shared.schemas.cases import AssessmentImport
@@ -21,12 +22,17 @@ def create_app(settings: CasesSettings | None = None, wiring: Wiring = Wiring())
         "cases",
         settings,
         migrations=MIGRATIONS,
-        routers=[api.router],
+        routers=[api.router, teams_api.router],
         wiring=wiring,
-        calls={"scoring": settings.scoring_url},
+        calls={
+            "scoring": settings.scoring_url,
+            "questionnaires": settings.questionnaires_url,
+            "reporting": settings.reporting_url,
+        },
         on_startup=_on_startup,
         description="Inspections, the case sample and case assessments.",
         extra_schemas=[AssessmentImport, SampleDraw],
+        standings=lambda app: LocalStandings(app.state.sessionmaker),
     )
 
 

@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
+from shared.audit import AuditRecord
 from shared.db import UtcDateTime, utcnow
 from shared.idempotency import IdempotencyRecord
 from shared.migrations import tables_of
@@ -90,5 +91,27 @@ class AssessmentVersion(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
 
 
+class TeamMember(SQLModel, table=True):
+    """Who works on an inspection, and as what (stored here, not carried in tokens)."""
+
+    __tablename__ = "team_members"
+
+    inspection_id: UUID = Field(foreign_key="inspections.id", primary_key=True)
+    subject: str = Field(primary_key=True, max_length=255, index=True)
+    role: str = Field(max_length=16)
+    added_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
+class CaseAllocation(SQLModel, table=True):
+    """The area assessor a case is allocated to."""
+
+    __tablename__ = "case_allocations"
+
+    case_id: UUID = Field(foreign_key="cases.id", primary_key=True)
+    inspection_id: UUID = Field(foreign_key="inspections.id", index=True)
+    assessor: str = Field(max_length=255, index=True)
+    allocated_at: datetime = Field(default_factory=utcnow, sa_type=UtcDateTime)
+
+
 # What this service's migrations must create (tests/test_migrations.py compares them).
-TABLES = tables_of(Inspection, Case, Assessment, AssessmentVersion, IdempotencyRecord)
+TABLES = tables_of(Inspection, Case, Assessment, AssessmentVersion, IdempotencyRecord, TeamMember, CaseAllocation, AuditRecord)

@@ -12,3 +12,5 @@ class CasesSettings(ServiceSettings):
     port: int = 8001
     database_url: str = "sqlite+aiosqlite:///data/cases.db"
     scoring_url: str = Field("http://127.0.0.1:8003", description="Where frameworks are read from.")
+    questionnaires_url: str = Field("http://127.0.0.1:8002", description="Whose audit trail is merged in.")
+    reporting_url: str = Field("http://127.0.0.1:8004", description="Whose audit trail is merged in.")

@@ -12,10 +12,11 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
 
-from services.gateway.logic import openapi, proxy
+from services.gateway.logic import openapi, proxy, security_doc
 from services.gateway.logic.upstream import replayable
 from shared.errors import DomainError
 from shared.problems import problem_response
+from shared.tokens import public_key_set
 
 router = APIRouter()
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -67,7 +68,7 @@ async def _merged_openapi(request: Request) -> dict[str, Any]:
         documents[name] = response.json()
     # The gateway's own endpoints (health, readiness) return plain objects: paths, no schemas.
     gateway_paths = {path: item for path, item in request.app.openapi()["paths"].items() if path in ("/healthz", "/readyz")}
-    merged = openapi.merge(documents, gateway_paths, request.app.version)
+    merged = security_doc.secure(openapi.merge(documents, gateway_paths, request.app.version))
     state.openapi_cache = (time.monotonic(), merged)
     return merged
 
@@ -82,6 +83,15 @@ async def openapi_document(request: Request) -> Response:
             f"the {exc.args[0]} service did not give its OpenAPI document",
             headers={"Retry-After": str(request.app.state.settings.retry_after)},
         )
+
+
+@router.get("/.well-known/jwks.json", include_in_schema=False)
+async def jwks(request: Request) -> Response:
+    """The public keys of the embedded issuer (none in OIDC mode: the provider publishes its own)."""
+    auth = request.app.state.settings.auth
+    if auth.mode != "embedded":
+        return problem_response("not-found", "tokens come from an OIDC provider: see its JWKS")
+    return JSONResponse(public_key_set(auth.keys_dir), headers={"Cache-Control": "max-age=300"})
 
 
 # Swagger UI and ReDoc from the gateway itself (fastapi-offline's copies), never a CDN: an inspectorate's

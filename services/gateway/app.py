@@ -5,14 +5,18 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from services.gateway import api
 from services.gateway.dates import DateMiddleware
 from services.gateway.logic.breaker import observe_breakers
+from services.gateway.logic.edges import SecurityHeadersMiddleware
+from services.gateway.logic.limits import RateLimitMiddleware, storage_for
 from services.gateway.logic.routing import RouteTable
 from services.gateway.logic.upstream import Upstream
 from services.gateway.settings import GatewaySettings
+from shared.auth import AuthMiddleware
 from shared.clients import service_client
 from shared.context import RequestContextMiddleware
 from shared.http import HeadAsGet
@@ -21,6 +25,7 @@ from shared.logs import configure_logging
 from shared.problems import install_problem_handlers
 from shared.service import Wiring
 from shared.telemetry import instrument_app, metrics_of, tracer_provider
+from shared.tokens import TokenVerifier, ensure_keys
 
 
 def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring()) -> FastAPI:
@@ -33,6 +38,8 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.auth.mode == "embedded":
+            ensure_keys(settings.auth.keys_dir)  # the key pair is made on first start
         app.state.client = service_client(
             "",
             provider,
@@ -61,11 +68,28 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     app.state.routes = routes
     app.state.openapi_cache = None
     install_problem_handlers(app)
+    # Outermost last: CORS, dates, request context, security headers (on every answer, refusals too), the
+    # concurrency and URL limits, the token check, the rate limit (per subject), HEAD as GET.
     app.add_middleware(HeadAsGet)
+    app.add_middleware(
+        RateLimitMiddleware,
+        limit=settings.rate_limit,
+        storage=storage_for(settings.rate_limit_redis_url, settings.rate_limit_key_prefix),
+    )
+    app.add_middleware(AuthMiddleware, verifier=TokenVerifier(settings.auth))
     app.add_middleware(UrlLengthLimit, limit=settings.max_url_bytes)
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
+    app.add_middleware(SecurityHeadersMiddleware, behind_tls=settings.behind_tls)
     app.add_middleware(RequestContextMiddleware)
     app.add_middleware(DateMiddleware)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=api.METHODS,
+            allow_headers=["Authorization", "Content-Type", "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID"],
+            expose_headers=["ETag", "Location", "Retry-After", "X-Request-ID", "Sample-Revision"],
+        )
     app.include_router(api.router)
     app.mount(api.DOCS_ASSETS, StaticFiles(directory=api.DOCS_ASSETS_DIRECTORY), name="docs-assets")
     instrument_app(app, provider)

@@ -1,6 +1,8 @@
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.tokens import AuthSettings
+
 
 class Route(BaseModel):
     """Requests whose path starts with ``prefix`` go to ``service``; ``*`` matches one path segment."""
@@ -27,6 +29,7 @@ DEFAULT_ROUTES = [
     Route(prefix="/api/v1/inspections", service="cases"),
     Route(prefix="/api/v1/cases", service="cases"),
     Route(prefix="/api/v1/assessments:changes", service="cases"),
+    Route(prefix="/api/v1/audit", service="cases"),
 ]
 
 
@@ -76,3 +79,11 @@ class GatewaySettings(BaseSettings):
     )
     max_concurrent_requests: int = Field(1000, ge=1, description="Requests in progress at once; more are answered 503.")
     shutdown_grace_seconds: int = Field(20, ge=1, description="On SIGTERM, seconds in-flight requests get to finish.")
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Token checks: the OMI_AUTH_ settings.")
+    rate_limit: str = Field("600/minute", description="Requests allowed per token subject (limits notation, e.g. 100/second).")
+    rate_limit_redis_url: str | None = Field(
+        None, description="Count in Redis (async+redis://host:6379/0), shared by every gateway replica; memory if unset."
+    )
+    rate_limit_key_prefix: str = Field("omi-gateway", description="Prefix of the rate-limit keys in Redis.")
+    cors_origins: list[str] = Field([], description="Origins allowed to call from a browser (CORS); none by default.")
+    behind_tls: bool = Field(False, description="Send Strict-Transport-Security (the gateway is reached over HTTPS).")

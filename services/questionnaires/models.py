@@ -8,11 +8,12 @@ from uuid import UUID, uuid4
 from sqlalchemy import JSON, ForeignKeyConstraint, Index, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
+from shared.audit import AuditRecord
 from shared.db import UtcDateTime, utcnow
 from shared.idempotency import IdempotencyRecord
 from shared.migrations import tables_of
 
-__all__ = ["TABLES", "IdempotencyRecord", "Questionnaire", "QuestionnaireReturn", "TemplateDocument"]
+__all__ = ["TABLES", "AuditRecord", "IdempotencyRecord", "Questionnaire", "QuestionnaireReturn", "TemplateDocument"]
 
 
 class TemplateDocument(SQLModel, table=True):
@@ -82,4 +83,4 @@ class QuestionnaireReturn(SQLModel, table=True):
 
 
 # What this service's migrations must create (tests/test_migrations.py compares them).
-TABLES = tables_of(IdempotencyRecord, TemplateDocument, Questionnaire, QuestionnaireReturn)
+TABLES = tables_of(IdempotencyRecord, TemplateDocument, Questionnaire, QuestionnaireReturn, AuditRecord)

@@ -9,11 +9,21 @@ from sqlalchemy import JSON, Index, LargeBinary, Text
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Column, Field, SQLModel
 
+from shared.audit import AuditRecord
 from shared.db import UtcDateTime, utcnow
 from shared.idempotency import IdempotencyRecord
 from shared.migrations import tables_of
 
-__all__ = ["TABLES", "IdempotencyRecord", "NarrativePart", "NarrativeVersion", "Report", "ReportComment", "ReportRendering"]
+__all__ = [
+    "TABLES",
+    "AuditRecord",
+    "IdempotencyRecord",
+    "NarrativePart",
+    "NarrativeVersion",
+    "Report",
+    "ReportComment",
+    "ReportRendering",
+]
 
 NEUTRAL = ""  # the language of parts that hold figures, not text
 
@@ -102,4 +112,4 @@ class ReportRendering(SQLModel, table=True):
 
 
 # What this service's migrations must create (tests/test_migrations.py compares them).
-TABLES = tables_of(IdempotencyRecord, NarrativePart, NarrativeVersion, Report, ReportComment, ReportRendering)
+TABLES = tables_of(IdempotencyRecord, NarrativePart, NarrativeVersion, Report, ReportComment, ReportRendering, AuditRecord)

@@ -7,6 +7,7 @@ from uuid import UUID, uuid4
 from sqlalchemy import JSON, Index
 from sqlmodel import Column, Field, SQLModel
 
+from shared.audit import AuditRecord
 from shared.db import UtcDateTime, utcnow
 from shared.idempotency import IdempotencyRecord
 from shared.migrations import tables_of
@@ -43,4 +44,4 @@ class ScoreSnapshotRecord(SQLModel, table=True):
 
 
 # What this service's migrations must create (tests/test_migrations.py compares them).
-TABLES = tables_of(FrameworkDocument, ScoreSnapshotRecord, IdempotencyRecord)
+TABLES = tables_of(FrameworkDocument, ScoreSnapshotRecord, IdempotencyRecord, AuditRecord)

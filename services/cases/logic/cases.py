@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from sqlalchemy import inspect, select
+from sqlalchemy import ColumnElement, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,8 +36,13 @@ async def get(session: AsyncSession, case_id: UUID) -> models.Case:
     return await get_or_404(session, models.Case, case_id, f"case {case_id}")
 
 
-async def list_page(session: AsyncSession, inspection_id: UUID, params: PageParams) -> tuple[list[models.Case], str | None]:
+async def list_page(
+    session: AsyncSession, inspection_id: UUID, params: PageParams, visible: ColumnElement[bool] | None = None
+) -> tuple[list[models.Case], str | None]:
+    """A page of the inspection's cases ``visible`` to the caller (teams.visible_cases)."""
     await inspections.get(session, inspection_id)  # an inspection that does not exist has no page, not an empty one
     column = inspect(models.Case).c
     statement = select(models.Case).where(column.inspection_id == inspection_id)
+    if visible is not None:
+        statement = statement.where(visible)
     return await paginate(session, statement, (column.created_at, column.id), params)

@@ -4,11 +4,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import ColumnElement, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from services.cases import models
+from services.cases.logic import teams
 from shared.concurrency import etag, require_if_match
 from shared.db import get_or_404, update_one, utcnow
 from shared.errors import Conflict, invalid
@@ -17,6 +18,7 @@ from shared.pagination import PageParams, paginate
 from shared.schemas.enums import InspectionStatus
 from shared.schemas.inspections import Inspection, InspectionCreate, InspectionUpdate
 from shared.schemas.sampling import SampleMix
+from shared.tokens import Principal
 
 _STATUS_ORDER = list(InspectionStatus)
 FIELDWORK_DAYS = 5  # one working week
@@ -34,8 +36,11 @@ def inspection_etag(row: models.Inspection) -> str:
     return etag(row.id, row.version)
 
 
-async def create(session: AsyncSession, body: InspectionCreate, frameworks: FrameworkSource) -> models.Inspection:
-    """Plan an inspection on a framework the scoring service has (its newest version unless one is named)."""
+async def create(
+    session: AsyncSession, body: InspectionCreate, frameworks: FrameworkSource, creator: Principal | None = None
+) -> models.Inspection:
+    """Plan an inspection on a framework the scoring service has (its newest version unless one is named);
+    an inspector who plans it is on its team."""
     try:
         framework = await frameworks.get(body.framework_id, body.framework_version)
     except FrameworkNotFound as exc:
@@ -52,6 +57,8 @@ async def create(session: AsyncSession, body: InspectionCreate, frameworks: Fram
     )
     session.add(row)
     await session.flush()
+    if creator is not None:
+        await teams.join_as_creator(session, row.id, creator)
     return row
 
 
@@ -74,10 +81,16 @@ class InspectionFilter:
 
 
 async def list_page(
-    session: AsyncSession, params: PageParams, where: InspectionFilter = InspectionFilter()
+    session: AsyncSession,
+    params: PageParams,
+    where: InspectionFilter = InspectionFilter(),
+    visible: ColumnElement[bool] | None = None,
 ) -> tuple[list[models.Inspection], str | None]:
+    """A page of the inspections ``visible`` to the caller (teams.visible_inspections) that match ``where``."""
     column = inspect(models.Inspection).c
     statement = select(models.Inspection)
+    if visible is not None:
+        statement = statement.where(visible)
     if where.status:
         statement = statement.where(column.status.in_([s.value for s in where.status]))
     if where.fieldwork_from:

@@ -1,0 +1,82 @@
+"""Nothing personal in logs or spans: marker strings posted through every write path (and the bearer token
+itself) never show up in captured log records or exported span names, attributes or events; published
+pseudonyms are stable and hide the reference."""
+
+import logging
+
+import httpx
+import pytest
+
+from shared.privacy import local_pseudonym_key, pseudonym
+from tests.conftest import Stack, plan_inspection
+from tests.helpers import LICENCE_CASE
+
+MARK = "ZQXMARK"
+
+
+def _first_licence_question(framework: dict) -> str:
+    questions = [q for s in framework["sections"] for c in s["criteria"] for q in c["questions"]]
+    return next(q["id"] for q in questions if q["applies_to"] is None or "licence" in q["applies_to"])
+
+
+def _span_texts(stack: Stack) -> list[str]:
+    texts = []
+    for span in stack.spans.get_finished_spans():
+        texts.append(span.name)
+        texts += [f"{k}={v}" for k, v in (span.attributes or {}).items()]
+        for event in span.events:
+            texts += [event.name] + [f"{k}={v}" for k, v in (event.attributes or {}).items()]
+    return texts
+
+
+async def test_markers_posted_through_every_write_path_reach_no_log_or_span(
+    stack: Stack, gw: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    question = _first_licence_question((await gw.get("/api/v1/frameworks/omi-2008")).json())
+    inspection = await plan_inspection(gw, area=f"{MARK}-area")
+    a = inspection["id"]
+    etag = (await gw.get(f"/api/v1/inspections/{a}")).headers["etag"]
+    writes = [
+        await gw.patch(f"/api/v1/inspections/{a}", json={"area": f"{MARK}-area-2"}, headers={"If-Match": etag}),
+        case := await gw.post(f"/api/v1/inspections/{a}/cases", json=LICENCE_CASE | {"reference": f"{MARK}-ref"}),
+        await gw.put(f"/api/v1/inspections/{a}/team/aa-1", json={"role": "area_assessor"}),
+        await gw.put(f"/api/v1/cases/{case.json()['id']}/allocation", json={"assessor": "aa-1"}),
+        await gw.put(
+            f"/api/v1/cases/{case.json()['id']}/assessment",
+            json={
+                "answers": {question: "yes"},
+                "evidence": {question: f"{MARK}-evidence"},
+                "assessor": f"{MARK}-assessor",
+                "reason": f"{MARK}-reason",
+            },
+        ),
+        await gw.post(
+            f"/api/v1/inspections/{a}/assessments:import",
+            json={
+                "reason": f"{MARK}-import-reason",
+                "rows": [LICENCE_CASE | {"reference": f"{MARK}-imported", "answers": {question: "no"}}],
+            },
+        ),
+        await gw.post(f"/api/v1/inspections/{a}/scores/snapshots", json={"label": f"{MARK}-label"}),
+        # A failing write logs too: its values must stay out of the log as well.
+        await gw.post(f"/api/v1/inspections/{a}/cases", json=LICENCE_CASE | {"reference": f"{MARK}-ref"}),
+    ]
+    assert [w.status_code for w in writes] == [200, 201, 201, 201, 201, 200, 201, 409], [w.text for w in writes]
+    token = stack.gateway.headers["authorization"].removeprefix("Bearer ")
+    logged = [record.getMessage() + " " + " ".join(f"{v}" for v in record.__dict__.values()) for record in caplog.records]
+    spans = _span_texts(stack)
+    assert logged and spans  # there is something to search
+    for secret in (MARK, token, token.split(".")[1]):
+        assert not [line for line in logged if secret in line], f"{secret[:12]}... logged"
+        assert not [text for text in spans if secret in text], f"{secret[:12]}... in a span"
+
+
+def test_pseudonyms_are_stable_keyed_and_hide_the_reference(tmp_path) -> None:
+    key = local_pseudonym_key(tmp_path / "keys")
+    assert local_pseudonym_key(tmp_path / "keys") == key and (tmp_path / "keys" / "pseudonym.key").stat().st_mode & 0o777 == 0o600
+    first = pseudonym("WM-001", key)
+    assert first == pseudonym("WM-001", key) and first.startswith("case-") and "WM" not in first
+    assert pseudonym("WM-002", key) != first and pseudonym("WM-001", b"another key of 16+ bytes") != first
+    with pytest.raises(ValueError, match="16 bytes"):
+        pseudonym("WM-001", b"short")
