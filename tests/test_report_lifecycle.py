@@ -74,6 +74,15 @@ async def test_a_published_report_is_frozen_and_served_with_the_other_services_s
     bars = [b for b in document["summary_of_scores"]["chart"] if b["kind"] == "criterion"]
     assert [b["score"] for b in bars] == [c["score"] for c in snapshot["scores"]["criteria"]]
     assert (await publish(gw, inspection["id"], sent.headers["etag"])).json() == state  # publishing again answers it again
+    async with stack.client("reader", "member-of-the-public") as reader:  # the public reads what is published
+        read = await reader.get(url)
+        assert read.status_code == 200 and read.content == frozen.content, read.text
+        assert (await reader.get(f"{url}?format=html")).status_code == 200
+    # No offender's case reference is in any published rendering.
+    cases = (await gw.get(f"/api/v1/inspections/{inspection['id']}/cases", params={"limit": 500})).json()["items"]
+    assert len(cases) == 120
+    html = (await gw.get(f"{url}?format=html")).text
+    assert not [c["reference"] for c in cases if c["reference"] in frozen.text or c["reference"] in html]
 
     live_before = (await gw.get(f"/api/v1/inspections/{inspection['id']}/scores")).json()
     # A later change to an assessment (cases refuses it through the API now, so as a correction in its
