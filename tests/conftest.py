@@ -35,7 +35,8 @@ from services.scoring.app import create_app as create_scoring
 from services.scoring.settings import ScoringSettings
 from shared.audit import TABLE as AUDIT_TABLE
 from shared.service import Wiring
-from shared.tokens import AuthSettings, ensure_keys, sign
+from shared.tokens import AuthSettings, sign
+from tests.helpers import bearer, local_auth
 from tests.processes import drop_databases, postgres_databases
 
 SERVICES = ("cases", "questionnaires", "scoring", "reporting")
@@ -80,12 +81,6 @@ class AppsTransport(httpx.AsyncBaseTransport):
             raise httpx.ConnectError(f"nothing listens at {request.url.host}", request=request)
         # A fresh context, as in another process: nothing (current span, request id) leaks from the caller.
         return await asyncio.create_task(transport.handle_async_request(request), context=contextvars.Context())
-
-
-def local_auth(keys_dir: Path) -> AuthSettings:
-    """The embedded issuer in a folder of the test run; unknown kids re-read the keys at once (rotation tests)."""
-    ensure_keys(keys_dir)
-    return AuthSettings(mode="embedded", keys_dir=keys_dir, key_refresh_seconds=0)
 
 
 @dataclass
@@ -208,7 +203,7 @@ async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             for app in apps.values():  # ready, as a deployment waits for /readyz
                 if hasattr(app.state, "warm"):
                     await app.state.warm.wait()
-            admin = {"Authorization": f"Bearer {sign(auth, 'test-admin', 'admin', 24)}"}
+            admin = bearer(auth, "test-admin", "admin", 24)
             gateway = await exits.enter_async_context(
                 httpx.AsyncClient(transport=transport, base_url=url_of("gateway"), timeout=60, headers=admin)
             )

@@ -1,11 +1,31 @@
 """What many tests do the same way: a case to add, answers flipped, a write under the current ETag."""
 
+import tempfile
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
 
+from shared.tokens import AuthSettings, ensure_keys, sign
+
 PROBLEM = "application/problem+json"
+
+
+def local_auth(keys_dir: Path) -> AuthSettings:
+    """The embedded issuer in a folder of the test run; unknown kids re-read the keys at once (rotation tests)."""
+    ensure_keys(keys_dir)
+    return AuthSettings(mode="embedded", keys_dir=keys_dir, key_refresh_seconds=0)
+
+
+def bearer(auth: AuthSettings, subject: str, role: str, hours: float = 8) -> dict[str, str]:
+    """The Authorization header of a token signed with the issuer's newest key."""
+    return {"Authorization": f"Bearer {sign(auth, subject, role, hours)}"}
+
+
+# For tests that start an app of their own rather than the suite's stack.
+AUTH = local_auth(Path(tempfile.mkdtemp(prefix="omi-keys-")))
+ADMIN = bearer(AUTH, "test-admin", "admin")
 LICENCE_CASE = {
     "reference": "WM-001",
     "case_type": "licence",

@@ -16,7 +16,8 @@ from fastapi import FastAPI, Request
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from shared.tokens import AuthSettings, ensure_keys, sign
+from shared.tokens import AuthSettings, ensure_keys
+from tests.helpers import bearer
 
 ROOT = Path(__file__).resolve().parents[1]
 PREFIXES = {"cases": "CASES", "questionnaires": "QUESTIONNAIRES", "scoring": "SCORING", "reporting": "REPORTING"}
@@ -125,10 +126,13 @@ def auth_env(folder: Path) -> dict[str, str]:
     return {"OMI_AUTH_KEYS_DIR": str(folder / "keys")}
 
 
-def admin_headers(process: "Process") -> dict[str, str]:
-    """An admin's bearer token for the suite ``process`` belongs to (signed with its embedded keys)."""
-    keys = Path(process.env["OMI_AUTH_KEYS_DIR"])
-    return {"Authorization": f"Bearer {sign(AuthSettings(keys_dir=keys), 'test-admin', 'admin', 24)}"}
+def admin_headers(keys_dir: Path) -> dict[str, str]:
+    """An admin's bearer token for a suite of processes whose embedded keys are in ``keys_dir``."""
+    return bearer(AuthSettings(keys_dir=keys_dir), "test-admin", "admin", 24)
+
+
+def admin_headers_of(process: "Process") -> dict[str, str]:
+    return admin_headers(Path(process.env["OMI_AUTH_KEYS_DIR"]))
 
 
 def sqlite_urls(folder: Path) -> dict[str, str]:

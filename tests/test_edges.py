@@ -10,8 +10,8 @@ from asgi_lifespan import LifespanManager
 
 from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
-from shared.tokens import sign
 from tests.conftest import SERVICES, Stack
+from tests.helpers import bearer
 
 REDIS = ("127.0.0.1", 6379)
 
@@ -66,8 +66,8 @@ async def test_rate_limits_count_per_subject_and_answer_429_with_retry_after(sta
     prefix = f"omi-test-{uuid.uuid4().hex}"  # a key space of this run only
     async with _gateway(stack, rate_limit="3/minute", rate_limit_redis_url=redis_url, rate_limit_key_prefix=prefix) as manager:
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=manager.app), base_url="http://gateway")
-        alice = {"Authorization": f"Bearer {sign(stack.auth, f'alice-{prefix}', 'inspector')}"}
-        bob = {"Authorization": f"Bearer {sign(stack.auth, f'bob-{prefix}', 'inspector')}"}
+        alice = bearer(stack.auth, f"alice-{prefix}", "inspector")
+        bob = bearer(stack.auth, f"bob-{prefix}", "inspector")
         statuses = [(await client.get("/api/v1/inspections", headers=alice)).status_code for _ in range(3)]
         assert statuses == [503, 503, 503]  # counted (the services are not there)
         limited = await client.get("/api/v1/inspections", headers=alice)

@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import make_url
 
 from shared.testing.factories import generated_rows
-from tests.processes import Process, admin_headers, drop_databases, postgres_databases, sqlite_urls, suite
+from tests.processes import Process, admin_headers_of, drop_databases, postgres_databases, sqlite_urls, suite
 from tests.test_assessments import LICENCE_CASE
 
 POSTGRES_URL = os.environ.get("OMI_TEST_POSTGRES_URL")
@@ -56,7 +56,7 @@ def processes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pr
 
 @pytest.fixture
 async def client(processes: dict[str, Process]) -> AsyncIterator[httpx.AsyncClient]:
-    headers = admin_headers(processes["gateway"])
+    headers = admin_headers_of(processes["gateway"])
     async with httpx.AsyncClient(base_url=processes["gateway"].url, timeout=30, headers=headers) as gateway:
         yield gateway
 
@@ -292,7 +292,7 @@ async def test_sigterm_answers_every_accepted_request(processes: dict[str, Proce
     framework = (await client.get("/api/v1/frameworks/omi-2008")).json()
     body = {"area": "Drain", "country": "england", "fieldwork_start": "2008-06-09", "framework_id": "omi-2008"}
     inspections = [(await client.post("/api/v1/inspections", json=body)).json()["id"] for _ in range(8)]
-    async with httpx.AsyncClient(base_url=cases.url, timeout=60, headers=admin_headers(cases)) as direct:
+    async with httpx.AsyncClient(base_url=cases.url, timeout=60, headers=admin_headers_of(cases)) as direct:
         # Slow-ish requests, each on its own connection, all in the service's hands before SIGTERM.
         imports = [
             asyncio.create_task(

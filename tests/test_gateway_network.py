@@ -3,10 +3,8 @@ run as in production (its own uvicorn process), one Date on every answer and no 
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -23,18 +21,11 @@ from fastapi.responses import JSONResponse
 
 from services.gateway.app import create_app
 from services.gateway.settings import GatewaySettings
-from shared.tokens import sign
-from tests.conftest import local_auth
-from tests.helpers import PROBLEM
+from tests.helpers import ADMIN, AUTH, PROBLEM
+from tests.processes import free_port
 
 SLOW_SECONDS = 6
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def slow_service() -> FastAPI:
@@ -80,10 +71,6 @@ async def served(app: FastAPI, **config: Any) -> AsyncIterator[str]:
 async def slow_url() -> AsyncIterator[str]:
     async with served(slow_service()) as url:
         yield url
-
-
-AUTH = local_auth(Path(tempfile.mkdtemp(prefix="omi-keys-")))
-ADMIN = {"Authorization": f"Bearer {sign(AUTH, 'test-admin', 'admin')}"}
 
 
 async def gateway(services: dict[str, str]) -> tuple[LifespanManager, httpx.AsyncClient]:

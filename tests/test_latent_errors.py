@@ -19,9 +19,8 @@ from services.cases.settings import CasesSettings
 from shared.db import create_engine
 from shared.migrations import migrate
 from shared.schemas.sampling import SampleMix
-from shared.tokens import sign
-from tests.conftest import Stack, backends, create_postgres_databases, drop_postgres_databases, local_auth, plan_inspection
-from tests.helpers import LICENCE_CASE, PROBLEM, add_case
+from tests.conftest import Stack, backends, create_postgres_databases, drop_postgres_databases, plan_inspection
+from tests.helpers import LICENCE_CASE, PROBLEM, add_case, bearer, local_auth
 
 UNKNOWN_VERSION = 99
 
@@ -132,7 +131,7 @@ async def test_inspections_stored_without_a_sample_mix_get_the_standard_one(fres
     auth = local_auth(tmp_path / "keys")
     app = create_cases(CasesSettings(database_url=fresh_cases_database, migrate_on_start=True, auth=auth))
     async with LifespanManager(app):
-        admin = {"Authorization": f"Bearer {sign(auth, 'test-admin', 'admin')}"}
+        admin = bearer(auth, "test-admin", "admin")
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://cases.test", headers=admin)
         for row in rows:
             inspection = await client.get(f"/api/v1/inspections/{row['id']}")

@@ -10,7 +10,7 @@ from asgi_lifespan import LifespanManager
 
 from services.cases.app import create_app
 from services.cases.settings import CasesSettings
-from tests.test_gateway_network import ADMIN, AUTH
+from tests.helpers import ADMIN, AUTH
 
 PROBLEM = "application/problem+json"
 JSON = "application/json"

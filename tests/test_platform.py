@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from shared.responses import to_json
 from shared.tokens import sign
-from tests.conftest import SERVICES, Stack, local_auth, plan_inspection
-from tests.helpers import PROBLEM
+from tests.conftest import SERVICES, Stack, plan_inspection
+from tests.helpers import PROBLEM, local_auth
 
 
 async def test_health_and_readiness(gw: httpx.AsyncClient) -> None:

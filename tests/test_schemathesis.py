@@ -24,11 +24,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import run_state_machine_as_test
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from shared.tokens import AuthSettings, sign
 from tests.conftest import SERVICES
-from tests.processes import auth_env
+from tests.processes import admin_headers, auth_env, free_port
 from tests.test_assessments import LICENCE_CASE
-from tests.test_gateway_network import free_port
 
 EXAMPLES = 12
 SEED = 2008
@@ -58,7 +56,7 @@ def suite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[
     env["OMI_GATEWAY_PORT"] = str(ports["gateway"])
     # Every request as an admin (the token checks have their own tests); many requests, one subject.
     env |= auth_env(folder) | {"OMI_GATEWAY_RATE_LIMIT": "1000000/minute"}
-    admin = {"Authorization": f"Bearer {sign(AuthSettings(keys_dir=folder / 'keys'), 'test-admin', 'admin', 24)}"}
+    admin = admin_headers(folder / "keys")
     processes = [
         subprocess.Popen(
             [sys.executable, "-m", f"services.{name}"],

@@ -24,8 +24,8 @@ from shared.clients import call_service, service_client
 from shared.errors import UpstreamFailed, UpstreamUnavailable
 from shared.service import Wiring
 from shared.telemetry import tracer_provider
+from tests.helpers import ADMIN, AUTH
 from tests.processes import Process, free_port, stand_in
-from tests.test_gateway_network import ADMIN, AUTH
 
 PROBLEM = "application/problem+json"
 SERVICES = ("cases", "questionnaires", "scoring", "reporting")

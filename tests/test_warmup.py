@@ -12,7 +12,7 @@ from services.scoring.logic import scoring, warmup
 from services.scoring.settings import ScoringSettings
 from shared.service import Wiring, build_service
 from shared.settings import ServiceSettings
-from tests.test_gateway_network import ADMIN, AUTH
+from tests.helpers import ADMIN, AUTH
 
 
 async def test_not_ready_until_the_warm_up_has_finished(tmp_path: Path) -> None:
