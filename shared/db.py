@@ -1,6 +1,7 @@
 """Engines and the session-per-request dependency (commit or rollback in the dependency, never in services)."""
 
 import logging
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_random_exponential
 
 from shared.errors import NotFound, PreconditionFailed
 
@@ -43,13 +45,28 @@ def create_engine(url: str) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode")
+            # WAL is kept in the file: only a new database's first connections switch it.
+            if cursor.fetchone() != ("wal",):
+                _enter_wal(cursor)
             cursor.close()
 
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **_JSON)
+
+
+# Switching the journal takes the file's exclusive lock without waiting on the busy timeout:
+# replicas opening a new database together retry until one of them has switched it.
+@retry(
+    retry=retry_if_exception(lambda exc: isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)),
+    wait=wait_random_exponential(multiplier=0.01, max=0.5),
+    stop=stop_after_delay(30),
+    reraise=True,
+)
+def _enter_wal(cursor: Any) -> None:
+    cursor.execute("PRAGMA journal_mode=WAL")
 
 
 def sessionmaker(engine: AsyncEngine, session_class: type[Session] = Session) -> async_sessionmaker[AsyncSession]:

@@ -44,8 +44,11 @@ async def test_replicas_starting_together_migrate_once(fresh_database: str) -> N
     engines = [create_engine(fresh_database) for _ in range(REPLICAS)]
     try:
         # Each replica has its own engine (its own connections), all upgrading at the same moment.
-        async with asyncio.timeout(60):  # without the lock, upgrades can also block each other for good
-            await asyncio.gather(*(migrate(engine, SCORING) for engine in engines))
+        # A task group, so one replica's failure stops the others rather than leaving them migrating
+        # into the next test.
+        async with asyncio.timeout(60), asyncio.TaskGroup() as replicas:  # without the lock, upgrades can block for good
+            for engine in engines:
+                replicas.create_task(migrate(engine, SCORING))
         async with engines[0].connect() as connection:
             assert await current_revision(connection) == head_revision(SCORING)
             rows = (await connection.execute(text("SELECT version_num FROM alembic_version"))).all()
