@@ -109,6 +109,24 @@ async def test_draft_pdf_is_a4_with_the_figures(gw):
     assert str(len(reader.pages)) in (reader.pages[-1].extract_text() or "")
 
 
+async def test_an_unchanged_draft_pdf_is_the_kept_one_and_a_change_renders_it_again(gw):
+    made = await draft(gw)
+    base = f"/api/v1/inspections/{made.inspection}/report"
+    first = await gw.get(base, params={"format": "pdf"})
+    # Assembled again (a new generated_at, which a fresh rendering writes into its metadata): the
+    # same content, so the same PDF.
+    again = await gw.get(base, params={"format": "pdf"})
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    # Any change to what the draft shows is rendered at once: never the kept, stale PDF.
+    path = f"/api/v1/inspections/{made.inspection}/narrative/next_steps"
+    changed = await made.api.put_guarded(path, {"paragraphs": [*made.report["next_steps"], "A sentence added later."]})
+    assert changed.status_code == 200, changed.text
+    after = await gw.get(base, params={"format": "pdf"})
+    assert after.content != first.content
+    assert "A sentence added later." in pdf_text(after.content)[1]
+
+
 async def test_published_html_and_pdf_are_frozen(stack, gw):
     made = await draft(gw)
     await made.send_for_comment()

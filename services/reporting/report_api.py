@@ -1,7 +1,6 @@
 """Routers of the report: the document (a draft live, a published one frozen), its lifecycle, the
 area's comments on a draft, and the timeline of due dates."""
 
-import asyncio
 import base64
 import hashlib
 from typing import Annotated
@@ -13,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from services.reporting import models
 from services.reporting.deps import IfMatch, IntervalsDep, Now, UpstreamDep
-from services.reporting.logic import comments, i18n, lifecycle, render, rendering, report, timeline, upstream
+from services.reporting.logic import comments, i18n, lifecycle, printing, render, rendering, report, timeline, upstream
 from shared.concurrency import require_if_match
 from shared.db import SessionDep
 from shared.errors import DomainError, NotFound
@@ -107,7 +106,7 @@ async def get_report(
         return json_response(document, headers | _VARY)
     if media == rendering.HTML:
         return _served(render.html(document).encode("utf-8"), media, headers)
-    return _served(await asyncio.to_thread(render.pdf, document), media, headers)
+    return _served(await printing.draft_pdf(document), media, headers)
 
 
 @router.get(

@@ -7,7 +7,6 @@ SHA-256 and its renderings (JSON, HTML and PDF in each language it is published 
 published. A failure anywhere leaves the report unpublished; publishing again resumes where it stopped,
 reusing the frozen document and its snapshot."""
 
-import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -18,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from services.reporting import models
-from services.reporting.logic import i18n, rendering, upstream
+from services.reporting.logic import i18n, printing, rendering, upstream
 from services.reporting.logic.gather import Gathered, gather
 from services.reporting.logic.upstream import Upstream
 from shared.concurrency import etag
@@ -121,7 +120,7 @@ async def _freeze(
             lang: to_json((await assemble(session, gathered, now, snapshot.id, lang)).model_dump(mode="json"))
             for lang in i18n.languages(country)
         }
-    renderings = await asyncio.to_thread(rendering.render_all, bodies)
+    renderings = await printing.in_worker(rendering.render_all, bodies)
     body = bodies["en"]
     async with sessions.begin() as session:
         thread = snapshot.scores.roh_thread.score

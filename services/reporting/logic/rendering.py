@@ -62,7 +62,7 @@ class Rendered:
 
 
 def render_all(documents: Mapping[i18n.Lang, bytes]) -> list[Rendered]:
-    """Every format of every language's document, as a publication freezes them (CPU-bound: run in a thread)."""
+    """Every format of every language's document, as a publication freezes them (CPU-bound: run in the worker process)."""
     made: list[Rendered] = []
     for lang, body in documents.items():
         document = orjson.loads(body)
