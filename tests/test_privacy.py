@@ -7,7 +7,6 @@ import logging
 import httpx
 import pytest
 
-from shared.privacy import local_pseudonym_key, pseudonym
 from tests.conftest import Stack, plan_inspection
 from tests.helpers import LICENCE_CASE
 
@@ -70,13 +69,3 @@ async def test_markers_posted_through_every_write_path_reach_no_log_or_span(
     for secret in (MARK, token, token.split(".")[1]):
         assert not [line for line in logged if secret in line], f"{secret[:12]}... logged"
         assert not [text for text in spans if secret in text], f"{secret[:12]}... in a span"
-
-
-def test_pseudonyms_are_stable_keyed_and_hide_the_reference(tmp_path) -> None:
-    key = local_pseudonym_key(tmp_path / "keys")
-    assert local_pseudonym_key(tmp_path / "keys") == key and (tmp_path / "keys" / "pseudonym.key").stat().st_mode & 0o777 == 0o600
-    first = pseudonym("WM-001", key)
-    assert first == pseudonym("WM-001", key) and first.startswith("case-") and "WM" not in first
-    assert pseudonym("WM-002", key) != first and pseudonym("WM-001", b"another key of 16+ bytes") != first
-    with pytest.raises(ValueError, match="16 bytes"):
-        pseudonym("WM-001", b"short")
