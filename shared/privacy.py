@@ -6,6 +6,7 @@ import logging
 import re
 from typing import Any
 
+from opentelemetry import trace
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
 
@@ -30,13 +31,19 @@ def _redacted(value: Any) -> Any:
     return redact(text) if LINK_PARAMETER in text else value
 
 
+def redact_span(span: trace.Span, _scope: object = None) -> None:
+    """Masks the token in a span's attributes (url.full, url.query, http.target, http.url); the server
+    instrumentation calls it as its request hook, after it has set them (again) on the started span."""
+    for name, value in dict(getattr(span, "attributes", None) or {}).items():
+        if isinstance(value, str) and LINK_PARAMETER in value:
+            span.set_attribute(name, redact(value))
+
+
 class RedactingSpanProcessor(SpanProcessor):
-    """Masks the token in the attributes a span starts with (url.full, url.query, http.target, http.url)."""
+    """Masks the token in the attributes every span starts with (client spans' url.full)."""
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
-        for name, value in dict(span.attributes or {}).items():
-            if isinstance(value, str) and LINK_PARAMETER in value:
-                span.set_attribute(name, redact(value))
+        redact_span(span)
 
     def on_end(self, span: ReadableSpan) -> None:
         pass

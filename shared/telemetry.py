@@ -24,7 +24,7 @@ from opentelemetry.trace import get_tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.metrics import METRICS_PATH, Metrics, MetricsEndpoint, create_metrics
-from shared.privacy import RedactingSpanProcessor, redact_url_logs
+from shared.privacy import RedactingSpanProcessor, redact_span, redact_url_logs
 
 _UNTRACED = "healthz,readyz," + METRICS_PATH.strip("/")
 # The stable HTTP semantic conventions (http.server.request.duration, http.client.request.duration),
@@ -62,6 +62,7 @@ def instrument_app(app: FastAPI, provider: TracerProvider) -> None:
         meter_provider=metrics.provider,
         excluded_urls=_UNTRACED,
         exclude_spans=["receive", "send"],
+        server_request_hook=redact_span,
     )
     app.add_middleware(MetricsEndpoint, registry=metrics.registry)
 
