@@ -15,6 +15,7 @@ from asgi_lifespan import LifespanManager
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from demo.run import link
 from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
 from shared.tokens import AuthSettings, add_key, public_key_set, sign
@@ -236,7 +237,7 @@ async def test_a_token_in_the_url_reads_a_published_report_only(stack: Stack, gw
     report = f"/api/v1/inspections/{published}/report"
     async with httpx.AsyncClient(transport=stack.transport, base_url=url_of("gateway")) as browser:
         for form, media in (("html", "text/html"), ("pdf", "application/pdf"), ("json", "application/json")):
-            read = await browser.get(report, params={"format": form, "access_token": reader})
+            read = await browser.get(link(f"{report}?format={form}", reader))  # the URL `make demo` prints
             assert read.status_code == 200 and read.headers["content-type"].startswith(media), read.text[:200]
             assert (read.headers["cache-control"], read.headers["referrer-policy"]) == ("private, no-store", "no-referrer")
         head = await browser.head(report, params={"format": "html", "access_token": reader})
