@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import Stack, plan_inspection, url_of
 from tests.helpers import LICENCE_CASE
+from tests.questionnaire_helpers import OFFENDER_BASE
 
 MARK = "ZQXMARK"
 
@@ -62,6 +63,21 @@ async def test_markers_posted_through_every_write_path_reach_no_log_or_span(
         await gw.post(f"/api/v1/inspections/{a}/cases", json=LICENCE_CASE | {"reference": f"{MARK}-ref"}),
     ]
     assert [w.status_code for w in writes] == [200, 201, 201, 201, 201, 200, 201, 409], [w.text for w in writes]
+    # The questionnaires' and reporting's write paths: free text in returns, narrative, grades and comments.
+    base, report = f"/api/v1/inspections/{a}", f"/api/v1/inspections/{a}/report"
+    offenders = f"{base}/questionnaires/offender"
+    grade = {"grade": "partly_met", "narrative": f"{MARK}-grade", "areas_for_improvement": [f"{MARK}-area"]}
+    findings = {"strengths": [f"{MARK}-strength"], "areas_for_improvement": [], "conclusion": "priority for improvement"}
+    written = [
+        await gw.put(offenders, json={"sent": 3}),
+        await gw.post(f"{offenders}/returns", json={"answers": OFFENDER_BASE | {"comments": f"{MARK}-comment"}}),
+        await gw.put(f"{base}/narrative/foreword", json={"text": f"{MARK}-foreword", "signatory": f"{MARK}-name"}),
+        await gw.put(f"{base}/narrative/criteria/1.1", json=findings),
+        await gw.put(f"{base}/grades/4.1", json=grade),
+        await gw.post(f"{report}:send-for-comment", headers={"If-Match": (await gw.get(f"{report}/status")).headers["etag"]}),
+        await gw.post(f"{report}/comments", json={"section": "2.3", "text": f"{MARK}-area-comment"}),
+    ]
+    assert [w.status_code for w in written] == [201, 201, 201, 201, 201, 200, 201], [w.text for w in written]
     # A token in a report link (?access_token=) crosses the gateway to reporting; elsewhere the gateway refuses it.
     link = stack.token("reader", f"{MARK}-reader")
     async with httpx.AsyncClient(transport=stack.transport, base_url=url_of("gateway")) as browser:
