@@ -196,11 +196,15 @@ async def test_the_openapi_document_declares_bearer_security_on_every_protected_
     }
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            if path.startswith("/api/"):
+            if path == "/api/v1/inspections/{inspection_id}/report" and method == "get":  # a report link works too
+                assert operation["security"] == [{"bearer": []}, {"reportLink": []}], (method, path)
+            elif path.startswith("/api/"):
                 assert operation["security"] == [{"bearer": []}], (method, path)
                 assert {"401", "403"} <= operation["responses"].keys(), (method, path)
             else:
                 assert "security" not in operation, path
+    link = {"type": "apiKey", "in": "query", "name": "access_token"}
+    assert link.items() <= document["components"]["securitySchemes"]["reportLink"].items()
     assert "/api/v1/audit" in document["paths"] and "/api/v1/inspections/{inspection_id}/team/{subject}" in document["paths"]
 
 
