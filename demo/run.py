@@ -29,13 +29,18 @@ class DemoFailed(Exception):
     """A step the stack refused: the demo stops and says which and why."""
 
 
-def token_from_make() -> str | None:
+# The reader token the printed report links carry is valid this long (a browser session's worth).
+READER_HOURS = 4
+
+
+def token_from_make(role: str = "admin", hours: float | None = None) -> str | None:
     """A bearer token the way `make token` prints one (its last line), where this checkout has that target."""
     makefile = REPO / "Makefile"
     if not makefile.is_file() or "\ntoken:" not in makefile.read_text(encoding="utf-8"):
         return None
-    result = subprocess.run(
-        ["make", "--no-print-directory", "-s", "token", "ROLE=admin"],  # noqa: S607 - make from PATH, as a person runs it
+    command = ["make", "--no-print-directory", "-s", "token", f"ROLE={role}"] + ([f"HOURS={hours:g}"] if hours else [])
+    result = subprocess.run(  # noqa: S603 - make from PATH with fixed arguments, as a person runs it
+        command,
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -43,6 +48,12 @@ def token_from_make() -> str | None:
     )
     lines = [line for line in result.stdout.splitlines() if line.strip()]
     return lines[-1].strip() if result.returncode == 0 and lines else None
+
+
+def link(url: str, token: str | None) -> str:
+    """A report URL a browser can open: the reader's token in it as `access_token` (RFC 6750 2.3), which the
+    gateway takes on GET of a published report only; the response is private and not cached."""
+    return f"{url}{'&' if '?' in url else '?'}access_token={token}" if token else url
 
 
 @dataclass
@@ -217,7 +228,10 @@ async def _main(url: str, token: str | None) -> int:
         except DemoFailed as exc:
             print(f"demo stopped: {exc}", file=sys.stderr)
             return 1
-    print(f"\nThe report, in HTML: {urls['html']}\nand as a PDF:        {urls['pdf']}")
+    reader = os.environ.get("OMI_DEMO_READER_TOKEN") or token_from_make("reader", READER_HOURS)
+    print(f"\nThe report, in HTML: {link(urls['html'], reader)}\nand as a PDF:        {link(urls['pdf'], reader)}")
+    if reader:
+        print(f"(the links carry a reader token valid {READER_HOURS} hours: keep them to yourself)")
     return 0
 
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 
-from shared.auth import Caller, current_caller
+from shared.auth import CHALLENGE, Caller, current_caller
 from shared.errors import Forbidden, NotFound, Unauthenticated
 from shared.tokens import Principal, Role
 
@@ -44,12 +44,14 @@ class StandingSource(Protocol):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """An endpoint's action, and where its target is: a path parameter, an optional query parameter, or none."""
+    """An endpoint's action, and where its target is: a path parameter, an optional query parameter, or none;
+    ``by_link``: a token in the URL (`?access_token=`, shared.auth) is taken here, on a published inspection."""
 
     action: str
     target: Literal["inspection", "case"] | None = None
     parameter: str | None = None
     in_query: bool = False
+    by_link: bool = False
 
 
 A, IN, S, AA, R = Role.admin, Role.inspector, Role.system, Role.area_assessor, Role.reader
@@ -166,7 +168,7 @@ ENDPOINTS: Mapping[tuple[str, str], Endpoint] = {
         "questionnaire.return", _INSPECTION
     ),
     ("PUT", f"{V1}/inspections/{{inspection_id}}/grades/{{criterion_id}}"): _on("grade.write", _INSPECTION),
-    ("GET", f"{V1}/inspections/{{inspection_id}}/report"): _on("report.read", _INSPECTION),
+    ("GET", f"{V1}/inspections/{{inspection_id}}/report"): Endpoint("report.read", *_INSPECTION, by_link=True),
     ("POST", f"{V1}/inspections/{{inspection_id}}/report:send-for-comment"): _on("report.lifecycle", _INSPECTION),
     ("POST", f"{V1}/inspections/{{inspection_id}}/report:publish"): _on("report.lifecycle", _INSPECTION),
     ("GET", f"{V1}/inspections/{{inspection_id}}/timeline"): _on("timeline.read", _INSPECTION),
@@ -208,28 +210,76 @@ def scope_of(principal: Principal, action: str) -> Scope | None:
     return ACTIONS[action].get(principal.role) if principal.role is not None else None
 
 
-async def decide(endpoint: Endpoint, principal: Principal, raw_key: str | None, standings: StandingSource) -> Scope:
+@dataclass(frozen=True)
+class Decision:
+    """The scope the caller acts in, and the standing looked up for it (None where none was needed)."""
+
+    scope: Scope
+    standing: Standing | None = None
+
+
+async def decide(endpoint: Endpoint, principal: Principal, raw_key: str | None, standings: StandingSource) -> Decision:
     """The scope the caller acts in, or Forbidden / NotFound."""
     scope = scope_of(principal, endpoint.action)
     if endpoint.target is None or scope is Scope.any:
         if scope is None:
             raise Forbidden(f"the {principal.role or 'unknown'} role may not do {endpoint.action}")
-        return scope
+        return Decision(scope)
     if raw_key is None:  # an optional target left out: only a role allowed everything may
         raise Forbidden(f"the {principal.role} role must name the {endpoint.parameter} for {endpoint.action}")
-    try:
-        key = UUID(raw_key)
-    except ValueError:
+    key = _uuid(raw_key)
+    if key is None:
         if scope is None:
-            raise Forbidden(f"the {principal.role or 'unknown'} role may not do {endpoint.action}") from None
-        return scope  # the endpoint answers 422 for the bad id
+            raise Forbidden(f"the {principal.role or 'unknown'} role may not do {endpoint.action}")
+        return Decision(scope)  # the endpoint answers 422 for the bad id
     standing = await standings.of(principal, endpoint.target, key)
     if scope is not None and permits(scope, principal, standing):
-        return scope
+        return Decision(scope, standing)
     visible = scope_of(principal, _VISIBILITY[endpoint.target])
     if visible is not None and permits(visible, principal, standing):
         raise Forbidden(f"the {principal.role} role may not do {endpoint.action}")
     raise NotFound(f"{endpoint.target} {key} does not exist")
+
+
+def _uuid(raw: str | None) -> UUID | None:
+    try:
+        return UUID(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+async def _inspection_of(
+    endpoint: Endpoint, raw_key: str | None, decision: Decision, standings: StandingSource, principal: Principal, method: str
+) -> UUID | None:
+    """The inspection the request is about, for its audit records: a case's is looked up for a write."""
+    if decision.standing is not None:
+        return decision.standing.inspection_id
+    key = _uuid(raw_key)
+    if key is None or endpoint.target is None:
+        return None
+    if endpoint.target == "inspection":
+        return key
+    if method in ("GET", "HEAD"):
+        return None
+    try:
+        return (await standings.of(principal, endpoint.target, key)).inspection_id
+    except NotFound:
+        return None  # the endpoint answers 404 itself
+
+
+async def _check_link(
+    endpoint: Endpoint, raw_key: str | None, decision: Decision, standings: StandingSource, caller: Caller
+) -> None:
+    """A token from the URL is taken only on a link endpoint of a published inspection (otherwise as if none)."""
+    key = _uuid(raw_key)
+    if not endpoint.by_link or endpoint.target is None or key is None:
+        raise Unauthenticated("send Authorization: Bearer <token>", headers={"WWW-Authenticate": CHALLENGE})
+    standing = decision.standing or await standings.of(caller.principal, endpoint.target, key)
+    if standing.status != "published":
+        raise Unauthenticated(
+            "a token in the URL reads a published report only: send Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": CHALLENGE},
+        )
 
 
 async def authorize(request: Request) -> None:
@@ -244,8 +294,12 @@ async def authorize(request: Request) -> None:
         raise Forbidden("no access rule covers this endpoint")
     source = request.query_params if endpoint.in_query else request.path_params
     raw_key = source.get(endpoint.parameter) if endpoint.parameter else None
-    caller.scope = await decide(endpoint, caller.principal, raw_key, request.app.state.standings)
-    caller.action = endpoint.action
+    standings: StandingSource = request.app.state.standings
+    decision = await decide(endpoint, caller.principal, raw_key, standings)
+    if caller.by_link:
+        await _check_link(endpoint, raw_key, decision, standings, caller)
+    caller.scope, caller.action = decision.scope, endpoint.action
+    caller.inspection_id = await _inspection_of(endpoint, raw_key, decision, standings, caller.principal, method)
 
 
 def the_caller() -> Caller:

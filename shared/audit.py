@@ -46,6 +46,7 @@ class AuditRecord(SQLModel, table=True):
 
 
 def _record(entity: str, entity_id: object, action: str, fields: list[str], inspection_id: object) -> AuditRecord:
+    """A row naming no inspection of its own (an assessment's version) is the request's inspection's."""
     caller = current_caller()
     context = trace.get_current_span().get_span_context()
     return AuditRecord(
@@ -57,7 +58,7 @@ def _record(entity: str, entity_id: object, action: str, fields: list[str], insp
         action=action,
         operation=caller.action if caller else None,
         fields=sorted(fields),
-        inspection_id=inspection_id if isinstance(inspection_id, UUID) else None,
+        inspection_id=inspection_id if isinstance(inspection_id, UUID) else caller.inspection_id if caller else None,
         request_id=request_id_var.get(),
         trace_id=format(context.trace_id, "032x") if context.is_valid else None,
     )

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from opentelemetry.sdk.trace import TracerProvider
 
-from shared.auth import current_caller
+from shared.auth import current_caller, link_token
 from shared.context import REQUEST_ID_HEADER, request_id_var
 from shared.errors import CATALOGUE, TYPE_BASE, DomainError, UpstreamFailed, UpstreamTimeout, UpstreamUnavailable
 from shared.schemas.common import Problem
@@ -23,10 +23,14 @@ async def _forward_request_id(request: httpx.Request) -> None:
 
 
 async def _forward_authorization(request: httpx.Request) -> None:
-    """A service acting for a caller calls on with the caller's own token: it can do only what they may."""
+    """A service acting for a caller calls on with the caller's own token: it can do only what they may. A request
+    carrying its token in its URL (the gateway passing a report link on) goes as it came, checked as a link again."""
     caller = current_caller()
-    if caller is not None and "authorization" not in request.headers:
-        request.headers["Authorization"] = caller.authorization
+    if caller is None or "authorization" in request.headers:
+        return
+    if caller.by_link and link_token(request.url.path, request.method, request.url.query.decode("latin-1")) is not None:
+        return
+    request.headers["Authorization"] = caller.authorization
 
 
 def service_client(

@@ -24,6 +24,7 @@ from opentelemetry.trace import get_tracer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.metrics import METRICS_PATH, Metrics, MetricsEndpoint, create_metrics
+from shared.privacy import RedactingSpanProcessor, redact_span, redact_url_logs
 
 _UNTRACED = "healthz,readyz," + METRICS_PATH.strip("/")
 # The stable HTTP semantic conventions (http.server.request.duration, http.client.request.duration),
@@ -34,6 +35,7 @@ _METRICS: "WeakKeyDictionary[TracerProvider, Metrics]" = WeakKeyDictionary()
 
 def tracer_provider(service_name: str, extra_processors: Sequence[SpanProcessor] = ()) -> TracerProvider:
     provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    provider.add_span_processor(RedactingSpanProcessor())  # first: no exporter sees a token in a URL
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -53,12 +55,14 @@ def instrument_app(app: FastAPI, provider: TracerProvider) -> None:
     """Spans and request metrics for every request, and the service's own /metrics."""
     metrics = metrics_of(provider)
     app.state.metrics = metrics
+    redact_url_logs()
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=provider,
         meter_provider=metrics.provider,
         excluded_urls=_UNTRACED,
         exclude_spans=["receive", "send"],
+        server_request_hook=redact_span,
     )
     app.add_middleware(MetricsEndpoint, registry=metrics.registry)
 

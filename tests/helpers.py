@@ -68,3 +68,15 @@ async def put_with_current_etag(client: httpx.AsyncClient, url: str, body: Body)
 
 async def patch_with_current_etag(client: httpx.AsyncClient, url: str, body: Body) -> httpx.Response:
     return await write_with_current_etag(client, "PATCH", url, body)
+
+
+async def publish_report(gw: httpx.AsyncClient, inspection_id: str) -> dict[str, Any]:
+    """The inspection's report sent for comment and published (as it stands), through the gateway."""
+    url = f"/api/v1/inspections/{inspection_id}/report"
+    status = await gw.get(f"{url}/status")
+    sent = await gw.post(f"{url}:send-for-comment", headers={"If-Match": status.headers["etag"]})
+    assert sent.status_code == 200, sent.text
+    published = await gw.post(f"{url}:publish", headers={"If-Match": sent.headers["etag"]})
+    assert published.status_code == 200, published.text
+    state: dict[str, Any] = published.json()
+    return state

@@ -51,13 +51,11 @@ async def test_every_write_is_recorded_with_who_what_and_its_request(stack: Stac
         ("cases", "team_members", "create", "team.write", "test-admin", "admin"),
         ("cases", "case_allocations", "create", "allocation.write", "test-admin", "admin"),
         ("cases", "assessments", "create", "assessment.write", "aa-1", "area_assessor"),
+        ("cases", "assessment_versions", "create", "assessment.write", "aa-1", "area_assessor"),
         ("scoring", "score_snapshots", "create", "snapshot.create", "test-admin", "admin"),
     ]
-    by_request = [e["request_id"] for e in trail[1:]]
-    assert by_request == request_ids
-    # Rows that name no inspection (an assessment's versions) are in the trail all the same.
-    versions = await _trail(gw, entity="assessment_versions", actor="aa-1")
-    assert [(e["action"], e["request_id"]) for e in versions] == [("create", request_ids[3])]
+    assert [e["request_id"] for e in trail[1:]] == request_ids[:4] + request_ids[3:]
+    assert {e["inspection_id"] for e in trail} == {a}  # rows naming no inspection (a version) are the request's
     assert all(e["trace_id"] and len(e["trace_id"]) == 32 for e in trail)
     case = trail[1]
     assert "reference" in case["fields"] and case["inspection_id"] == a
@@ -67,6 +65,12 @@ async def test_every_write_is_recorded_with_who_what_and_its_request(stack: Stac
     assert (await gw.patch(f"/api/v1/inspections/{a}", json={"area": "Kent"}, headers={"If-Match": etag})).status_code == 200
     change = (await _trail(gw, inspection=a, entity="inspections"))[-1]
     assert (change["action"], change["fields"]) == ("update", ["area", "updated_at", "version"])
+    # An admin's write to a case (no standing needed to allow it) is attributed to the case's inspection too.
+    assessment = f"/api/v1/cases/{case['id']}/assessment"
+    etag = (await gw.get(assessment)).headers["etag"]
+    assert (await gw.put(assessment, json={"answers": {}, "reason": "re-read"}, headers={"If-Match": etag})).status_code == 200
+    versions = await _trail(gw, inspection=a, entity="assessment_versions")
+    assert [(e["actor"], e["inspection_id"]) for e in versions] == [("aa-1", a), ("test-admin", a)]
 
 
 async def test_the_merged_trail_pages_with_one_cursor_and_reads_as_csv(stack: Stack, gw: httpx.AsyncClient) -> None:

@@ -15,10 +15,12 @@ from asgi_lifespan import LifespanManager
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from demo.run import link
 from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
 from shared.tokens import AuthSettings, add_key, public_key_set, sign
-from tests.conftest import SERVICES, Stack, url_of
+from tests.conftest import SERVICES, Stack, plan_inspection, url_of
+from tests.helpers import add_case, publish_report
 
 CHALLENGE = 'Bearer error="invalid_token"'
 
@@ -194,11 +196,15 @@ async def test_the_openapi_document_declares_bearer_security_on_every_protected_
     }
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            if path.startswith("/api/"):
+            if path == "/api/v1/inspections/{inspection_id}/report" and method == "get":  # a report link works too
+                assert operation["security"] == [{"bearer": []}, {"reportLink": []}], (method, path)
+            elif path.startswith("/api/"):
                 assert operation["security"] == [{"bearer": []}], (method, path)
                 assert {"401", "403"} <= operation["responses"].keys(), (method, path)
             else:
                 assert "security" not in operation, path
+    link = {"type": "apiKey", "in": "query", "name": "access_token"}
+    assert link.items() <= document["components"]["securitySchemes"]["reportLink"].items()
     assert "/api/v1/audit" in document["paths"] and "/api/v1/inspections/{inspection_id}/team/{subject}" in document["paths"]
 
 
@@ -222,3 +228,44 @@ def test_keys_are_made_once_with_private_files_0600() -> None:
     ensure_keys(folder)
     assert len(list(folder.glob("*.private.pem"))) == 1 and len(public_key_set(folder)["keys"]) == 1
     assert jwt.get_unverified_header(sign(auth, "x", "reader"))["alg"] == "EdDSA"
+
+
+async def test_a_token_in_the_url_reads_a_published_report_only(stack: Stack, gw: httpx.AsyncClient) -> None:
+    """RFC 6750 2.3, for a browser opening a report link: `?access_token=` on GET/HEAD of a published report
+    (JSON, HTML, PDF), answered private and not to be cached; anywhere else it is as if there were no token."""
+    published = (await plan_inspection(gw))["id"]
+    await add_case(gw, published)
+    await publish_report(gw, published)
+    draft = (await plan_inspection(gw))["id"]
+    reader, admin = stack.token("reader", "member-of-the-public"), stack.token("admin")
+    report = f"/api/v1/inspections/{published}/report"
+    async with httpx.AsyncClient(transport=stack.transport, base_url=url_of("gateway")) as browser:
+        for form, media in (("html", "text/html"), ("pdf", "application/pdf"), ("json", "application/json")):
+            read = await browser.get(link(f"{report}?format={form}", reader))  # the URL `make demo` prints
+            assert read.status_code == 200 and read.headers["content-type"].startswith(media), read.text[:200]
+            assert (read.headers["cache-control"], read.headers["referrer-policy"]) == ("private, no-store", "no-referrer")
+        head = await browser.head(report, params={"format": "html", "access_token": reader})
+        assert head.status_code == 200 and head.headers["cache-control"] == "private, no-store"
+        refused = {
+            "a draft report": ("GET", f"/api/v1/inspections/{draft}/report?format=html&access_token={admin}"),
+            "another path": ("GET", f"/api/v1/inspections/{published}?access_token={reader}"),
+            "a list": ("GET", f"/api/v1/inspections?access_token={admin}"),
+            "the report's status": ("GET", f"{report}/status?access_token={admin}"),
+            "a write": ("POST", f"{report}:publish?access_token={admin}"),
+            "an invalid token": ("GET", f"{report}?format=html&access_token={reader[:-4]}AAAA"),
+            "two tokens": ("GET", f"{report}?access_token={reader}&access_token={reader}"),
+        }
+        for what, (method, url) in refused.items():
+            answer = await browser.request(method, url)
+            assert answer.status_code == 401, (what, answer.status_code, answer.text)
+            assert answer.headers["www-authenticate"] == CHALLENGE, what
+    # Every service checks it again: straight to reporting, the same holds.
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=stack.apps["reporting"]), base_url=url_of("reporting")
+    ) as direct:
+        assert (await direct.get(report, params={"format": "json", "access_token": reader})).status_code == 200
+        assert (await direct.get(f"/api/v1/inspections/{draft}/report", params={"access_token": admin})).status_code == 401
+    # With the header, as ever: no link headers.
+    async with stack.client("reader", "member-of-the-public") as client:
+        read = await client.get(report, params={"format": "html"})
+        assert read.status_code == 200 and read.headers.get("cache-control") != "private, no-store"

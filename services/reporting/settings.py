@@ -1,4 +1,4 @@
-from pydantic import Field, SecretStr
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -12,9 +12,6 @@ class ReportingSettings(ServiceSettings):
     cases_url: str = Field("http://127.0.0.1:8001", description="Inspections and the case sample.")
     scoring_url: str = Field("http://127.0.0.1:8003", description="Scores and snapshots.")
     questionnaires_url: str = Field("http://127.0.0.1:8002", description="Questionnaire figures.")
-    pseudonym_key: SecretStr | None = Field(
-        None, description="Key of the case-reference pseudonyms in published reports; unset: one made under data/keys."
-    )
     draft_from_weeks: int = Field(
         4, ge=0, le=520, description="The draft for comment is due from this many weeks after fieldwork."
     )
