@@ -139,3 +139,67 @@ async def test_the_audit_table_is_append_only_in_postgresql(stack: Stack, gw: ht
             async with stack.apps["cases"].state.engine.begin() as connection:
                 await connection.execute(text(statement))
     assert await _count(stack, "cases") >= 1
+
+
+async def _records_of(stack: Stack, service: str, request_id: str) -> list[AuditRecord]:
+    async with stack.apps[service].state.sessionmaker() as session:
+        return list((await session.scalars(select(AuditRecord).where(AuditRecord.request_id == request_id))).all())
+
+
+async def test_a_bulk_import_records_each_row_it_stores_and_none_it_rejects(stack: Stack, gw: httpx.AsyncClient) -> None:
+    """Bulk writes bypass the session events (COPY on PostgreSQL): still one history row and one audit record
+    per row stored, none for a rejected row."""
+    inspection = await plan_inspection(gw)
+    a = inspection["id"]
+    case = await add_case(gw, a)
+    assert (await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": {"1.2.01": "yes"}})).status_code == 201
+    new = [{**LICENCE_CASE, "reference": f"BULK-{n:03}", "answers": {"1.2.01": "no"}} for n in range(70)]  # COPY's size
+    bad = [{**LICENCE_CASE, "reference": "BAD-1", "answers": {"9.9": "yes"}}, {"reference": "BAD-2", "answers": {}}]
+    rows = [{"reference": "WM-001", "version": 1, "answers": {"1.2.01": "no"}}, *new[:35], *bad, *new[35:]]
+    response = await gw.post(f"/api/v1/inspections/{a}/assessments:import", json={"rows": rows, "reason": "bulk"})
+    result = response.json()
+    assert (result["created"], result["updated"], result["rejected"]) == (70, 1, 2), response.text
+    stored = {r["case_id"]: r["version"] for r in result["rows"] if r["outcome"] != "rejected"}
+
+    records = await _records_of(stack, "cases", response.headers["x-request-id"])
+    by_kind: dict[tuple[str, str], set[str | None]] = {}
+    for record in records:
+        by_kind.setdefault((record.entity, record.action), set()).add(record.entity_id)
+        assert (record.actor, record.operation) == ("test-admin", "assessment.import") and record.trace_id
+    created = {case_id for case_id, version in stored.items() if version == 1}
+    assert by_kind == {
+        ("cases", "create"): created,
+        ("assessments", "create"): created,
+        ("assessments", "update"): {case["id"]},
+        ("assessment_versions", "create"): {f"{case_id}/{version}" for case_id, version in stored.items()},
+    }
+    assert len(records) == 3 * 70 + 2  # one record per row written, no more
+    update_record = next(r for r in records if r.action == "update")
+    assert "answers" in update_record.fields and str(update_record.inspection_id) == a
+    async with stack.apps["cases"].state.sessionmaker() as session:
+        history = (await session.execute(select(func.count()).select_from(models.AssessmentVersion))).scalar_one()
+        kept = (await session.scalars(select(models.Case.reference).where(models.Case.inspection_id == uuid.UUID(a)))).all()
+        versions = (
+            await session.execute(
+                select(models.AssessmentVersion.version, models.AssessmentVersion.reason).where(
+                    models.AssessmentVersion.case_id == uuid.UUID(case["id"])
+                )
+            )
+        ).all()
+    assert history >= 72 and sorted(versions) == [(1, None), (2, "bulk")]
+    assert sorted(kept) == sorted(["WM-001", *(r["reference"] for r in new)])  # the rejected rows wrote nothing
+
+
+async def test_bulk_returns_record_each_return(stack: Stack, gw: httpx.AsyncClient) -> None:
+    inspection = await plan_inspection(gw)
+    url = f"/api/v1/inspections/{inspection['id']}/questionnaires/offender"
+    answers = {"working_relationship": "yes", "clear_about_rules": "yes", "discussed_sentence_plan": "no"}
+    rows = [{"answers": answers | {"recently_released": "no"}, "return_key": f"k{n}"} for n in range(70)]
+    rows.insert(3, {"answers": answers | {"recently_released": "maybe"}, "return_key": "bad"})
+    response = await gw.post(f"{url}/returns:import", json={"rows": rows})
+    result = response.json()
+    assert (result["created"], result["errors"]) == (70, 1), response.text
+    records = await _records_of(stack, "questionnaires", response.headers["x-request-id"])
+    returns = [r for r in records if r.entity == "questionnaire_returns"]
+    assert sorted(r.entity_id for r in returns) == sorted(r["return_id"] for r in result["rows"] if r["return_id"])
+    assert all(r.action == "create" and "answers" in r.fields and str(r.inspection_id) == inspection["id"] for r in returns)

@@ -363,7 +363,7 @@ async def test_national_view_reads_whole_a_sample_restored_since_the_listing(
                 await session.execute(
                     update(models.Assessment).where(models.Assessment.case_id == row.case_id).values(answers=flipped(row.answers))
                 )
-            await session.execute(update(models.Inspection).values(sample_revision=1))
+            await session.execute(update(models.Inspection).values(sample_revision=0))
         return await send(method, *args, **kwargs)
 
     monkeypatch.setattr(client, "request", restore_then_post)

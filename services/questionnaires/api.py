@@ -152,8 +152,7 @@ async def create_return(
     template = await _templates(request).pinned(session, row.template_id, row.template_version)
     wanted = {body.case_id} if body.case_id is not None and template.names_cases else set()
     cases = await sample.cases_of(_cases(request), inspection_id, wanted)
-    stored_row, replayed = await returns.store_one(session, row, template, body, cases, returns.key_from_header(idem.key))
-    stored = returns.as_wire(stored_row)
+    stored, replayed = await returns.store_one(session, row, template, body, cases, returns.key_from_header(idem.key))
     path = QUESTIONNAIRE.format(inspection_id=inspection_id, respondent=respondent.value)
     location = {"Location": f"/api/v1{path}/returns/{stored.id}"}
     if replayed:

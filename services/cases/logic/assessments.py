@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from services.cases import models
 from services.cases.logic import cases, inspections
+from services.cases.logic.answer_rules import rules_of
 from shared.concurrency import etag, require_if_match
 from shared.db import get_or_404, update_one, utcnow
 from shared.errors import InvalidInput
@@ -18,7 +19,7 @@ from shared.frameworks import FrameworkSource
 from shared.pagination import PageParams, paginate
 from shared.schemas.cases import Assessment, AssessmentPut, AssessmentVersion
 from shared.schemas.common import FieldError, Page
-from shared.schemas.enums import CaseType, Judgement
+from shared.schemas.enums import CaseType
 from shared.schemas.frameworks import Framework
 
 
@@ -26,46 +27,7 @@ def check_answers(
     framework: Framework, case_type: CaseType, answers: dict[str, Any], evidence: dict[str, Any], prefix: str = ""
 ) -> list[FieldError]:
     """Every entry the framework does not allow for this case, named; empty when all is well."""
-    questions = framework.questions()
-    errors: list[FieldError] = []
-    for question_id, judgement in answers.items():
-        field = f"{prefix}answers.{question_id}"
-        question = questions.get(question_id)
-        if question is None:
-            errors.append(
-                FieldError(
-                    field=field,
-                    location="body",
-                    type="unknown_question",
-                    message=f"{question_id} is not a question of {framework.id} v{framework.version}",
-                )
-            )
-        elif judgement not in Judgement.__members__:
-            errors.append(
-                FieldError(
-                    field=field, location="body", type="judgement", message=f"{judgement!r} is not a judgement; use yes, no or na"
-                )
-            )
-        elif judgement != Judgement.na and not question.applies(case_type):
-            errors.append(
-                FieldError(
-                    field=field,
-                    location="body",
-                    type="not_applicable",
-                    message=f"{question_id} does not apply to {case_type.value} cases; answer na or leave it out",
-                )
-            )
-    for question_id in evidence:
-        if question_id not in questions:
-            errors.append(
-                FieldError(
-                    field=f"{prefix}evidence.{question_id}",
-                    location="body",
-                    type="unknown_question",
-                    message=f"{question_id} is not a question of {framework.id} v{framework.version}",
-                )
-            )
-    return errors
+    return rules_of(framework).check(case_type, answers, evidence, prefix)
 
 
 def assessment_etag(row: models.Assessment) -> str:

@@ -1,17 +1,18 @@
 """Assessments imported in bulk, as JSON or as the inspectors' spreadsheet: every row checked on its own, the
 good ones stored, a result for each."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from pydantic import ValidationError
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
-from services.cases.logic import assessments, inspections, spreadsheet
+from services.cases.logic import import_store, inspections, spreadsheet
+from services.cases.logic.answer_rules import rules_of
 from services.cases.logic.spreadsheet import CASE_COLUMNS, LEADING_COLUMNS, question_columns
 from shared.bodies import parse_json
 from shared.errors import InvalidInput, field_errors
@@ -127,21 +128,21 @@ def read_import(body: str | bytes, framework: Framework, reason: str | None) -> 
     return envelope.rows, envelope.reason
 
 
-def _case_differences(case: models.Case, row: ImportRow) -> list[FieldError]:
+def _case_differences(case: Mapping[str, Any], row: ImportRow) -> list[FieldError]:
     given = row.model_dump(include=set(CASE_COLUMNS), exclude_none=True)
     return [
         FieldError(
             field=name,
             location="body",
             type="differs",
-            message=f"{name} is {getattr(case, name)!s} for case {case.reference}, not {value!s}",
+            message=f"{name} is {case[name]!s} for case {case['reference']}, not {value!s}",
         )
         for name, value in given.items()
-        if attribute_text(getattr(case, name)) != attribute_text(value)
+        if attribute_text(case[name]) != attribute_text(value)
     ]
 
 
-def _new_case(inspection_id: UUID, row: ImportRow) -> tuple[models.Case | None, list[FieldError]]:
+def _new_case(inspection_id: UUID, row: ImportRow) -> tuple[dict[str, Any] | None, list[FieldError]]:
     attributes = row.model_dump(include={"reference", *CASE_COLUMNS}, exclude_none=True)
     try:
         case = CaseCreate.model_validate(attributes)
@@ -150,11 +151,40 @@ def _new_case(inspection_id: UUID, row: ImportRow) -> tuple[models.Case | None, 
             FieldError(field=e.field, location="body", type=e.type, message=f"a new case needs it: {e.message}")
             for e in field_errors(exc.errors())
         ]
-    return models.Case(inspection_id=inspection_id, **case.model_dump()), []
+    return {"id": uuid4(), "inspection_id": inspection_id, **case.model_dump(mode="json")}, []
 
 
-def _stored(number: int, row: ImportRow, case: models.Case, outcome: ImportOutcome, version: int | None) -> ImportRowResult:
-    return ImportRowResult(row=number, reference=row.reference, outcome=outcome, case_id=case.id, version=version)
+def _rejected(number: int, raw: Any, errors: list[FieldError]) -> ImportRowResult:
+    reference = raw.get("reference") if isinstance(raw, dict) and isinstance(raw.get("reference"), str) else None
+    return ImportRowResult(row=number, reference=reference, outcome=ImportOutcome.rejected, errors=errors)
+
+
+def _error(field: str, type: str, message: str) -> list[FieldError]:
+    return [FieldError(field=field, location="body", type=type, message=message)]
+
+
+@dataclass(frozen=True)
+class Stored:
+    """The current assessment of a case, as an import compares and guards against it."""
+
+    version: int
+    answers: dict[str, Any]
+    evidence: dict[str, Any]
+    assessor: str | None
+
+
+async def _sample(session: AsyncSession, inspection_id: UUID) -> tuple[dict[str, dict[str, Any]], dict[UUID, Stored]]:
+    """The inspection's cases by reference, and their current assessments by case (read as rows, not objects)."""
+    cases = import_store.CASES
+    assessed = import_store.ASSESSMENTS.c
+    found = await session.execute(select(cases).where(cases.c.inspection_id == inspection_id))
+    by_reference = {case["reference"]: dict(case) for case in found.mappings()}
+    current = await session.execute(
+        select(assessed.case_id, assessed.version, assessed.answers, assessed.evidence, assessed.assessor).where(
+            assessed.inspection_id == inspection_id
+        )
+    )
+    return by_reference, {case_id: Stored(*stored) for case_id, *stored in current}
 
 
 async def import_rows(
@@ -164,96 +194,66 @@ async def import_rows(
     raw_rows: Sequence[Any],
     reason: str | None,
 ) -> ImportResult:
-    """Check every row on its own; store the good ones in this transaction. A rejected row writes nothing."""
-    in_inspection = inspect(models.Case).c.inspection_id == inspection.id
-    cases = {c.reference: c for c in (await session.scalars(select(models.Case).where(in_inspection))).all()}
-    assessed = inspect(models.Assessment).c.inspection_id == inspection.id
-    current = {a.case_id: a for a in (await session.scalars(select(models.Assessment).where(assessed))).all()}
+    """Check every row on its own, in memory; then store the good ones in a few statements of this
+    transaction (import_store). A rejected row writes nothing."""
+    cases, current = await _sample(session, inspection.id)
+    rules = rules_of(framework)
+    writes = import_store.Writes()
     results: list[ImportRowResult] = []
     seen: set[str] = set()
     for number, raw in enumerate(raw_rows, start=1):
-        reference = raw.get("reference") if isinstance(raw, dict) and isinstance(raw.get("reference"), str) else None
-
-        def rejected(errors: list[FieldError], number: int = number, reference: str | None = reference) -> ImportRowResult:
-            return ImportRowResult(row=number, reference=reference, outcome=ImportOutcome.rejected, errors=errors)
-
         if isinstance(raw, UnreadableRow):
-            results.append(rejected(raw.errors))
+            results.append(_rejected(number, raw, raw.errors))
             continue
         try:
             row = ImportRow.model_validate(raw)
         except ValidationError as exc:
-            results.append(rejected(field_errors(exc.errors())))
+            results.append(_rejected(number, raw, field_errors(exc.errors())))
             continue
         if row.reference in seen:
             results.append(
-                rejected(
-                    [
-                        FieldError(
-                            field="reference",
-                            location="body",
-                            type="duplicate",
-                            message=f"{row.reference} appears earlier in this import",
-                        )
-                    ]
-                )
+                _rejected(number, raw, _error("reference", "duplicate", f"{row.reference} appears earlier in this import"))
             )
             continue
         seen.add(row.reference)
         known = cases.get(row.reference)
         case, errors = (known, _case_differences(known, row)) if known else _new_case(inspection.id, row)
         if case is None or errors:
-            results.append(rejected(errors))
+            results.append(_rejected(number, raw, errors))
             continue
-        errors = assessments.check_answers(framework, CaseType(case.case_type), row.answers, row.evidence)
-        existing = current.get(case.id)
+        errors = rules.check(CaseType(case["case_type"]), row.answers, row.evidence)
+        existing = current.get(case["id"])
         if row.version is not None and (existing is None or existing.version != row.version):
-            errors.append(
-                FieldError(
-                    field="version",
-                    location="body",
-                    type="stale",
-                    message=f"the assessment is at version {existing.version if existing else 'none'}, not {row.version}",
-                )
-            )
+            stored_version = existing.version if existing else "none"
+            errors += _error("version", "stale", f"the assessment is at version {stored_version}, not {row.version}")
         if errors:
-            results.append(rejected(errors))
+            results.append(_rejected(number, raw, errors))
             continue
         # A spreadsheet has no evidence column: keep the stored evidence unless the row brings its own.
         evidence = row.evidence or (existing.evidence if existing else {})
-        submission = assessments.Submission(dict(row.answers), evidence, row.assessor, reason)
         unchanged = (
-            (existing.answers, existing.evidence, existing.assessor) == (submission.answers, evidence, row.assessor)
+            (existing.answers, existing.evidence, existing.assessor) == (row.answers, evidence, row.assessor)
             if existing
-            else not (row.answers or row.evidence) and case.reference in cases  # an unassessed row stays so
+            else not (row.answers or row.evidence) and known is not None  # an unassessed row stays so
         )
         if unchanged:
-            results.append(_stored(number, row, case, ImportOutcome.unchanged, existing.version if existing else None))
+            version = existing.version if existing else None
+            results.append(_stored(number, row, case["id"], ImportOutcome.unchanged, version))
             continue
         if existing and row.version is None:
             # As with If-Match on a PUT: a change must say which version it was made on, so two
             # assessors (or two spreadsheets) never silently overwrite each other.
-            results.append(
-                rejected(
-                    [
-                        FieldError(
-                            field="version",
-                            location="body",
-                            type="missing",
-                            message=f"the assessment exists (version {existing.version}); give the version this row changes",
-                        )
-                    ]
-                )
-            )
+            message = f"the assessment exists (version {existing.version}); give the version this row changes"
+            results.append(_rejected(number, raw, _error("version", "missing", message)))
             continue
-        if case.reference not in cases:
-            case.revision = await inspections.next_sample_revision(session, inspection.id)
-            session.add(case)
-            await session.flush()
-            cases[case.reference] = case
-        stored = await assessments.store(session, case, inspection, submission, existing)
-        outcome = ImportOutcome.updated if existing else ImportOutcome.created
-        results.append(_stored(number, row, case, outcome, stored.version))
+        if known is None:
+            writes.cases.append(case)
+            cases[row.reference] = case
+        values = {"answers": dict(row.answers), "evidence": evidence, "assessor": row.assessor, "reason": reason}
+        writes.changes.append(import_store.Change(case["id"], values, existing.version if existing else None))
+        outcome, version = (ImportOutcome.updated, existing.version + 1) if existing else (ImportOutcome.created, 1)
+        results.append(_stored(number, row, case["id"], outcome, version))
+    await import_store.store(session, inspection, writes)
     count = {outcome: sum(r.outcome == outcome for r in results) for outcome in ImportOutcome}
     return ImportResult(
         created=count[ImportOutcome.created],
@@ -261,4 +261,11 @@ async def import_rows(
         unchanged=count[ImportOutcome.unchanged],
         rejected=count[ImportOutcome.rejected],
         rows=results,
+    )
+
+
+def _stored(number: int, row: ImportRow, case_id: UUID, outcome: ImportOutcome, version: int | None) -> ImportRowResult:
+    # Built from checked values: not validated again (thousands an import).
+    return ImportRowResult.model_construct(
+        row=number, reference=row.reference, outcome=outcome, case_id=case_id, version=version, errors=[]
     )

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
-from sqlalchemy import Text, insert, select, type_coerce, update
+from sqlalchemy import Table, Text, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,6 +16,9 @@ from services.questionnaires import models
 from services.questionnaires.logic.answers import check_answers, check_case_link
 from services.questionnaires.logic.sample import CaseAttributes
 from services.questionnaires.logic.summary import Counted
+from shared import audit_bulk
+from shared.audit import AuditRecord
+from shared.bulk_insert import insert_rows
 from shared.canonical import canonical_sha256
 from shared.db import get_or_404, utcnow
 from shared.errors import Conflict, InvalidInput, NotFound
@@ -23,6 +26,8 @@ from shared.pagination import PageParams, paginate
 from shared.schemas.common import FieldError
 from shared.schemas.questionnaires import RETURN_KEY_PATTERN, QuestionnaireReturn, QuestionnaireTemplate, Respondent, ReturnCreate
 
+RETURNS: Table = models.QuestionnaireReturn.__table__  # type: ignore[attr-defined]
+AUDIT: Table = AuditRecord.__table__  # type: ignore[attr-defined]
 KEY_BATCH = 500  # return keys looked up per statement (well under every driver's parameter limit)
 
 
@@ -53,6 +58,7 @@ class Planned:
     errors: list[FieldError]
     id: UUID | None = None
     replayed: bool = False
+    row: dict[str, Any] | None = None  # the stored row, when this return was stored now
 
 
 def check(template: QuestionnaireTemplate, body: ReturnCreate, cases: Mapping[UUID, CaseAttributes]) -> list[FieldError]:
@@ -137,7 +143,14 @@ async def store(
         plans.append(Planned(key, [], return_id))
     if rows:
         revision = await _next_revision(session, questionnaire.inspection_id, questionnaire.respondent)
-        await session.execute(insert(models.QuestionnaireReturn), [row | {"revision": revision} for row in rows])
+        rows = [row | {"revision": revision} for row in rows]
+        # On the connection (COPY for many), so past the session's audit event: a record per return instead.
+        connection = await session.connection()
+        await insert_rows(connection, RETURNS, rows)
+        written = audit_bulk.created(RETURNS.name, rows, ["id"], "inspection_id")
+        await insert_rows(connection, AUDIT, audit_bulk.records(written))
+        for plan, row in zip((p for p in plans if p.id is not None and not p.replayed), rows, strict=True):
+            plan.row = row
     return plans
 
 
@@ -162,17 +175,19 @@ async def store_one(
     body: ReturnCreate,
     cases: Mapping[UUID, CaseAttributes],
     default_key: str | None,
-) -> tuple[models.QuestionnaireReturn, bool]:
+) -> tuple[QuestionnaireReturn, bool]:
     """One return stored, or the one stored already under its key with the same content (True: replayed)."""
     (plan,) = await store(session, questionnaire, template, [body], cases, default_key)
     if any(error.type == "return_key_reused" for error in plan.errors):
         raise Conflict("a return with this return_key is stored with other answers", kind="return-key-reused")
     if plan.errors or plan.id is None:
         raise InvalidInput(plan.errors)
+    if plan.row is not None:
+        return QuestionnaireReturn.model_validate(plan.row), False  # as stored, without reading it back
     row = await session.get(models.QuestionnaireReturn, plan.id)
     if row is None:
         raise NotFound(f"return {plan.id} does not exist")
-    return row, plan.replayed
+    return as_wire(row), plan.replayed
 
 
 async def get(session: AsyncSession, inspection_id: UUID, respondent: Respondent, return_id: UUID) -> models.QuestionnaireReturn:
