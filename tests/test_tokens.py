@@ -1,6 +1,7 @@
 """Bearer tokens through the gateway and at every service: every kind of bad token is 401 with the RFC 6750
 challenge, open paths stay open, keys rotate without a restart (embedded key set and an OIDC provider's JWKS)."""
 
+import asyncio
 import json
 import tempfile
 import threading
@@ -17,7 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
-from shared.tokens import AuthSettings, add_key, public_key_set, sign
+from shared.errors import Unauthenticated
+from shared.tokens import AuthSettings, TokenVerifier, add_key, ensure_keys, public_key_set, sign
 from tests.conftest import SERVICES, Stack, url_of
 
 CHALLENGE = 'Bearer error="invalid_token"'
@@ -222,3 +224,16 @@ def test_keys_are_made_once_with_private_files_0600() -> None:
     ensure_keys(folder)
     assert len(list(folder.glob("*.private.pem"))) == 1 and len(public_key_set(folder)["keys"]) == 1
     assert jwt.get_unverified_header(sign(auth, "x", "reader"))["alg"] == "EdDSA"
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(tmp_path: Path) -> None:
+    # The verifier remembers tokens that verified; never past their exp (and leeway).
+    ensure_keys(tmp_path)
+    auth = AuthSettings(keys_dir=tmp_path, leeway_seconds=0)
+    verifier = TokenVerifier(auth)
+    token = _signed(auth, exp=datetime.now(UTC) + timedelta(seconds=2))
+    assert (await verifier.verify(f"Bearer {token}")).subject == "someone"
+    assert (await verifier.verify(f"Bearer {token}")).subject == "someone"
+    await asyncio.sleep(3)
+    with pytest.raises(Unauthenticated, match="expired"):
+        await verifier.verify(f"Bearer {token}")

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from services.gateway.logic import openapi, proxy, security_doc
@@ -162,11 +163,15 @@ class Forward:
             return problem_response("bad-length", "Content-Length is not a number")
         if int(declared) > state.settings.max_body_bytes:
             return _too_large(state.settings.max_body_bytes)
-        # A keyed write's body, when small, is held whole so the request can be sent again; others stream, sent once.
-        held = has_body and "idempotency-key" in headers and "transfer-encoding" not in headers
-        held = held and int(declared) <= state.settings.retry_max_body_bytes
+        # A small body of declared length is read whole (sent on with its length, in one piece; a keyed write's can
+        # then be sent again); others stream, sent once.
+        whole = has_body and "transfer-encoding" not in headers and int(declared) <= state.settings.retry_max_body_bytes
+        held = whole and "idempotency-key" in headers
         body = proxy.LimitedBody(request.stream(), state.settings.max_body_bytes)
-        content = await request.body() if held else body if has_body else None
+        try:
+            content = await request.body() if whole else body if has_body else None
+        except ClientDisconnect:  # nobody is left to answer
+            return problem_response("bad-request", "the request body was cut short")
         client = scope.get("client")
         try:
             upstream_request = state.client.build_request(
