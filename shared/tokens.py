@@ -192,7 +192,14 @@ def _role(value: object) -> Role | None:
 
 
 class TokenVerifier:
-    """Checks a bearer token's signature, issuer, audience and times; says why a bad one is bad (never its content)."""
+    """Checks a bearer token's signature, issuer, audience and times; says why a bad one is bad (never its content).
+
+    A token that verified is remembered (at most `CACHE_SIZE`, each for at most `CACHE_SECONDS` and never past
+    its `exp` and leeway): a caller sends the same token with every request, and checking its signature again
+    is most of what verifying costs."""
+
+    CACHE_SIZE = 10_000
+    CACHE_SECONDS = 60.0
 
     def __init__(self, settings: AuthSettings) -> None:
         if settings.mode == "oidc" and not settings.jwks_url:
@@ -200,13 +207,29 @@ class TokenVerifier:
         self.settings = settings
         loader = _oidc_loader(settings.jwks_url) if settings.jwks_url else _embedded_loader(settings.keys_dir)
         self.keys = KeySet(loader, settings.key_refresh_seconds)
+        # Raw token -> (its principal, wall-clock time the entry stops being trusted), oldest first.
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     async def verify(self, authorization: str | None) -> Principal:
         scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("send Authorization: Bearer <token>")
+        known = self._verified.get(token)
+        if known is not None:
+            if time.time() < known[1]:
+                return known[0]
+            del self._verified[token]
+        principal, expires = await self._check(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            del self._verified[next(iter(self._verified))]
+        self._verified[token] = (principal, min(expires + self.settings.leeway_seconds, time.time() + self.CACHE_SECONDS))
+        return principal
+
+    async def _check(self, token: str) -> tuple[Principal, float]:
+        """The token's principal and `exp`, or why it is refused."""
         try:
-            header = jwt.get_unverified_header(token.strip())
+            header = jwt.get_unverified_header(token)
         except jwt.DecodeError as exc:
             raise Unauthenticated("the token is malformed") from exc
         if header.get("alg") not in self.settings.algorithms:
@@ -216,7 +239,7 @@ class TokenVerifier:
             raise Unauthenticated("the token is signed with an unknown key")
         try:
             claims = jwt.decode(
-                token.strip(),
+                token,
                 key.key,
                 algorithms=[str(header["alg"])],
                 audience=self.settings.audience,
@@ -236,4 +259,5 @@ class TokenVerifier:
             raise Unauthenticated("the token's signature does not verify") from exc
         except jwt.InvalidTokenError as exc:
             raise Unauthenticated("the token is invalid") from exc
-        return Principal(subject=str(claims["sub"]), role=_role(_claim(claims, self.settings.roles_claim)))
+        principal = Principal(subject=str(claims["sub"]), role=_role(_claim(claims, self.settings.roles_claim)))
+        return principal, float(claims["exp"])

@@ -43,6 +43,10 @@ def slow_service() -> FastAPI:
         response.set_cookie("b", "2")
         return response
 
+    @app.get("/api/v1/cases/sized/{size}")
+    async def sized(size: int) -> Response:
+        return Response(b"x" * size, media_type="text/plain")
+
     @app.get("/readyz")
     async def ready() -> dict:
         return {"status": "ready"}
@@ -146,6 +150,16 @@ async def test_proxy_keeps_repeated_headers_and_no_state_between_callers(slow_ur
     finally:
         await client.aclose()
         await manager.__aexit__(None, None, None)
+
+
+@pytest.mark.parametrize("size", [0, 5_000, 2_000_000])
+async def test_answers_small_and_large_come_back_whole_through_a_real_server(slow_url: str, size: int) -> None:
+    # Small answers are read whole and sent with their length; large ones stream through (chunked).
+    settings = GatewaySettings(services=everything_at(slow_url), auth=AUTH)
+    async with served(create_app(settings)) as url, httpx.AsyncClient(base_url=url, headers=ADMIN) as client:
+        got = await client.get(f"/api/v1/cases/sized/{size}")
+        assert got.status_code == 200 and got.content == b"x" * size
+        assert got.headers.get("content-length") == (str(size) if size < 1_000_000 else None)
 
 
 async def test_bodies_over_the_limit_are_413(slow_url: str) -> None:

@@ -75,6 +75,24 @@ def test_over_long_url_is_a_414_problem_through_the_real_server(gateway_process:
     assert body["type"] == "urn:omi:problem:uri-too-long"
 
 
+@pytest.mark.parametrize("where", ["url", "header"])
+def test_a_request_head_past_the_servers_bound_is_refused(gateway_process: Process, where: str) -> None:
+    # max_header_bytes (256 KiB by default): the server reads no further, whether the URL or a header is long.
+    url = httpx.URL(gateway_process.url)
+    connection = http.client.HTTPConnection(url.host, url.port, timeout=10)
+    long = "a" * 300_000
+    try:
+        if where == "url":
+            connection.request("GET", "/api/v1/inspections?q=" + long)
+        else:
+            connection.request("GET", "/healthz", headers={"X-Long": long})
+        response = connection.getresponse()
+        response.read()
+    finally:
+        connection.close()
+    assert response.status == 400
+
+
 def test_head_and_allow_through_the_real_server(gateway_process: Process) -> None:
     head = httpx.head(f"{gateway_process.url}/healthz", timeout=10)
     assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 0

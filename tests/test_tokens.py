@@ -1,6 +1,7 @@
 """Bearer tokens through the gateway and at every service: every kind of bad token is 401 with the RFC 6750
 challenge, open paths stay open, keys rotate without a restart (embedded key set and an OIDC provider's JWKS)."""
 
+import asyncio
 import json
 import tempfile
 import threading
@@ -18,7 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from demo.run import link
 from services.gateway.app import create_app as create_gateway
 from services.gateway.settings import GatewaySettings
-from shared.tokens import AuthSettings, add_key, public_key_set, sign
+from shared.errors import Unauthenticated
+from shared.tokens import AuthSettings, TokenVerifier, add_key, ensure_keys, public_key_set, sign
 from tests.conftest import SERVICES, Stack, plan_inspection, url_of
 from tests.helpers import add_case, publish_report
 
@@ -269,3 +271,16 @@ async def test_a_token_in_the_url_reads_a_published_report_only(stack: Stack, gw
     async with stack.client("reader", "member-of-the-public") as client:
         read = await client.get(report, params={"format": "html"})
         assert read.status_code == 200 and read.headers.get("cache-control") != "private, no-store"
+
+
+async def test_a_remembered_token_is_refused_once_it_expires(tmp_path: Path) -> None:
+    # The verifier remembers tokens that verified; never past their exp (and leeway).
+    ensure_keys(tmp_path)
+    auth = AuthSettings(keys_dir=tmp_path, leeway_seconds=0)
+    verifier = TokenVerifier(auth)
+    token = _signed(auth, exp=datetime.now(UTC) + timedelta(seconds=2))
+    assert (await verifier.verify(f"Bearer {token}")).subject == "someone"
+    assert (await verifier.verify(f"Bearer {token}")).subject == "someone"
+    await asyncio.sleep(3)
+    with pytest.raises(Unauthenticated, match="expired"):
+        await verifier.verify(f"Bearer {token}")

@@ -11,9 +11,12 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.requests import ClientDisconnect
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from services.gateway.logic import openapi, proxy, security_doc
-from services.gateway.logic.upstream import replayable
+from services.gateway.logic.upstream import Upstream, failure_kind, replayable
 from shared.errors import DomainError
 from shared.problems import problem_response
 from shared.tokens import public_key_set
@@ -129,55 +132,97 @@ def _too_large(limit: int) -> Response:
     return problem_response("body-too-large", f"request bodies are limited to {limit} bytes")
 
 
-@router.api_route("/api/v1/{path:path}", methods=METHODS, include_in_schema=False)
-async def forward(request: Request) -> Response:
-    state = request.app.state
-    try:
-        path = proxy.upstream_path(request.scope.get("raw_path") or request.url.path.encode())
-    except proxy.UnsafePath:
-        return problem_response("unsafe-path", "the path has dot segments, encoded slashes or NULs")
-    service = state.routes.service_for(request.url.path)
-    if service is None:
-        return problem_response("not-found", f"no service serves {request.url.path}")
-    url = state.settings.services[service] + path + (f"?{request.url.query}" if request.url.query else "")
-    has_body = "content-length" in request.headers or "transfer-encoding" in request.headers
-    declared = request.headers.get("content-length", "0")
-    if not declared.isdigit():
-        return problem_response("bad-length", "Content-Length is not a number")
-    if int(declared) > state.settings.max_body_bytes:
-        return _too_large(state.settings.max_body_bytes)
-    # A keyed write's body, when small, is held whole so the request can be sent again; others stream, sent once.
-    held = has_body and "idempotency-key" in request.headers and "transfer-encoding" not in request.headers
-    held = held and int(declared) <= state.settings.retry_max_body_bytes
-    body = proxy.LimitedBody(request.stream(), state.settings.max_body_bytes)
-    content = await request.body() if held else body if has_body else None
-    try:
-        upstream_request = state.client.build_request(
-            request.method,
-            url,
-            headers=proxy.request_headers(
-                request.headers.items(),
-                request.client.host if request.client else None,
-                request.url.scheme,
-                request.headers.get("host", ""),
-            ),
-            content=content,
+# An answer up to this size is read whole and sent in one message; a larger one streams through.
+WHOLE_ANSWER_BYTES = 256 * 1024
+
+
+class Forward:
+    """Every /api/v1 request, sent on to the service that owns its path. A plain ASGI endpoint, not a
+    FastAPI one: the proxy reads no parameters and no body model, and an answer goes back as it came."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        response = await self._forward(request)
+        await response(scope, receive, send)
+
+    async def _forward(self, request: Request) -> Response:
+        state = request.app.state
+        scope = request.scope
+        try:
+            path = proxy.upstream_path(scope.get("raw_path") or scope["path"].encode())
+        except proxy.UnsafePath:
+            return problem_response("unsafe-path", "the path has dot segments, encoded slashes or NULs")
+        service = state.routes.service_for(scope["path"])
+        if service is None:
+            return problem_response("not-found", f"no service serves {scope['path']}")
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = state.settings.services[service] + path + (f"?{query}" if query else "")
+        headers = request.headers
+        has_body = "content-length" in headers or "transfer-encoding" in headers
+        declared = headers.get("content-length", "0")
+        if not declared.isdigit():
+            return problem_response("bad-length", "Content-Length is not a number")
+        if int(declared) > state.settings.max_body_bytes:
+            return _too_large(state.settings.max_body_bytes)
+        # A small body of declared length is read whole (sent on with its length, in one piece; a keyed write's can
+        # then be sent again); others stream, sent once.
+        whole = has_body and "transfer-encoding" not in headers and int(declared) <= state.settings.retry_max_body_bytes
+        held = whole and "idempotency-key" in headers
+        body = proxy.LimitedBody(request.stream(), state.settings.max_body_bytes)
+        try:
+            content = await request.body() if whole else body if has_body else None
+        except ClientDisconnect:  # nobody is left to answer
+            return problem_response("bad-request", "the request body was cut short")
+        client = scope.get("client")
+        try:
+            upstream_request = state.client.build_request(
+                scope["method"],
+                url,
+                headers=proxy.request_headers(
+                    headers.items(), client[0] if client else None, scope.get("scheme", "http"), headers.get("host", "")
+                ),
+                content=content,
+            )
+        except httpx.InvalidURL:
+            return problem_response("unsafe-path", "the path or query cannot be forwarded")
+        try:
+            upstream = await state.upstream.send(
+                service,
+                upstream_request,
+                replayable=replayable(scope["method"], headers, body_held=held),
+                client_fault=lambda: body.exceeded,
+            )
+        except (DomainError, httpx.TransportError, ValueError):
+            if body.exceeded:
+                return _too_large(body.limit)
+            raise
+        answer_headers = proxy.response_headers(upstream.headers.multi_items())
+        length = upstream.headers.get("content-length", "")
+        if length.isdigit() and int(length) <= WHOLE_ANSWER_BYTES:
+            return await self._whole(state.upstream, service, upstream, answer_headers, head=scope["method"] == "HEAD")
+        response = StreamingResponse(
+            upstream.aiter_raw(), status_code=upstream.status_code, background=BackgroundTask(upstream.aclose)
         )
-    except httpx.InvalidURL:
-        return problem_response("unsafe-path", "the path or query cannot be forwarded")
-    try:
-        upstream = await state.upstream.send(
-            service,
-            upstream_request,
-            replayable=replayable(request.method, request.headers, body_held=held),
-            client_fault=lambda: body.exceeded,
-        )
-    except (DomainError, httpx.TransportError, ValueError):
-        if body.exceeded:
-            return _too_large(body.limit)
-        raise
-    response = StreamingResponse(
-        upstream.aiter_raw(), status_code=upstream.status_code, background=BackgroundTask(upstream.aclose)
-    )
-    response.raw_headers = proxy.response_headers(upstream.headers.multi_items())
-    return response
+        response.raw_headers = answer_headers
+        return response
+
+    @staticmethod
+    async def _whole(
+        upstream: Upstream, service: str, answer: httpx.Response, headers: list[tuple[bytes, bytes]], *, head: bool
+    ) -> Response:
+        """A small answer read whole (raw: still encoded as the service sent it), then sent in one message with
+        its length (a HEAD's is the service's: that of the GET it stands for)."""
+        try:
+            content = b"".join([chunk async for chunk in answer.aiter_raw()])
+        except httpx.TransportError as exc:
+            raise upstream.told(service, failure_kind(exc) or "bad-gateway", exc) from exc
+        finally:
+            await answer.aclose()
+        response = Response(content, status_code=answer.status_code)
+        length = answer.headers["content-length"] if head else str(len(content))
+        response.raw_headers = [*headers, (b"content-length", length.encode("latin-1"))]
+        return response
+
+
+# A Starlette route with an ASGI app as its endpoint (FastAPI would wrap a function in its request handling).
+router.routes.append(Route("/api/v1/{path:path}", Forward(), methods=METHODS, include_in_schema=False))

@@ -15,6 +15,7 @@ from services.gateway.logic.edges import SecurityHeadersMiddleware
 from services.gateway.logic.limits import RateLimitMiddleware, storage_for
 from services.gateway.logic.routing import RouteTable
 from services.gateway.logic.upstream import Upstream
+from services.gateway.server import http_protocol
 from services.gateway.settings import GatewaySettings
 from shared.auth import AuthMiddleware
 from shared.clients import service_client
@@ -102,8 +103,7 @@ def main() -> None:
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level)
     # uvicorn's own Date and Server would ride on every proxied answer beside the service's (DateMiddleware).
-    # h11, not httptools: httptools refuses a request line over 64 KiB in plain text before the app sees it;
-    # h11 reads up to max_header_bytes, so an over-long URL is the gateway's own 414 problem.
+    # httptools (services.gateway.server: bounded head, over-long URLs still the gateway's own 414) and uvloop.
     uvicorn.run(
         "services.gateway.app:create_app",
         factory=True,
@@ -112,7 +112,7 @@ def main() -> None:
         log_config=None,
         date_header=False,
         server_header=False,
-        http="h11",
-        h11_max_incomplete_event_size=settings.max_header_bytes,
+        loop="uvloop",
+        http=http_protocol(settings.max_header_bytes),
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )

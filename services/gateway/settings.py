@@ -75,7 +75,7 @@ class GatewaySettings(BaseSettings):
     breaker_cooldown_seconds: float = Field(5.0, gt=0, description="Seconds an open circuit answers 503 before one probe.")
     max_url_bytes: int = Field(16 * 1024, ge=256, description="Longest path and query forwarded; longer is 414.")
     max_header_bytes: int = Field(
-        256 * 1024, ge=16 * 1024, description="Largest request line and headers the server reads (h11); beyond, its own 400."
+        256 * 1024, ge=16 * 1024, description="Largest request line and headers the server reads; beyond, its own 400."
     )
     max_concurrent_requests: int = Field(1000, ge=1, description="Requests in progress at once; more are answered 503.")
     shutdown_grace_seconds: int = Field(20, ge=1, description="On SIGTERM, seconds in-flight requests get to finish.")

@@ -5,7 +5,9 @@ What the client hears: never reached (refused, no connection in time, circuit op
 connected and the connection broke → 502; no answer in time → 504.
 """
 
+import asyncio
 import logging
+import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -103,28 +105,39 @@ class Upstream:
         def worth_repeating(exc: BaseException) -> bool:
             return isinstance(exc, NOT_REACHED + BROKEN) and deadline - time.monotonic() > 0
 
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.attempts if replayable else 1) | stop_after_delay(self.read_timeout),
-            wait=wait_random_exponential(multiplier=0.05, max=1.0),
-            retry=retry_if_exception(worth_repeating),
-            reraise=True,
-        )
+        async def attempt() -> httpx.Response:
+            # Every attempt within what is left of the read timeout, so repeats never make it longer.
+            left = max(0.001, deadline - time.monotonic())
+            connect = min(self.connect_timeout, left)
+            request.extensions["timeout"] = {"connect": connect, "read": left, "write": left, "pool": connect}
+            return await self.breakers.call(service, lambda: self.client.send(request, stream=True))
+
         try:
-            async for attempt in retrying:
-                with attempt:
-                    # Every attempt within what is left of the read timeout, so repeats never make it longer.
-                    left = max(0.001, deadline - time.monotonic())
-                    connect = min(self.connect_timeout, left)
-                    request.extensions["timeout"] = {"connect": connect, "read": left, "write": left, "pool": connect}
-                    return await self.breakers.call(service, lambda: self.client.send(request, stream=True))
+            try:
+                return await attempt()
+            except Exception as exc:
+                if not (replayable and self.attempts > 1 and worth_repeating(exc)):
+                    raise
+            # The first try (made without tenacity, which costs more than the request when all is well) was not
+            # answered: the repeats, jittered, within the read timeout.
+            retrying = AsyncRetrying(
+                stop=stop_after_attempt(self.attempts - 1) | stop_after_delay(max(0.0, deadline - time.monotonic())),
+                wait=wait_random_exponential(multiplier=0.05, max=1.0),
+                retry=retry_if_exception(worth_repeating),
+                reraise=True,
+            )
+            await asyncio.sleep(random.uniform(0, 0.05))  # noqa: S311 - jitter before the first repeat, as tenacity's wait
+            async for repeat in retrying:
+                with repeat:
+                    return await attempt()
         except Exception as exc:
             kind = failure_kind(exc)
             if kind is None or client_fault():
                 raise
-            raise self._told(service, kind, exc) from exc
+            raise self.told(service, kind, exc) from exc
         raise AssertionError("tenacity ends with an answer or an exception")  # pragma: no cover
 
-    def _told(self, service: str, kind: str, exc: Exception) -> DomainError:
+    def told(self, service: str, kind: str, exc: Exception) -> DomainError:
         """What the client hears, logged (rate-limited) and marked on the gateway's span."""
         cause = "circuit-open" if isinstance(exc, CircuitOpen) else type(exc).__name__
         self.failures.record(service, kind, cause)
