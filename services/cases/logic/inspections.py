@@ -68,7 +68,11 @@ async def get(session: AsyncSession, inspection_id: UUID) -> models.Inspection:
 
 def ensure_open(inspection: models.Inspection) -> None:
     """What a published inspection holds (its sample, its assessments) is frozen."""
-    if inspection.status == InspectionStatus.published:
+    ensure_status_open(inspection.status)
+
+
+def ensure_status_open(status: str) -> None:
+    if status == InspectionStatus.published:
         raise Conflict("the inspection is published; its assessments are frozen", kind="published")
 
 
