@@ -93,7 +93,7 @@ def build_service(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
-        instrument_engine(engine, provider)
+        instrument_engine(engine, provider, statements=settings.trace_sql)
         await open_database(engine, migrations, upgrade=settings.migrate_on_start)
         app.state.engine = engine
         app.state.migration_head = head_revision(migrations)

@@ -115,8 +115,8 @@ async def update_inspection(
 async def create_case(inspection_id: UUID, body: CaseCreate, session: SessionDep, idem: IdempotencyDep):
     if (replay := await idem.replay()) is not None:
         return replay
-    row = await case_logic.create(session, inspection_id, body)
-    return await idem.respond(case_logic.as_wire(row), 201, {"Location": f"/api/v1/cases/{row.id}"})
+    case = await case_logic.create(session, inspection_id, body)
+    return await idem.respond(case, 201, {"Location": f"/api/v1/cases/{case.id}"})
 
 
 @router.get("/inspections/{inspection_id}/cases", response_model=Page[Case], tags=["cases"], responses=problems(404, 422))
