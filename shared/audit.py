@@ -70,7 +70,7 @@ def _write(session: Session, records: list[dict[str, Any]]) -> None:
     """The records, by one Core INSERT on the session's connection: in the transaction of the writes they
     record, without ORM objects to flush (the hot write paths are Core statements)."""
     if records:
-        session.connection().execute(sa.insert(_TABLE), records)
+        session.connection().execute(sa.insert(_TABLE), records[0] if len(records) == 1 else records)
 
 
 def _identity(instance: Any) -> tuple[str, object, object]:
