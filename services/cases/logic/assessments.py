@@ -110,10 +110,6 @@ def version_as_wire(row: models.AssessmentVersion, inspection_id: UUID) -> Asses
     )
 
 
-async def current(session: AsyncSession, case_id: UUID) -> models.Assessment | None:
-    return await session.get(models.Assessment, case_id)
-
-
 async def get(session: AsyncSession, case_id: UUID) -> models.Assessment:
     return await get_or_404(session, models.Assessment, case_id, f"an assessment of case {case_id}")
 
