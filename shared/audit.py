@@ -45,23 +45,33 @@ class AuditRecord(SQLModel, table=True):
     trace_id: str | None = Field(None, max_length=32)
 
 
-def _record(entity: str, entity_id: object, action: str, fields: list[str], inspection_id: object) -> AuditRecord:
+_TABLE: sa.Table = AuditRecord.__table__  # type: ignore[attr-defined]
+
+
+def record(entity: str, entity_id: object, action: str, fields: list[str], inspection_id: object) -> dict[str, Any]:
     """A row naming no inspection of its own (an assessment's version) is the request's inspection's."""
     caller = current_caller()
     context = trace.get_current_span().get_span_context()
-    return AuditRecord(
-        at=utcnow(),
-        actor=caller.principal.subject if caller else None,
-        role=caller.principal.role if caller and caller.principal.role else None,
-        entity=entity,
-        entity_id=None if entity_id is None else str(entity_id),
-        action=action,
-        operation=caller.action if caller else None,
-        fields=sorted(fields),
-        inspection_id=inspection_id if isinstance(inspection_id, UUID) else caller.inspection_id if caller else None,
-        request_id=request_id_var.get(),
-        trace_id=format(context.trace_id, "032x") if context.is_valid else None,
-    )
+    return {
+        "at": utcnow(),
+        "actor": caller.principal.subject if caller else None,
+        "role": caller.principal.role if caller and caller.principal.role else None,
+        "entity": entity,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "action": action,
+        "operation": caller.action if caller else None,
+        "fields": sorted(fields),
+        "inspection_id": inspection_id if isinstance(inspection_id, UUID) else caller.inspection_id if caller else None,
+        "request_id": request_id_var.get(),
+        "trace_id": format(context.trace_id, "032x") if context.is_valid else None,
+    }
+
+
+def _write(session: Session, records: list[dict[str, Any]]) -> None:
+    """The records, by one Core INSERT on the session's connection: in the transaction of the writes they
+    record, without ORM objects to flush (the hot write paths are Core statements)."""
+    if records:
+        session.connection().execute(sa.insert(_TABLE), records[0] if len(records) == 1 else records)
 
 
 def _identity(instance: Any) -> tuple[str, object, object]:
@@ -80,7 +90,7 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: object
         if table not in UNAUDITED_TABLES:
             state = sa.inspect(instance)
             fields = [a.key for a in state.mapper.column_attrs if getattr(instance, a.key) is not None]
-            records.append(_record(table, entity_id, "create", fields, inspection))
+            records.append(record(table, entity_id, "create", fields, inspection))
     for instance in list(session.dirty):
         table, entity_id, inspection = _identity(instance)
         if table in UNAUDITED_TABLES or not session.is_modified(instance):
@@ -88,12 +98,12 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: object
         state = sa.inspect(instance)
         changed = [a.key for a in state.mapper.column_attrs if state.attrs[a.key].history.has_changes()]
         if set(changed) - BOOKKEEPING_FIELDS:
-            records.append(_record(table, entity_id, "update", changed, inspection))
+            records.append(record(table, entity_id, "update", changed, inspection))
     for instance in list(session.deleted):
         table, entity_id, inspection = _identity(instance)
         if table not in UNAUDITED_TABLES:
-            records.append(_record(table, entity_id, "delete", [], inspection))
-    session.add_all(records)
+            records.append(record(table, entity_id, "delete", [], inspection))
+    _write(session, records)
 
 
 def _where_values(statement: Any) -> dict[str, object]:
@@ -125,11 +135,13 @@ def _on_execute(state: ORMExecuteState) -> None:
     if state.is_update and not set(fields) - BOOKKEEPING_FIELDS:
         return
     where = _where_values(state.statement)
+    if state.is_insert:  # a single-row insert names its key and inspection in its values
+        where = {key: getattr(value, "effective_value", value) for key, value in zip(fields, values.values(), strict=True)}
     keys = [column.key for column in table.primary_key]
     entity_id = where.get(keys[0]) if len(keys) == 1 else None
     inspection = where.get("id") if table.name in _INSPECTION_TABLES else where.get("inspection_id")
     action = "create" if state.is_insert else "update" if state.is_update else "delete"
-    state.session.add(_record(table.name, entity_id, action, fields, inspection))
+    _write(state.session, [record(table.name, entity_id, action, fields, inspection)])
 
 
 class AuditedSession(Session):

@@ -1,17 +1,13 @@
 """Audit records of rows written in bulk by statement (shared.bulk_insert), which the session events of
 shared.audit cannot see row by row: one record per written row, in the same shape, the caller, request and
-trace read once for them all."""
+trace as there."""
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from opentelemetry import trace
-
-from shared.auth import current_caller
-from shared.context import request_id_var
-from shared.db import utcnow
+from shared.audit import record
 
 
 @dataclass(frozen=True)
@@ -41,25 +37,5 @@ def created(entity: str, rows: Iterable[Mapping[str, Any]], key: Sequence[str], 
 
 
 def records(written: Iterable[Written]) -> list[dict[str, Any]]:
-    """Rows of the audit table for ``written``, as shared.audit's session events would record them."""
-    caller = current_caller()
-    context = trace.get_current_span().get_span_context()
-    common = {
-        "at": utcnow(),
-        "actor": caller.principal.subject if caller else None,
-        "role": caller.principal.role if caller and caller.principal.role else None,
-        "operation": caller.action if caller else None,
-        "request_id": request_id_var.get(),
-        "trace_id": format(context.trace_id, "032x") if context.is_valid else None,
-    }
-    return [
-        common
-        | {
-            "entity": w.entity,
-            "entity_id": None if w.entity_id is None else str(w.entity_id),
-            "action": w.action,
-            "fields": sorted(w.fields),
-            "inspection_id": w.inspection_id,
-        }
-        for w in written
-    ]
+    """Rows of the audit table for ``written``, as shared.audit's session events record them."""
+    return [record(w.entity, w.entity_id, w.action, list(w.fields), w.inspection_id) for w in written]

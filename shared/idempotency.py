@@ -14,7 +14,8 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 from sqlalchemy import delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,7 @@ from shared.auth import current_caller
 from shared.canonical import canonical_sha256
 from shared.db import UtcDateTime, get_session
 from shared.errors import Conflict
+from shared.responses import to_json
 
 REPLAYED_HEADER = "Idempotent-Replayed"
 # How long a key is remembered: long enough for any client's retries, short enough that the table
@@ -85,9 +87,10 @@ class Idempotency:
             lock = int.from_bytes(digest[:8], "big", signed=True)
             await connection.execute(text("SELECT pg_advisory_xact_lock(:lock)"), {"lock": lock})
 
-    async def respond(self, content: Any, status_code: int, headers: dict[str, str] | None = None) -> JSONResponse:
+    async def respond(self, content: Any, status_code: int, headers: dict[str, str] | None = None) -> Response:
         """Build the response and, under a key, store it with the transaction that created the resource."""
-        body = jsonable_encoder(content)
+        # A wire model is serialised once, by pydantic-core; anything else as FastAPI would encode it.
+        body = content.model_dump_json().encode() if isinstance(content, BaseModel) else to_json(jsonable_encoder(content))
         headers = headers or {}
         if self.key is not None:
             now = datetime.now(UTC)
@@ -97,7 +100,7 @@ class Idempotency:
                     scope=self.scope,
                     request_hash=self.request_hash,
                     status_code=status_code,
-                    response_body=json.dumps(body),
+                    response_body=body.decode(),
                     response_headers=json.dumps(headers),
                     created_at=now,
                 )
@@ -110,7 +113,7 @@ class Idempotency:
                     "A concurrent request with this Idempotency-Key won; retry to get its response.",
                     kind="idempotency-key-conflict",
                 ) from exc
-        return JSONResponse(body, status_code=status_code, headers=headers)
+        return Response(body, status_code=status_code, headers=headers, media_type="application/json")
 
 
 async def idempotency(

@@ -1,10 +1,13 @@
 """Limits on what a process takes in, refused at once with problem+json: requests in progress (past the limit
-`503 overloaded` with `Retry-After`, rather than a queue that grows until every caller times out) and URL length."""
+`503 overloaded` with `Retry-After`, rather than a queue that grows until every caller times out), URL length
+and request body size."""
 
-from collections.abc import Collection
+import re
+from collections.abc import Collection, Sequence
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.errors import ContentTooLarge
 from shared.problems import problem_response
 
 # Probes must answer while the service is busy, or the orchestrator would restart a working process.
@@ -57,3 +60,40 @@ class UrlLengthLimit:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+class BodySizeLimit:
+    """Pure ASGI: a request body over ``limit`` bytes (``larger`` gives paths with a limit of their own: the bulk
+    imports) is `413 body-too-large` problem+json: at once when Content-Length declares it, else as soon as the
+    bytes read pass it, so an oversized body is never held whole in memory, let alone parsed or stored."""
+
+    def __init__(self, app: ASGIApp, limit: int, larger: Sequence[tuple[re.Pattern[str], int]] = ()) -> None:
+        self.app = app
+        self.limit = limit
+        self.larger = tuple(larger)
+
+    def limit_of(self, path: str) -> int:
+        return next((limit for pattern, limit in self.larger if pattern.match(path)), self.limit)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit_of(scope["path"])
+        detail = f"the request body is larger than {limit:,} bytes, the most {scope['path']} reads"
+        declared = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await problem_response("body-too-large", detail)(scope, receive, send)
+            return
+        received = 0
+
+        async def receive_within_limit() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise ContentTooLarge(detail)  # the route reading the body answers it as problem+json
+            return message
+
+        await self.app(scope, receive_within_limit, send)

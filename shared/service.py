@@ -1,6 +1,7 @@
 """The one shape of every service: app factory, lifespan that owns the engine and clients, health endpoints."""
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from typing import Any
 import httpx
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.routing import APIRoute
 from opentelemetry.sdk.trace import SpanProcessor
 from pydantic import BaseModel
 
@@ -23,7 +25,7 @@ from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
 from shared.errors import DomainError
 from shared.http import HeadAsGet
-from shared.limits import EXEMPT_PATHS, ConcurrencyLimit
+from shared.limits import EXEMPT_PATHS, BodySizeLimit, ConcurrencyLimit
 from shared.logs import configure_logging
 from shared.migrations import current_revision, head_revision, open_database
 from shared.problems import PROBLEM_JSON, install_problem_handlers, problems
@@ -93,7 +95,7 @@ def build_service(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
-        instrument_engine(engine, provider)
+        instrument_engine(engine, provider, statements=settings.trace_sql)
         await open_database(engine, migrations, upgrade=settings.migrate_on_start)
         app.state.engine = engine
         app.state.migration_head = head_revision(migrations)
@@ -125,6 +127,7 @@ def build_service(
     install_problem_handlers(app)
     app.add_middleware(HeadAsGet)
     app.add_middleware(AuthMiddleware, verifier=TokenVerifier(settings.auth))
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes, larger=_table_bodies(routers, settings.max_table_body_bytes))
     app.add_middleware(ConcurrencyLimit, limit=settings.max_concurrent_requests)
     app.add_middleware(RequestContextMiddleware)
     read_json_strictly([health, *routers, audit_api.router])
@@ -134,6 +137,16 @@ def build_service(
     instrument_app(app, provider)
     _document(app, [Problem, *extra_schemas])
     return app
+
+
+def _table_bodies(routers: Sequence[APIRouter], limit: int) -> list[tuple[re.Pattern[str], int]]:
+    """The paths of routes that take a spreadsheet (shared.table_bodies.json_or_csv), with their body limit."""
+    return [
+        (route.path_regex, limit)
+        for router in routers
+        for route in router.routes
+        if isinstance(route, APIRoute) and "text/csv" in (route.openapi_extra or {}).get("requestBody", {}).get("content", {})
+    ]
 
 
 def _document(app: FastAPI, models: Sequence[type[BaseModel]]) -> None:
@@ -178,6 +191,9 @@ def serve(name: str, factory: str, settings: ServiceSettings) -> None:
         factory=True,
         host=settings.host,
         port=settings.port,
+        # Named, not left to "auto": a service without them would run several times slower, silently.
+        loop="uvloop",
+        http="httptools",
         log_config=None,
         access_log=True,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,

@@ -25,6 +25,13 @@ class ServiceSettings(BaseSettings):
         20, ge=1, description="On SIGTERM, seconds in-flight requests get to finish before the process stops."
     )
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Token checks: the OMI_AUTH_ settings.")
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1, description="Largest request body read (bulk imports excepted); larger is 413."
+    )
+    max_table_body_bytes: int = Field(
+        32 * 1024 * 1024, ge=1, description="Largest body of a bulk import (JSON or CSV); larger is 413."
+    )
+    trace_sql: bool = Field(False, description="A span per SQL statement, beside the span per request.")
     standing_cache_seconds: float = Field(
         5.0, ge=0, description="How long a caller's standing on an inspection, asked of the cases service, is reused."
     )

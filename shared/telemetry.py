@@ -21,6 +21,7 @@ from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import get_tracer
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.metrics import METRICS_PATH, Metrics, MetricsEndpoint, create_metrics
@@ -67,16 +68,28 @@ def instrument_app(app: FastAPI, provider: TracerProvider) -> None:
     app.add_middleware(MetricsEndpoint, registry=metrics.registry)
 
 
-def instrument_engine(engine: AsyncEngine, provider: TracerProvider) -> None:
+def instrument_engine(engine: AsyncEngine, provider: TracerProvider, statements: bool = True) -> None:
+    """The pool's connections in use (a metric, always) and, with ``statements``, a span per SQL statement
+    (costly on the write paths, where every request runs the same few statements: a setting turns them on)."""
     # SQLAlchemyInstrumentor is a process-wide singleton bound to one provider; EngineTracer
     # instruments just this engine with this service's provider (several services share a test process).
-    tracer = get_tracer("opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version, provider)
     meters = metrics_of(provider).provider
     meter = meters.get_meter("opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version)
     usage = meter.create_up_down_counter(name="db.client.connections.usage", unit="{connection}")
-    # EngineTracer is not annotated: called as what it is to a type checker, an untyped callable.
-    untyped: Any = EngineTracer
-    untyped(tracer, engine.sync_engine, usage)
+    if statements:
+        tracer = get_tracer("opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version, provider)
+        # EngineTracer is not annotated: called as what it is to a type checker, an untyped callable.
+        untyped: Any = EngineTracer
+        untyped(tracer, engine.sync_engine, usage)
+        return
+    # The same metric as EngineTracer's, from the pool's events alone.
+    idle = {"pool.name": engine.url.render_as_string(hide_password=True), "state": "idle"}
+    used = idle | {"state": "used"}
+    pool = engine.sync_engine
+    event.listen(pool, "connect", lambda *_: usage.add(1, idle))
+    event.listen(pool, "close", lambda *_: usage.add(-1, idle))
+    event.listen(pool, "checkout", lambda *_: (usage.add(-1, idle), usage.add(1, used)))
+    event.listen(pool, "checkin", lambda *_: (usage.add(-1, used), usage.add(1, idle)))
 
 
 def traced_transport(inner: httpx.AsyncBaseTransport, provider: TracerProvider) -> httpx.AsyncBaseTransport:

@@ -136,7 +136,8 @@ async def drop_postgres_databases(urls: dict[str, str]) -> None:
 
 
 def build_apps(database_urls: dict[str, str], wiring: Wiring, auth: AuthSettings, **overrides) -> dict[str, FastAPI]:
-    common = {"migrate_on_start": True, "auth": auth}
+    # SQL spans on: the trace tests follow a request down to its statements.
+    common = {"migrate_on_start": True, "auth": auth, "trace_sql": True}
     return {
         "cases": create_cases(
             CasesSettings(

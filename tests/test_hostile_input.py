@@ -10,6 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import MetaData, func, literal, select, union_all
 
+from shared.schemas.cases import QUESTION_ID_MAX_CHARS, QUESTIONS_MAX
 from tests.conftest import SERVICES, Stack, plan_inspection
 from tests.test_assessments import LICENCE_CASE, add_case
 
@@ -161,4 +162,46 @@ async def test_unreadable_bodies_wrong_media_types_paths_and_headers(stack: Stac
     too_large = b" " * (stack.apps["gateway"].state.settings.max_body_bytes + 1)
     oversized = await gw.post(cases_url, content=too_large, headers=json_headers)
     assert _problem(oversized)["type"] == "urn:omi:problem:body-too-large"
+    assert await _row_counts(stack) == before
+
+
+async def test_question_ids_entries_and_bodies_are_bounded(stack: Stack, gw: httpx.AsyncClient, targets) -> None:
+    """An assessment's keys and entries have documented maxima (422), and a body past the service's limit is 413
+    before it is read whole; a bulk import has a larger limit of its own. Nothing is stored."""
+    before = await _row_counts(stack)
+    _, url, _ = targets["assessment"]
+    long_id = "1" * (QUESTION_ID_MAX_CHARS + 1)
+    many = [f"1.2.{n:04d}" for n in range(QUESTIONS_MAX + 1)]
+    # Each would also be an unknown question: the error's type says the bound refused it, before any lookup.
+    table = [
+        ({"answers": {long_id: "yes"}}, f"answers.{long_id}.[key]", "string_too_long"),
+        ({"answers": {"": "yes"}}, "answers..[key]", "string_too_short"),
+        ({"answers": {}, "evidence": {long_id: "a note"}}, f"evidence.{long_id}.[key]", "string_too_long"),
+        ({"answers": dict.fromkeys(many, "yes")}, "answers", "too_long"),
+        ({"answers": {}, "evidence": dict.fromkeys(many, "a note")}, "evidence", "too_long"),
+    ]
+    for sent, field, kind in table:
+        problem = _problem(await gw.put(url, json=sent), range(422, 423))
+        assert [(e["field"], e["type"]) for e in problem["errors"]] == [(field, kind)], problem
+    limit = stack.apps["cases"].state.settings.max_body_bytes
+    oversized = json.dumps({"answers": {}, "reason": "x" * limit}).encode()
+
+    async def in_chunks():  # no Content-Length: the limit counts the bytes as they arrive
+        for start in range(0, len(oversized), 65536):
+            yield oversized[start : start + 65536]
+
+    async with stack.service("cases") as cases:
+        json_headers = {"content-type": "application/json"}
+        declared = await cases.put(url, content=oversized, headers=json_headers)
+        assert _problem(declared)["type"] == "urn:omi:problem:body-too-large"
+        # Refused on its Content-Length alone, even where the route would never read the body.
+        unread = await cases.request("GET", url.removesuffix("/assessment"), content=oversized)
+        assert _problem(unread)["type"] == "urn:omi:problem:body-too-large"
+        streamed = await cases.put(url, content=in_chunks(), headers=json_headers)
+        assert _problem(streamed)["type"] == "urn:omi:problem:body-too-large", streamed.text[:300]
+        inspection_id = (await cases.get(url.removesuffix("/assessment"))).json()["inspection_id"]
+        imported = await cases.post(
+            f"/api/v1/inspections/{inspection_id}/assessments:import", content=b" " * (limit + 1), headers=json_headers
+        )
+        assert _problem(imported)["type"] == "urn:omi:problem:validation-error"  # read, and found not to be JSON
     assert await _row_counts(stack) == before

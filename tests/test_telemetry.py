@@ -4,8 +4,14 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client import generate_latest
+from sqlalchemy import text
+
+from shared.db import create_engine
 from shared.privacy import RedactingSpanProcessor
-from shared.telemetry import tracer_provider
+from shared.telemetry import instrument_engine, metrics_of, tracer_provider
 
 
 class _Collector(BaseHTTPRequestHandler):
@@ -44,3 +50,24 @@ def test_nothing_is_exported_by_default(monkeypatch) -> None:
     provider = tracer_provider("probe")
     # Only the processor masking report-link tokens in URLs (shared.privacy), which exports nothing.
     assert [type(p) for p in provider._active_span_processor._span_processors] == [RedactingSpanProcessor]
+
+
+async def test_sql_spans_follow_the_setting_and_the_pool_is_measured_either_way(tmp_path) -> None:
+    spans = InMemorySpanExporter()
+    usage = {}
+    for statements in (False, True):
+        provider = tracer_provider(f"probe-{statements}", [SimpleSpanProcessor(spans)])
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/probe-{statements}.db")
+        instrument_engine(engine, provider, statements=statements)
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            served = generate_latest(metrics_of(provider).registry).decode()  # one connection in use
+        await engine.dispose()
+        usage[statements] = {
+            line.split('state="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
+            for line in served.splitlines()
+            if line.startswith("db_client_connections_usage")
+        }
+    by_service = {span.resource.attributes["service.name"] for span in spans.get_finished_spans()}
+    assert by_service == {"probe-True"}, "a span per statement only where the setting asks for them"
+    assert usage[False] == usage[True] == {"idle": 0.0, "used": 1.0}, usage

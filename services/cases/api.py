@@ -4,8 +4,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import StreamingResponse
 
 from services.cases.logic import assessments, bulk_read, case_sample, export, imports, inspections, teams
 from services.cases.logic import cases as case_logic
@@ -116,8 +115,8 @@ async def update_inspection(
 async def create_case(inspection_id: UUID, body: CaseCreate, session: SessionDep, idem: IdempotencyDep):
     if (replay := await idem.replay()) is not None:
         return replay
-    row = await case_logic.create(session, inspection_id, body)
-    return await idem.respond(case_logic.as_wire(row), 201, {"Location": f"/api/v1/cases/{row.id}"})
+    case = await case_logic.create(session, inspection_id, body)
+    return await idem.respond(case, 201, {"Location": f"/api/v1/cases/{case.id}"})
 
 
 @router.get("/inspections/{inspection_id}/cases", response_model=Page[Case], tags=["cases"], responses=problems(404, 422))
@@ -146,13 +145,11 @@ async def put_assessment(
     request: Request,
     session: SessionDep,
     if_match: Annotated[str | None, Header(description="The ETag last read; required once an assessment exists.")] = None,
-) -> JSONResponse:
-    row, first = await assessments.put(session, _frameworks(request), case_id, body, if_match)
-    count_writes(request.app, "assessment", "created" if first else "updated")
-    return JSONResponse(
-        jsonable_encoder(assessments.as_wire(row)),
-        status_code=201 if first else 200,
-        headers={"ETag": assessments.assessment_etag(row)},
+) -> Response:
+    stored = await assessments.put(session, _frameworks(request), case_id, body, if_match)
+    count_writes(request.app, "assessment", "created" if stored.first else "updated")
+    return Response(
+        stored.json(), status_code=201 if stored.first else 200, media_type="application/json", headers={"ETag": stored.etag}
     )
 
 

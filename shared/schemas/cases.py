@@ -52,14 +52,27 @@ JudgementText = Annotated[str, WithJsonSchema({"type": "string", "enum": [j.valu
 # several times more to validate and serialise than a Literal checked in pydantic-core.
 JudgementValue = Literal["yes", "no", "na"]
 # Evidence is a note per question, not a document: bounded so one PUT cannot store megabytes.
-Evidence = Annotated[Text, Field(max_length=10_000)]
+EVIDENCE_MAX_CHARS = 10_000
+Evidence = Annotated[Text, Field(max_length=EVIDENCE_MAX_CHARS)]
+# A question id as frameworks write them (shared.schemas.frameworks.Question.id), and at most this many
+# entries in answers or evidence: a framework has a few hundred questions, not a client's choice of keys.
+QUESTION_ID_MAX_CHARS = 64
+QUESTIONS_MAX = 1_000
+QuestionKey = Annotated[str, Field(min_length=1, max_length=QUESTION_ID_MAX_CHARS)]
+Answers = Annotated[dict[QuestionKey, JudgementText], Field(max_length=QUESTIONS_MAX)]
+EvidenceNotes = Annotated[dict[QuestionKey, Evidence], Field(max_length=QUESTIONS_MAX)]
 
 
 class AssessmentPut(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    answers: dict[str, JudgementText] = Field(description="Question id to yes | no | na; unanswered questions are left out.")
-    evidence: dict[str, Evidence] = Field({}, description="Optional free-text evidence per question id.")
+    answers: Answers = Field(
+        description=f"Question id to yes | no | na; unanswered questions are left out (at most {QUESTIONS_MAX} entries)."
+    )
+    evidence: EvidenceNotes = Field(
+        {},
+        description=f"Optional free-text evidence per question id: at most {EVIDENCE_MAX_CHARS:,} characters each.",
+    )
     assessor: Text | None = Field(None, max_length=200)
     reason: Text | None = Field(None, max_length=2000, description="Why this version was stored.")
 
@@ -190,8 +203,8 @@ class ImportRow(BaseModel):
             "The assessment version this row was based on: needed to change an existing assessment; a stale one is rejected."
         ),
     )
-    answers: dict[str, JudgementText] = {}
-    evidence: dict[str, Evidence] = {}
+    answers: Answers = {}
+    evidence: EvidenceNotes = {}
 
 
 class AssessmentImport(BaseModel):

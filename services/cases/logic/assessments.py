@@ -2,10 +2,11 @@
 as a new version (guarded by the version last read) and kept with their whole history."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import inspect, select, update
+from sqlalchemy import Table, bindparam, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -14,9 +15,10 @@ from services.cases.logic import cases, inspections
 from services.cases.logic.answer_rules import rules_of
 from shared.concurrency import etag, require_if_match
 from shared.db import get_or_404, update_one, utcnow
-from shared.errors import InvalidInput
+from shared.errors import InvalidInput, NotFound
 from shared.frameworks import FrameworkSource
 from shared.pagination import PageParams, paginate
+from shared.responses import to_json
 from shared.schemas.cases import Assessment, AssessmentPut, AssessmentVersion
 from shared.schemas.common import FieldError, Page
 from shared.schemas.enums import CaseType
@@ -49,10 +51,6 @@ def version_as_wire(row: models.AssessmentVersion, inspection_id: UUID) -> Asses
         reason=row.reason,
         created_at=row.created_at,
     )
-
-
-async def current(session: AsyncSession, case_id: UUID) -> models.Assessment | None:
-    return await session.get(models.Assessment, case_id)
 
 
 async def get(session: AsyncSession, case_id: UUID) -> models.Assessment:
@@ -112,23 +110,119 @@ async def store(
     return row
 
 
+# The write path in SQL Core: no ORM objects, one read of everything a PUT checks, then the writes.
+_CASES: Table = models.Case.__table__  # type: ignore[attr-defined]
+_INSPECTIONS: Table = models.Inspection.__table__  # type: ignore[attr-defined]
+_ASSESSMENTS: Table = models.Assessment.__table__  # type: ignore[attr-defined]
+_VERSIONS: Table = models.AssessmentVersion.__table__  # type: ignore[attr-defined]
+_WRITE_CONTEXT = (
+    select(
+        _CASES.c.case_type,
+        _CASES.c.inspection_id,
+        _INSPECTIONS.c.status,
+        _INSPECTIONS.c.framework_id,
+        _INSPECTIONS.c.framework_version,
+        _ASSESSMENTS.c.version,
+    )
+    .select_from(
+        _CASES.join(_INSPECTIONS, _INSPECTIONS.c.id == _CASES.c.inspection_id).outerjoin(
+            _ASSESSMENTS, _ASSESSMENTS.c.case_id == _CASES.c.id
+        )
+    )
+    .where(_CASES.c.id == bindparam("case_id"))
+)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An assessment version just written, with what its response needs."""
+
+    case_id: UUID
+    inspection_id: UUID
+    framework_id: str
+    framework_version: int
+    version: int
+    submission: Submission
+    updated_at: datetime
+
+    @property
+    def etag(self) -> str:
+        return etag(self.case_id, self.version)
+
+    @property
+    def first(self) -> bool:
+        return self.version == 1
+
+    def json(self) -> bytes:
+        """The wire Assessment, serialised once (the route's response_model documents it)."""
+        return to_json(
+            {
+                "case_id": self.case_id,
+                "inspection_id": self.inspection_id,
+                "version": self.version,
+                "answers": self.submission.answers,
+                "evidence": self.submission.evidence,
+                "assessor": self.submission.assessor,
+                "reason": self.submission.reason,
+                "framework_id": self.framework_id,
+                "framework_version": self.framework_version,
+                "updated_at": self.updated_at,
+            }
+        )
+
+
 async def put(
     session: AsyncSession, frameworks: FrameworkSource, case_id: UUID, body: AssessmentPut, if_match: str | None
-) -> tuple[models.Assessment, bool]:
-    """Store a case's assessment: the first version, or (``if_match`` naming the current one) the next.
-    Returns the stored row and whether it is the first version."""
-    case = await cases.get(session, case_id)
-    inspection = await inspections.get(session, case.inspection_id)
-    inspections.ensure_open(inspection)
-    existing = await current(session, case_id)
+) -> Stored:
+    """Store a case's assessment: the first version, or (``if_match`` naming the current one) the next."""
+    found = (await session.execute(_WRITE_CONTEXT, {"case_id": case_id})).one_or_none()
+    if found is None:
+        raise NotFound(f"case {case_id} does not exist")
+    inspections.ensure_status_open(found.status)
+    existing: int | None = found.version
     if existing is not None:
-        require_if_match(if_match, assessment_etag(existing))
-    framework = await frameworks.of_inspection(inspection.framework_id, inspection.framework_version)
-    errors = check_answers(framework, CaseType(case.case_type), body.answers, body.evidence)
+        require_if_match(if_match, etag(case_id, existing))
+    framework = await frameworks.of_inspection(found.framework_id, found.framework_version)
+    errors = check_answers(framework, CaseType(found.case_type), body.answers, body.evidence)
     if errors:
         raise InvalidInput(errors)
     submission = Submission(body.answers, body.evidence, body.assessor, body.reason)
-    return await store(session, case, inspection, submission, existing), existing is None
+    values: dict[str, Any] = {
+        "answers": submission.answers,
+        "evidence": submission.evidence,
+        "assessor": submission.assessor,
+        "reason": submission.reason,
+    }
+    revision = await inspections.next_sample_revision(session, found.inspection_id)
+    now = utcnow()
+    if existing is None:
+        # Of two concurrent first writers, the second's insert is a unique violation: 409, rolled back whole.
+        version = 1
+        await session.execute(
+            insert(_ASSESSMENTS).values(
+                case_id=case_id,
+                inspection_id=found.inspection_id,
+                framework_id=found.framework_id,
+                framework_version=found.framework_version,
+                version=version,
+                revision=revision,
+                created_at=now,
+                updated_at=now,
+                **values,
+            )
+        )
+    else:
+        # Guarded by version: of two concurrent writers, one wins and the other gets 412.
+        version = existing + 1
+        await update_one(
+            session,
+            update(_ASSESSMENTS)
+            .where(_ASSESSMENTS.c.case_id == case_id, _ASSESSMENTS.c.version == existing)
+            .values(version=version, revision=revision, updated_at=now, **values),
+            "the assessment changed while this update ran",
+        )
+    await session.execute(insert(_VERSIONS).values(case_id=case_id, version=version, created_at=now, **values))
+    return Stored(case_id, found.inspection_id, found.framework_id, found.framework_version, version, submission, now)
 
 
 async def history(session: AsyncSession, case_id: UUID, params: PageParams) -> Page[AssessmentVersion]:

@@ -1,15 +1,15 @@
 """The cases of an inspection's sample one by one: adding one (a new sample revision), reading and listing them."""
 
-from uuid import UUID
+from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, inspect, select
+from sqlalchemy import ColumnElement, Table, bindparam, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
 from services.cases.logic import inspections
-from shared.db import get_or_404
-from shared.errors import Conflict
+from shared.db import get_or_404, utcnow
+from shared.errors import Conflict, NotFound
 from shared.pagination import PageParams, paginate
 from shared.schemas.cases import Case, CaseCreate
 
@@ -18,18 +18,24 @@ def as_wire(row: models.Case) -> Case:
     return Case.model_validate(row, from_attributes=True)
 
 
-async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -> models.Case:
-    """Add a case to the sample of an inspection that is not published."""
-    inspections.ensure_open(await inspections.get(session, inspection_id))
-    row = models.Case(
-        inspection_id=inspection_id, revision=await inspections.next_sample_revision(session, inspection_id), **body.model_dump()
-    )
-    session.add(row)
+_CASES: Table = models.Case.__table__  # type: ignore[attr-defined]
+_INSPECTIONS: Table = models.Inspection.__table__  # type: ignore[attr-defined]
+_STATUS = select(_INSPECTIONS.c.status).where(_INSPECTIONS.c.id == bindparam("inspection_id"))
+
+
+async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -> Case:
+    """Add a case to the sample of an inspection that is not published (SQL Core: no ORM objects)."""
+    status = (await session.execute(_STATUS, {"inspection_id": inspection_id})).scalar_one_or_none()
+    if status is None:
+        raise NotFound(f"inspection {inspection_id} does not exist")
+    inspections.ensure_status_open(status)
+    revision = await inspections.next_sample_revision(session, inspection_id)
+    case = Case(id=uuid4(), inspection_id=inspection_id, created_at=utcnow(), **body.model_dump())
     try:
-        await session.flush()
+        await session.execute(insert(_CASES).values(revision=revision, **case.model_dump()))
     except IntegrityError as exc:  # the request's transaction rolls back whole
         raise Conflict(f"case reference {body.reference!r} is already in this inspection", kind="duplicate-reference") from exc
-    return row
+    return case
 
 
 async def get(session: AsyncSession, case_id: UUID) -> models.Case:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, inspect, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -68,7 +68,11 @@ async def get(session: AsyncSession, inspection_id: UUID) -> models.Inspection:
 
 def ensure_open(inspection: models.Inspection) -> None:
     """What a published inspection holds (its sample, its assessments) is frozen."""
-    if inspection.status == InspectionStatus.published:
+    ensure_status_open(inspection.status)
+
+
+def ensure_status_open(status: str) -> None:
+    if status == InspectionStatus.published:
         raise Conflict("the inspection is published; its assessments are frozen", kind="published")
 
 
@@ -128,17 +132,17 @@ async def change(session: AsyncSession, inspection_id: UUID, body: InspectionUpd
     return row
 
 
+_INSPECTIONS: Table = models.Inspection.__table__  # type: ignore[attr-defined]
+_BUMP_SAMPLE_REVISION = (
+    update(_INSPECTIONS)
+    .where(_INSPECTIONS.c.id == bindparam("inspection_id"))
+    .values(sample_revision=_INSPECTIONS.c.sample_revision + 1)
+    .returning(_INSPECTIONS.c.sample_revision)
+)
+
+
 async def next_sample_revision(session: AsyncSession, inspection_id: UUID) -> int:
     """Bump the revision of the inspection's sample for a write in this transaction and return it.
     The row lock it takes orders concurrent writers, so revisions commit in the order they count."""
-    sample_revision = col(models.Inspection.sample_revision)
-    revision: int = (
-        await session.execute(
-            update(models.Inspection)
-            .where(col(models.Inspection.id) == inspection_id)
-            .values(sample_revision=sample_revision + 1)
-            .returning(sample_revision)
-            .execution_options(synchronize_session=False)
-        )
-    ).scalar_one()
+    revision: int = (await session.execute(_BUMP_SAMPLE_REVISION, {"inspection_id": inspection_id})).scalar_one()
     return revision
