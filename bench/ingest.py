@@ -26,7 +26,7 @@ from tests.helpers import LICENCE_CASE
 GROUP = "ingest"
 PUT_TARGET_RATIO = 0.18  # of the raw single-row ceiling: >= 500/s against about 2,800/s
 IMPORT_TARGET_RATIO = 0.25  # of raw COPY of the same rows
-CASES_PER_SECOND = 1500  # the most a run could use: more than the ceiling's share, so a run never repeats a case
+CASES_PER_SECOND = 1000  # the most a run may use (a repeated case shows as 428 answers in the row's note)
 
 
 @dataclass

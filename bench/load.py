@@ -56,7 +56,7 @@ function done(summary, latency, requests)
   for status, count in pairs(counts) do seen[#seen + 1] = '"' .. status .. '": ' .. count end
   local first = ""
   for _, thread in ipairs(threads) do if first == "" then first = thread:get("sample") end end
-  io.write("\nSAMPLE " .. first .. "\n")
+  io.write("\\nSAMPLE " .. first .. "\\n")
   io.write(string.format(
     '\\nRESULT {"requests": %%d, "duration_us": %%d, "socket_errors": %%d, "non_2xx": %%d, ' ..
     '"p50_us": %%d, "p95_us": %%d, "p99_us": %%d, "max_us": %%d, "statuses": {%%s}}\\n',
