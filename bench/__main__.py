@@ -17,6 +17,7 @@ CPU per request is the steadier one.
 
 import argparse
 import asyncio
+import json
 import os
 import sys
 import time
@@ -28,7 +29,7 @@ from bench import ceilings, ingest, overhead, questionnaires, report, scaling, s
 from bench.load import FULL, QUICK, available
 from bench.proc import Meter, memory
 from bench.suite import Suite, loop_and_parser, running_suite
-from bench.table import RESULTS, Row, print_table, write
+from bench.table import RESULTS, Row, markdown, print_table, write
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 MEMORY_TARGET_MB = 150.0
@@ -118,7 +119,11 @@ def main() -> None:
     where.add_argument("--sqlite", action="store_true", help="SQLite files instead of PostgreSQL")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a row misses its target")
     parser.add_argument("--output", default=str(RESULTS), help="where to write the results (default: %(default)s)")
+    parser.add_argument("--markdown", metavar="RESULTS", help="print a results file as the README's table, and stop")
     options = parser.parse_args()
+    if options.markdown:
+        print(markdown(json.loads(Path(options.markdown).read_text())))
+        return
     postgres = None if options.sqlite else options.postgres
     started = time.monotonic()
     skipped: list[str] = []

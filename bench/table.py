@@ -153,3 +153,19 @@ def write(rows: list[Row], skipped: list[str], settings: dict[str, Any], path: P
         "skipped": skipped,
     }
     path.write_text(json.dumps(document, indent=1) + "\n")
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """A results file as the README's Markdown table (`python -m bench --markdown bench/results.json`)."""
+    lines = [
+        "| measure | median | p95 | p99 | unit | ratio | against | target | CPU ms per request |",
+        "| --- | ---: | ---: | ---: | --- | ---: | --- | --- | --- |",
+    ]
+    for row in document["rows"]:
+        cpu = ", ".join(f"{SHORT.get(k, k)} {v:.2f}" for k, v in row["cpu_ms_per_request"].items() if v >= 0.005)
+        verdict = "" if row["met"] is None else (" ✓" if row["met"] else " ✗")
+        ratio = "" if row["ratio"] is None else f"{row['ratio']:.3f}"
+        name = row["name"].strip().replace("|", "/")
+        cells = [f"{row['group']}: {name}", _format(row["median"]), _format(row["p95"]), _format(row["p99"]), row["unit"]]
+        lines.append("| " + " | ".join([*cells, ratio, row["ratio_of"], row["target"] + verdict, cpu]) + " |")
+    return "\n".join(lines)
