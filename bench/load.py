@@ -95,6 +95,8 @@ def _lua(value: str | None) -> str:
 
 def wrk(base: str, paths: list[str], method: str, headers: dict[str, str], body: str | None, seconds: float) -> Run:
     """One run of wrk against ``base`` for ``seconds``."""
+    if body is not None:
+        body = body.replace("@RUN@", uuid.uuid4().hex[:8])  # unique keys across runs too
     folder = Path(tempfile.mkdtemp(prefix="omi-wrk-"))
     (folder / "paths").write_text("\n".join(paths) + "\n")
     lua_headers = "{" + ", ".join(f"[{_lua(k)}] = {_lua(v)}" for k, v in headers.items()) + "}"
@@ -106,8 +108,6 @@ def wrk(base: str, paths: list[str], method: str, headers: dict[str, str], body:
         "threads": THREADS,
     }
     (folder / "load.lua").write_text(script)
-    if body is not None:
-        body = body.replace("@RUN@", uuid.uuid4().hex[:8])  # unique keys across runs too
     argv = ["wrk", "-t", str(THREADS), "-c", str(CONNECTIONS), "-d", f"{max(1, round(seconds))}s", "--timeout", "30s"]
     done = subprocess.run(
         [*argv, "-s", str(folder / "load.lua"), base], capture_output=True, text=True, timeout=seconds + 60, check=False

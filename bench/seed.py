@@ -37,7 +37,8 @@ class Table:
             return dict(record)
         with sqlite3.connect(self._dsn) as connection:
             connection.row_factory = sqlite3.Row
-            found = connection.execute(f'SELECT * FROM "{table}" WHERE "{column}" = ?', (value,))  # noqa: S608 - the code's own names.fetchone()
+            query = f'SELECT * FROM "{table}" WHERE "{column}" = ?'  # noqa: S608 - the code's own names
+            found = connection.execute(query, (value,)).fetchone()
         assert found is not None, f"no {table} row with {column} {value}"
         return dict(found)
 
