@@ -29,7 +29,7 @@ from bench import ceilings, ingest, overhead, questionnaires, report, scaling, s
 from bench.load import FULL, QUICK, available
 from bench.proc import Meter, memory
 from bench.suite import Suite, loop_and_parser, running_suite
-from bench.table import RESULTS, Row, markdown, print_table, write
+from bench.table import RESULTS, Row, machine, markdown, print_table, write
 
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 MEMORY_TARGET_MB = 150.0
@@ -126,6 +126,7 @@ def main() -> None:
         return
     postgres = None if options.sqlite else options.postgres
     started = time.monotonic()
+    at_start = machine()
     skipped: list[str] = []
     _say(f"starting the suite on {'PostgreSQL' if postgres else 'SQLite'} ...")
     with running_suite(postgres) as suite:
@@ -143,7 +144,7 @@ def main() -> None:
         "counts": vars(QUICK if options.quick else FULL),
         "elapsed_seconds": round(elapsed, 1),
     }
-    write(rows, skipped, settings, Path(options.output))
+    write(rows, skipped, settings, at_start, Path(options.output))
     if options.strict and any(row.met is False for row in rows):
         sys.exit(1)
 

@@ -133,7 +133,7 @@ def machine() -> dict[str, Any]:
         "os": os_name,
         "kernel": platform.release(),
         "python": platform.python_version(),
-        "load_average_at_start": os.getloadavg(),
+        "load_average": os.getloadavg(),  # 1, 5, 15 minutes: others' work on a shared machine
     }
 
 
@@ -144,10 +144,11 @@ def commit() -> str:
         return "unknown"
 
 
-def write(rows: list[Row], skipped: list[str], settings: dict[str, Any], path: Path = RESULTS) -> None:
+def write(rows: list[Row], skipped: list[str], settings: dict[str, Any], started: dict[str, Any], path: Path = RESULTS) -> None:
+    """The results with the machine as it was at the start (``started``) and its load average at the end."""
     document = {
         "commit": commit(),
-        "machine": machine(),
+        "machine": started | {"load_average_at_end": os.getloadavg()},
         "settings": settings,
         "rows": [asdict(r) for r in rows],
         "skipped": skipped,
