@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck format migrate bench lock clean demo browser-tools token
+.PHONY: install run test lint typecheck format migrate bench bench-quick bench-tools lock clean demo browser-tools token
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,8 +47,22 @@ format: install
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-bench: install
-	$(PY) -m bench
+# `make bench`: every measure on fresh PostgreSQL databases (OMI_BENCH_POSTGRES_URL, default the local server),
+# the table printed and bench/results.json written; BENCH_ARGS for more (e.g. --only ingest, --sqlite, --strict).
+BENCH_ARGS ?=
+bench: install bench-tools
+	$(PY) -m bench $(BENCH_ARGS)
+
+# The same code with small counts (under a minute on a quiet machine): CI runs it so the benchmark cannot rot.
+bench-quick: install bench-tools
+	$(PY) -m bench --quick --output bench/results-quick.json $(BENCH_ARGS)
+
+# The benchmark's load generator and reference proxy (Debian's wrk and nginx), installed where missing; without
+# them (no root, no network) the benchmark still runs and names the rows it skipped.
+bench-tools:
+	@if command -v wrk >/dev/null && { command -v nginx >/dev/null || test -x /usr/sbin/nginx; }; then :; \
+	else apt-get install -y -q wrk nginx || { apt-get update -q && apt-get install -y -q wrk nginx; } \
+	  || echo "bench-tools: could not install wrk and nginx; the benchmark will skip the rows needing them"; fi
 
 # What the browser test needs (Debian): headless Chromium and pdftoppm. The test installs them itself under CI=true.
 browser-tools:

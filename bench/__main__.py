@@ -1,254 +1,151 @@
-"""`make bench`: the suite's speed, measured end to end on real processes (SQLite, loopback only).
+"""`make bench` (and `make bench-quick`): the suite's speed, measured on real processes on loopback.
 
-Starts the whole suite with `python -m services.run` on free ports and a scratch data folder,
-seeds it through the gateway, then reports:
-- scoring one 120-case inspection with intervals: through the gateway, and inside the scoring
-  service (its Server-Timing header: fetching the assessments, and scoring them);
-- the national view of 50 published inspections of 120 cases: scored live, and from snapshots;
-- drawing one case sample from a 20,000-case caseload, in process (the stratified draw alone);
-- questionnaires (bench/questionnaires.py): a bulk import of 2,000 returns and their summary.
-Targets: 50 ms for one inspection, 1 s for the national view end to end, 1 s for a draw; 2 s for
-the import (1,000 returns a second) and 50 ms for the summary.
+Starts every service and the gateway as its own process (uvloop, httptools) on fresh, uniquely named
+PostgreSQL databases (dropped afterwards; SQLite files with --sqlite), generates its data, and measures,
+each with a warm-up and several repetitions:
+- the database's raw ceilings (asyncpg: row + history row per transaction from 16 connections; COPY);
+- the gateway's overhead: GET one inspection and the assessment PUT direct, through the gateway and
+  through nginx (wrk, 16 connections);
+- ingest: assessment PUT, case POST, questionnaire return POST, bulk import (JSON, CSV), against the ceilings;
+- CPU per request of each process (gateway, services, the PostgreSQL backends of these databases), from /proc;
+- scaling: PUT rate and GET .../scores at 1,000 and 100,000 stored assessments over 1,000 inspections;
+- scoring, the national view, questionnaires and the report (single requests, timed by the client);
+- resident memory of each process idle and after the load.
+Prints one table and writes bench/results.json. The machine may be shared: wall-clock figures are noisy,
+CPU per request is the steadier one.
 """
 
 import argparse
 import asyncio
+import json
 import os
-import signal
-import socket
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
-from bench import questionnaires, report
-from services.cases.logic.draw import draw_sample
-from shared.schemas.sampling import SampleMix
-from shared.testing.factories import generate_caseload, generated_rows
+from bench import ceilings, ingest, overhead, questionnaires, report, scaling, scores
+from bench.load import FULL, QUICK, available
+from bench.proc import Meter, memory
+from bench.suite import Suite, loop_and_parser, running_suite
+from bench.table import RESULTS, Row, machine, markdown, print_table, write
 
-TARGETS_MS = {"scores_e2e": 50.0, "national_live_e2e": 1000.0, "national_snapshots_e2e": 1000.0, "draw_20000": 1000.0}
-SERVICES = {"cases": "CASES", "questionnaires": "QUESTIONNAIRES", "scoring": "SCORING", "reporting": "REPORTING"}
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+MEMORY_TARGET_MB = 150.0
+GROUPS = ("overhead", "ingest", "scaling", "scores", "questionnaires", "report")
 
 
-async def _postgres_databases(admin_url: str) -> dict[str, str]:
-    """Fresh databases, one per service, on the PostgreSQL server of ``admin_url``."""
-    from sqlalchemy import make_url, text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    admin = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
-    urls = {}
-    async with admin.connect() as connection:
-        for service in SERVICES:
-            name = f"omi_bench_{service}"
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            await connection.execute(text(f'CREATE DATABASE "{name}"'))
-            urls[service] = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    await admin.dispose()
-    return urls
+def _say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
 
 
-@contextmanager
-def running_suite(database_urls: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
-    """The five processes under honcho, as `make run` starts them, torn down afterwards; yields their URLs.
-
-    Databases: fresh SQLite files (the embedded default), or the given URLs."""
-    folder = tempfile.mkdtemp(prefix="omi-bench-")
-    ports = {name: _free_port() for name in [*SERVICES, "gateway"]}
-    url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-    env = dict(os.environ, OMI_GATEWAY_PORT=str(ports["gateway"]), OMI_GATEWAY_READ_TIMEOUT="120", PYTHONUNBUFFERED="1")
-    for name, prefix in SERVICES.items():
-        env[f"OMI_{prefix}_PORT"] = str(ports[name])
-        env[f"OMI_{prefix}_DATABASE_URL"] = (database_urls or {}).get(name, f"sqlite+aiosqlite:///{folder}/{name}.db")
-        env[f"OMI_{prefix}_LOG_LEVEL"] = "WARNING"
-        env[f"OMI_GATEWAY_SERVICES__{prefix}"] = url[name]
-    env["OMI_GATEWAY_LOG_LEVEL"] = "WARNING"
-    env |= {
-        "OMI_CASES_SCORING_URL": url["scoring"],
-        "OMI_SCORING_CASES_URL": url["cases"],
-        "OMI_QUESTIONNAIRES_CASES_URL": url["cases"],
-        "OMI_REPORTING_CASES_URL": url["cases"],
-        "OMI_REPORTING_SCORING_URL": url["scoring"],
-        "OMI_REPORTING_QUESTIONNAIRES_URL": url["questionnaires"],
-    }
-    log = open(os.path.join(folder, "suite.log"), "w")  # noqa: SIM115 - held by the suite process until it stops
-    process = subprocess.Popen(
-        [sys.executable, "-m", "services.run"], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url['gateway']}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None:
-                raise RuntimeError(f"the suite stopped; see {log.name}")
-            time.sleep(0.3)
-        else:
-            raise RuntimeError(f"the suite did not become ready; see {log.name}")
-        yield url
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        log.close()
-
-
-async def _seed(client: httpx.AsyncClient, count: int, seed: int, start: str) -> str:
-    body = {"area": f"Area {seed}", "country": "england", "fieldwork_start": start, "framework_id": "omi-2008"}
-    inspection = (await client.post("/api/v1/inspections", json=body)).json()
-    framework = (await client.get("/api/v1/frameworks/omi-2008")).json()
-    result = await client.post(
-        f"/api/v1/inspections/{inspection['id']}/assessments:import", json={"rows": generated_rows(framework, count, seed)}
-    )
-    assert result.json()["created"] == count, result.text[:300]
-    return inspection["id"]
-
-
-async def _move(client: httpx.AsyncClient, inspection_id: str, status: str) -> None:
-    url = f"/api/v1/inspections/{inspection_id}"
-    etag = (await client.get(url)).headers["etag"]
-    assert (await client.patch(url, json={"status": status}, headers={"If-Match": etag})).status_code == 200
-
-
-def _server_timing(header: str) -> dict[str, float]:
-    parts = (p.strip().split(";dur=") for p in header.split(","))
-    return {name: float(value) for name, value in parts}
-
-
-async def _change(client: httpx.AsyncClient, inspection_id: str, flip: int) -> None:
-    """Store a new version of one assessment, so the next scores request cannot be served from cache."""
-    case = (await client.get(f"/api/v1/inspections/{inspection_id}/cases", params={"limit": 1})).json()["items"][0]
-    url = f"/api/v1/cases/{case['id']}/assessment"
-    current = await client.get(url)
-    answers = dict(current.json()["answers"])
-    answers["1.2.S"] = "yes" if flip % 2 else "no"
-    response = await client.put(url, json={"answers": answers}, headers={"If-Match": current.headers["etag"]})
-    assert response.status_code == 200, response.text[:300]
-    # Let the write's own work (commit, logs) finish: this measures the read that follows a change.
-    await asyncio.sleep(0.1)
-
-
-async def _time(
-    client: httpx.AsyncClient, url: str, repeat: int, before=None, **params
-) -> tuple[list[float], list[httpx.Response]]:
-    timings, responses = [], []
-    for number in range(repeat):
-        if before is not None:
-            await before(number)
-        started = time.perf_counter()
-        response = await client.get(url, params=params)
-        timings.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, response.text[:300]
-        responses.append(response)
-    return timings, responses
-
-
-def _row(name: str, timings: list[float], target: float | None) -> str:
-    median = statistics.median(timings)
-    p90 = sorted(timings)[max(0, int(len(timings) * 0.9) - 1)]
-    verdict = "" if target is None else ("  within target" if median <= target else "  MISSES target")
-    limit = f"{target:8.0f}" if target is not None else "       -"
-    return f"{name:<50} {median:9.1f} {p90:9.1f} {limit}{verdict}"
-
-
-async def run(gateway: str, inspections: int, repeat: int) -> list[tuple[str, list[float], float | None]]:
+def _memory_rows(idle: dict[str, float], after: dict[str, float]) -> list[Row]:
     rows = []
-    async with httpx.AsyncClient(base_url=gateway, timeout=120) as client:
-        one = await _seed(client, 120, 1, "2008-06-09")
-        scores_url = f"/api/v1/inspections/{one}/scores"
-        await _time(client, scores_url, 3)  # warm up the processes
-
-        async def change_one(number: int) -> None:
-            await _change(client, one, number)
-
-        cold, responses = await _time(client, scores_url, repeat, before=change_one)
-        inside = [_server_timing(r.headers["server-timing"]) for r in responses]
-        warm, _ = await _time(client, scores_url, repeat)
-        rows += [
-            ("one inspection, 120 cases, changed: gateway", cold, TARGETS_MS["scores_e2e"]),
-            ("  inside scoring: fetch + score", [t["fetch"] + t["score"] for t in inside], None),
-            ("  inside scoring: score (intervals included)", [t["score"] for t in inside], None),
-            ("one inspection, unchanged (kept scores): gateway", warm, TARGETS_MS["scores_e2e"]),
-        ]
-        print(f"seeding {inspections} inspections of 120 cases ...", file=sys.stderr, flush=True)
-        ids = [await _seed(client, 120, 100 + n, f"2008-{1 + n % 12:02}-{1 + n % 27:02}") for n in range(inspections)]
-        for inspection_id in ids:
-            await _move(client, inspection_id, "reporting")  # assessments still open: scored live
-        period = {"from": "2008-01-01", "to": "2008-12-31", "status": "reporting"}
-        national_repeat = max(3, repeat // 10)
-
-        async def change_all(number: int) -> None:
-            for inspection_id in ids:
-                await _change(client, inspection_id, number)
-
-        national = "/api/v1/scores/national"
-        timings, responses = await _time(client, national, national_repeat, before=change_all, **period)
-        assert responses[0].json()["inspections"] == inspections
-        rows.append((f"national view, {inspections} x 120, all changed: live", timings, TARGETS_MS["national_live_e2e"]))
-        timings, _ = await _time(client, national, national_repeat, **period)
-        rows.append((f"national view, {inspections} x 120, unchanged", timings, TARGETS_MS["national_live_e2e"]))
-        for inspection_id in ids:
-            await client.post(f"/api/v1/inspections/{inspection_id}/scores/snapshots", json={"label": "published"})
-            await _move(client, inspection_id, "published")
-        timings, _ = await _time(client, national, national_repeat, **(period | {"status": "published"}))
-        rows.append((f"national view, {inspections} x 120, snapshots", timings, TARGETS_MS["national_snapshots_e2e"]))
+    for name in idle:
+        row = Row(
+            "memory", f"resident memory: {name}, idle / after the load", "MB", after[name], note=f"idle {idle[name]:.0f} MB"
+        )
+        row.target, row.met = f"<= {MEMORY_TARGET_MB:g} MB", max(idle[name], after[name]) <= MEMORY_TARGET_MB
+        rows.append(row)
     return rows
 
 
-def draw_timings(repeat: int) -> list[float]:
-    """Milliseconds to draw the default case sample from a 20,000-case caseload, one seed a time."""
-    caseload = generate_caseload(20_000, seed=1)
-    timings = []
-    for seed in range(repeat):
-        started = time.perf_counter()
-        draw_sample(caseload, SampleMix(), seed=seed)
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
+def measure(suite: Suite, options: argparse.Namespace, skipped: list[str]) -> list[Row]:
+    counts = QUICK if options.quick else FULL
+    only = set(options.only or GROUPS)
+    pids = suite.pids
+    meter = Meter(pids, suite.database_names if suite.postgres_url else [])
+    idle = memory(pids)
+    rows: list[Row] = []
+    ceiling: dict[str, object] = {}
+    write_ceiling = copy_ceiling = None
+    if suite.postgres_url and only & {"ingest", "overhead"}:
+        _say("raw database ceilings ...")
+        admin = suite.postgres_url.replace("postgresql+asyncpg://", "postgresql://")
+        answers = ingest.full_answers(_framework(suite))[1]
+        ceiling = asyncio.run(ceilings.measure(admin, answers, counts.seconds, counts.repeat, counts.import_rows))
+        rows += ingest.ceiling_rows(ceiling, counts.import_rows)
+        write_ceiling, copy_ceiling = rows[0].median, rows[1].median
+    elif not suite.postgres_url:
+        skipped.append("raw database ceilings and ratios to them: PostgreSQL only (SQLite run)")
+    wrk_groups = only & {"overhead", "ingest", "scaling"}
+    if wrk_groups and not available():
+        skipped.append(f"{', '.join(sorted(wrk_groups))} (wrk load): wrk is not installed (make bench-tools installs it)")
+    elif wrk_groups:
+        put_loads = 3 + (2 if "scaling" in only else 0)  # direct, gateway, nginx; the scaling rows' two
+        _say("seeding cases for the PUT loads ...")
+        puts = asyncio.run(ingest.prepare(suite, ingest.cases_needed(counts, put_loads)))
+        _say("gateway overhead (wrk) ...")
+        overhead_rows, by_path = overhead.measure(suite, counts, puts, skipped)
+        if "overhead" in only:
+            rows += overhead_rows
+        if "ingest" in only:
+            _say("ingest: PUT, POST, bulk import ...")
+            rows += ingest.put_rows(by_path, write_ceiling)
+            rows += ingest.posts(suite, counts, meter, puts.inspection_id, write_ceiling)
+            rows += asyncio.run(ingest.imports(suite, counts, meter, copy_ceiling))
+        if "scaling" in only:
+            _say("scaling: seeding stored assessments ...")
+            rows += scaling.measure(suite, counts, puts, meter)
+    if "scores" in only:
+        _say("scoring and the national view ...")
+        rows.append(scores.draw(max(3, counts.timings // 5)))
+        rows += asyncio.run(scores.measure(suite.gateway, suite.headers, counts.inspections, counts.timings))
+    if "questionnaires" in only:
+        _say("questionnaires ...")
+        rows += asyncio.run(questionnaires.measure(suite.gateway, suite.headers, counts.timings))
+    if "report" in only:
+        _say("report ...")
+        rows += asyncio.run(report.measure(suite.gateway, suite.headers, counts.timings, suite.pids.get("reporting")))
+    return rows + _memory_rows(idle, memory(pids))
+
+
+def _framework(suite: Suite) -> dict[str, object]:
+    return httpx.get(f"{suite.gateway}/api/v1/frameworks/omi-2008", headers=suite.headers, timeout=30).json()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--inspections", type=int, default=50)
-    parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--only", choices=["scores", "questionnaires", "report"], help="run one group of measures")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when a median misses its target")
-    parser.add_argument(
+    parser.add_argument("--quick", action="store_true", help="small counts, under a minute (make bench-quick)")
+    parser.add_argument("--only", nargs="+", choices=GROUPS, help="run only these groups")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--postgres",
         metavar="ADMIN_URL",
-        help="run on fresh PostgreSQL databases of this server "
-        "(e.g. postgresql+asyncpg://postgres@127.0.0.1:5432/postgres) instead of SQLite",
+        default=os.environ.get("OMI_BENCH_POSTGRES_URL", DEFAULT_POSTGRES),
+        help="the PostgreSQL server to make fresh databases on (default: $OMI_BENCH_POSTGRES_URL or %(default)s)",
     )
+    where.add_argument("--sqlite", action="store_true", help="SQLite files instead of PostgreSQL")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a row misses its target")
+    parser.add_argument("--output", default=str(RESULTS), help="where to write the results (default: %(default)s)")
+    parser.add_argument("--markdown", metavar="RESULTS", help="print a results file as the README's table, and stop")
     options = parser.parse_args()
-    database_urls = asyncio.run(_postgres_databases(options.postgres)) if options.postgres else None
-    print(f"databases: {'PostgreSQL' if database_urls else 'SQLite'}", file=sys.stderr)
-    rows = [("one case sample drawn from 20,000 cases", draw_timings(max(3, options.repeat // 5)), TARGETS_MS["draw_20000"])]
-    with running_suite(database_urls) as urls:
-        if options.only in (None, "scores"):
-            rows += asyncio.run(run(urls["gateway"], options.inspections, options.repeat))
-        if options.only in (None, "questionnaires"):
-            rows += asyncio.run(questionnaires.measure(urls["gateway"], options.repeat))
-        if options.only in (None, "report"):
-            rows += asyncio.run(report.measure(urls["gateway"], options.repeat))
-    print(f"\n{'measure (ms)':<50} {'median':>9} {'p90':>9} {'target':>8}")
-    for name, timings, target in rows:
-        print(_row(name, timings, target))
-    missed = [name for name, timings, target in rows if target is not None and statistics.median(timings) > target]
-    if options.strict and missed:
+    if options.markdown:
+        print(markdown(json.loads(Path(options.markdown).read_text())))
+        return
+    postgres = None if options.sqlite else options.postgres
+    started = time.monotonic()
+    at_start = machine()
+    skipped: list[str] = []
+    _say(f"starting the suite on {'PostgreSQL' if postgres else 'SQLite'} ...")
+    with running_suite(postgres) as suite:
+        loops = {name: loop_and_parser(pid) for name, pid in suite.pids.items()}
+        _say(f"processes: {loops}")
+        rows = measure(suite, options, skipped)
+    elapsed = time.monotonic() - started
+    print_table(rows, skipped)
+    database = "PostgreSQL" if postgres else "SQLite"
+    print(f"\n{'quick' if options.quick else 'full'} run on {database} in {elapsed:.0f} s; processes: {loops}")
+    settings = {
+        "quick": options.quick,
+        "database": "postgresql" if postgres else "sqlite",
+        "processes": loops,
+        "counts": vars(QUICK if options.quick else FULL),
+        "elapsed_seconds": round(elapsed, 1),
+    }
+    write(rows, skipped, settings, at_start, Path(options.output))
+    if options.strict and any(row.met is False for row in rows):
         sys.exit(1)
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import httpx
 
+from bench.table import Row, timed
+
 RETURNS = 2000
 IMPORT_TARGET_MS = RETURNS / 1000 * 1000  # 1,000 returns a second
 SUMMARY_TARGET_MS = 50.0
@@ -37,7 +39,8 @@ def offender_rows(count: int, seed: int) -> list[dict[str, Any]]:
     return rows
 
 
-async def _inspection(client: httpx.AsyncClient, seed: int) -> str:
+async def inspection(client: httpx.AsyncClient, seed: int) -> str:
+    """A new inspection's offender questionnaire, sent to enough people for a bulk import; its URL."""
     body = {"area": f"Questionnaires {seed}", "country": "england", "fieldwork_start": "2008-06-09", "framework_id": "omi-2008"}
     inspection = (await client.post("/api/v1/inspections", json=body)).json()
     url = f"/api/v1/inspections/{inspection['id']}/questionnaires/offender"
@@ -45,16 +48,16 @@ async def _inspection(client: httpx.AsyncClient, seed: int) -> str:
     return url
 
 
-async def measure(gateway: str, repeat: int) -> list[tuple[str, list[float], float | None]]:
-    async with httpx.AsyncClient(base_url=gateway, timeout=120) as client:
-        return await _run(client, repeat)
+async def measure(gateway: str, headers: dict[str, str], repeat: int) -> list[Row]:
+    async with httpx.AsyncClient(base_url=gateway, headers=headers, timeout=300) as client:
+        return [timed("questionnaires", name, spent, target) for name, spent, target in await _run(client, repeat)]
 
 
 async def _run(client: httpx.AsyncClient, repeat: int) -> list[tuple[str, list[float], float | None]]:
     imports = []
     url = ""
     for seed in range(max(3, repeat // 6)):
-        url = await _inspection(client, 9000 + seed)
+        url = await inspection(client, 9000 + seed)
         rows = offender_rows(RETURNS, seed)
         started = time.perf_counter()
         response = await client.post(f"{url}/returns:import", json={"rows": rows})
