@@ -32,6 +32,8 @@ FAILURE_STATUSES = {502, 503, 504}
 LOAD_SECONDS_AFTER_RECOVERY = 0.5
 RECOVERY_BOUND_SECONDS = 30.0
 FAILURE_PAUSE_SECONDS = 0.2
+# On one xdist worker, in this order (the last test leaves cases stopped), the processes started once.
+pytestmark = pytest.mark.xdist_group("faults")
 
 
 @pytest.fixture(scope="module")
@@ -266,6 +268,7 @@ def postgres_cluster(url: str) -> tuple[str, str]:
     raise AssertionError(f"no local PostgreSQL cluster listens on port {port}")
 
 
+@pytest.mark.serial
 @pytest.mark.skipif(
     not (POSTGRES_URL and RESTART_POSTGRES), reason="restarts the shared PostgreSQL: CI=true or OMI_TEST_RESTART_POSTGRES=1"
 )
