@@ -32,7 +32,7 @@ token: install
 
 # Two xdist workers, each with its own stack and databases; then, alone, the tests marked serial.
 test: lint typecheck
-	$(PY) -m pytest -n 2 --dist loadgroup -m "not serial"
+	$(PY) -m pytest -n 2 -m "not serial"
 	$(PY) -m pytest -m serial
 
 lint: install

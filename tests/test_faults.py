@@ -32,8 +32,9 @@ FAILURE_STATUSES = {502, 503, 504}
 LOAD_SECONDS_AFTER_RECOVERY = 0.5
 RECOVERY_BOUND_SECONDS = 30.0
 FAILURE_PAUSE_SECONDS = 0.2
-# On one xdist worker, in this order (the last test leaves cases stopped), the processes started once.
-pytestmark = pytest.mark.xdist_group("faults")
+# Alone (`make test` runs these after the parallel run): one restarts PostgreSQL under every other test, and
+# a kill's recovery or a SIGTERM's drain is bounded in time, not to be shared with another worker's load.
+pytestmark = pytest.mark.serial
 
 
 @pytest.fixture(scope="module")
@@ -268,7 +269,6 @@ def postgres_cluster(url: str) -> tuple[str, str]:
     raise AssertionError(f"no local PostgreSQL cluster listens on port {port}")
 
 
-@pytest.mark.serial
 @pytest.mark.skipif(
     not (POSTGRES_URL and RESTART_POSTGRES), reason="restarts the shared PostgreSQL: CI=true or OMI_TEST_RESTART_POSTGRES=1"
 )

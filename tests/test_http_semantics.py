@@ -59,7 +59,6 @@ def gateway_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proces
     gateway.stop()
 
 
-@pytest.mark.xdist_group("gateway_process")  # one worker starts the gateway process, once
 @pytest.mark.parametrize("length", [20_000, 70_000, 200_000])
 def test_over_long_url_is_a_414_problem_through_the_real_server(gateway_process: Process, length: int) -> None:
     # http.client, not httpx: httpx itself refuses to send a URL over 64 KiB.
@@ -76,7 +75,6 @@ def test_over_long_url_is_a_414_problem_through_the_real_server(gateway_process:
     assert body["type"] == "urn:omi:problem:uri-too-long"
 
 
-@pytest.mark.xdist_group("gateway_process")
 def test_head_and_allow_through_the_real_server(gateway_process: Process) -> None:
     head = httpx.head(f"{gateway_process.url}/healthz", timeout=10)
     assert head.status_code == 200 and head.content == b"" and int(head.headers["content-length"]) > 0

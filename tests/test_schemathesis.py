@@ -38,7 +38,6 @@ SETTINGS = settings(
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-pytestmark = pytest.mark.xdist_group("schemathesis")  # one worker starts the suite's processes, once
 
 
 @pytest.fixture(scope="module")
