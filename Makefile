@@ -30,8 +30,10 @@ token: install
 	@test -n "$(ROLE)" || { echo "usage: make token ROLE=admin|inspector|area_assessor|system|reader [SUB=<subject>] [HOURS=8]"; exit 2; }
 	@$(PY) -m services.token "$(ROLE)" "$(SUB)" "$(HOURS)"
 
+# Two xdist workers, each with its own stack and databases; then, alone, the tests marked serial.
 test: lint typecheck
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 -m "not serial"
+	$(PY) -m pytest -m serial
 
 lint: install
 	$(PY) -m ruff check .

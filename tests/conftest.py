@@ -21,7 +21,8 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from sqlalchemy import MetaData, text
+from sqlalchemy import MetaData, Table, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.cases.app import create_app as create_cases
 from services.cases.settings import CasesSettings
@@ -92,6 +93,8 @@ class Stack:
     apps: dict[str, FastAPI]
     auth: AuthSettings
     transport: AppsTransport
+    # Each service's tables that gw empties after a test, in the order to empty them (read once, when migrated).
+    emptied: dict[str, list[Table]]
 
     def token(self, role: str = "admin", subject: str | None = None) -> str:
         return sign(self.auth, subject or f"test-{role}", role)
@@ -204,32 +207,43 @@ async def stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             for app in apps.values():  # ready, as a deployment waits for /readyz
                 if hasattr(app.state, "warm"):
                     await app.state.warm.wait()
+            emptied = {name: await emptied_tables(apps[name].state.engine) for name in SERVICES}
             admin = bearer(auth, "test-admin", "admin", 24)
             gateway = await exits.enter_async_context(
                 httpx.AsyncClient(transport=transport, base_url=url_of("gateway"), timeout=60, headers=admin)
             )
-            yield Stack(backend, gateway, spans, database_urls, apps, auth, transport)
+            yield Stack(backend, gateway, spans, database_urls, apps, auth, transport, emptied)
     finally:
         if backend == "postgresql":
             await drop_postgres_databases(database_urls)
 
 
+async def emptied_tables(engine: AsyncEngine) -> list[Table]:
+    """The tables of a migrated database, dependents first, less the reference data a service loads at start-up.
+    Read once per stack: no test changes a stack's schema, and reflecting per test cost more than the test."""
+    metadata = MetaData()
+    async with engine.connect() as connection:
+        await connection.run_sync(metadata.reflect)
+    return [table for table in reversed(metadata.sorted_tables) if table.name not in KEPT_TABLES]
+
+
+async def empty(engine: AsyncEngine, tables: list[Table]) -> None:
+    """Every row of ``tables`` deleted (the append-only audit table needs TRUNCATE in PostgreSQL)."""
+    async with engine.begin() as connection:
+        for table in tables:
+            if table.name == AUDIT_TABLE and connection.dialect.name == "postgresql":
+                await connection.execute(text(f"TRUNCATE {AUDIT_TABLE}"))
+            else:
+                await connection.execute(table.delete())
+
+
 @pytest.fixture
 async def gw(stack: Stack) -> AsyncIterator[httpx.AsyncClient]:
     """The gateway client (an admin token; stack.client(role) for others), with every service's data emptied
-    after the test (reference data kept; the append-only audit table needs TRUNCATE in PostgreSQL)."""
+    after the test (reference data kept), the four databases at once."""
     stack.spans.clear()
     yield stack.gateway
-    for name in SERVICES:
-        engine = stack.apps[name].state.engine
-        async with engine.begin() as connection:
-            metadata = MetaData()
-            await connection.run_sync(metadata.reflect)
-            for table in reversed(metadata.sorted_tables):
-                if table.name == AUDIT_TABLE and connection.dialect.name == "postgresql":
-                    await connection.execute(text(f"TRUNCATE {AUDIT_TABLE}"))
-                elif table.name not in KEPT_TABLES:
-                    await connection.execute(table.delete())
+    await asyncio.gather(*(empty(stack.apps[name].state.engine, stack.emptied[name]) for name in SERVICES))
 
 
 async def plan_inspection(gw: httpx.AsyncClient, **fields) -> dict:

@@ -32,6 +32,9 @@ FAILURE_STATUSES = {502, 503, 504}
 LOAD_SECONDS_AFTER_RECOVERY = 0.5
 RECOVERY_BOUND_SECONDS = 30.0
 FAILURE_PAUSE_SECONDS = 0.2
+# Alone (`make test` runs these after the parallel run): one restarts PostgreSQL under every other test, and
+# a kill's recovery or a SIGTERM's drain is bounded in time, not to be shared with another worker's load.
+pytestmark = pytest.mark.serial
 
 
 @pytest.fixture(scope="module")
