@@ -289,6 +289,9 @@ async def direct_get(url: str) -> httpx.Response:
         return await fresh.get(url)
 
 
+ROWS = 1500  # per import: imports write thousands of rows a second, so these are large to be still in progress
+
+
 # Last in the file: it leaves cases stopped.
 async def test_sigterm_answers_every_accepted_request(processes: dict[str, Process], client: httpx.AsyncClient) -> None:
     cases = processes["cases"]
@@ -299,7 +302,7 @@ async def test_sigterm_answers_every_accepted_request(processes: dict[str, Proce
         # Slow-ish requests, each on its own connection, all in the service's hands before SIGTERM.
         imports = [
             asyncio.create_task(
-                direct.post(f"/api/v1/inspections/{i}/assessments:import", json={"rows": generated_rows(framework, 120, n)})
+                direct.post(f"/api/v1/inspections/{i}/assessments:import", json={"rows": generated_rows(framework, ROWS, n)})
             )
             for n, i in enumerate(inspections)
         ]
@@ -308,7 +311,7 @@ async def test_sigterm_answers_every_accepted_request(processes: dict[str, Proce
         code = await asyncio.to_thread(cases.terminate)
         results = await asyncio.gather(*imports)
     assert [r.status_code for r in results] == [200] * len(imports), [r.text[:200] for r in results if r.status_code != 200]
-    assert all(r.json()["created"] == 120 for r in results)
+    assert all(r.json()["created"] == ROWS for r in results)
     assert code in (0, -signal.SIGTERM), "stopped by the SIGTERM after draining (uvicorn re-raises it), not killed"
     with pytest.raises(httpx.ConnectError):
         await direct_get(cases.url + "/healthz")
