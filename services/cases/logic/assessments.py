@@ -8,7 +8,6 @@ from uuid import UUID
 
 from sqlalchemy import Table, bindparam, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
 from services.cases import models
 from services.cases.logic import cases, inspections
@@ -63,51 +62,6 @@ class Submission:
     evidence: dict[str, str]
     assessor: str | None
     reason: str | None
-
-
-async def store(
-    session: AsyncSession,
-    case: models.Case,
-    inspection: models.Inspection,
-    submission: Submission,
-    existing: models.Assessment | None,
-) -> models.Assessment:
-    """Store a new version (the first, or one after ``existing``) and keep it in the history."""
-    now = utcnow()
-    values: dict[str, Any] = {
-        "answers": submission.answers,
-        "evidence": submission.evidence,
-        "assessor": submission.assessor,
-        "reason": submission.reason,
-    }
-    revision = await inspections.next_sample_revision(session, inspection.id)
-    if existing is None:
-        row = models.Assessment(
-            case_id=case.id,
-            inspection_id=inspection.id,
-            framework_id=inspection.framework_id,
-            framework_version=inspection.framework_version,
-            version=1,
-            revision=revision,
-            created_at=now,
-            updated_at=now,
-            **values,
-        )
-        session.add(row)
-    else:
-        # Guarded by version: of two concurrent writers, one wins and the other gets 412.
-        await update_one(
-            session,
-            update(models.Assessment)
-            .where(col(models.Assessment.case_id) == case.id, col(models.Assessment.version) == existing.version)
-            .values(version=existing.version + 1, revision=revision, updated_at=now, **values),
-            "the assessment changed while this update ran",
-        )
-        await session.refresh(existing)
-        row = existing
-    session.add(models.AssessmentVersion(case_id=case.id, version=row.version, created_at=now, **values))
-    await session.flush()
-    return row
 
 
 # The write path in SQL Core: no ORM objects, one read of everything a PUT checks, then the writes.
