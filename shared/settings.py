@@ -17,6 +17,11 @@ class ServiceSettings(BaseSettings):
     )
     migrate_on_start: bool = Field(True, description="Apply Alembic migrations at start-up.")
     log_level: str = "INFO"
+    access_log: bool = Field(
+        False,
+        description="A log line per request at INFO; off: the gateway logs each request at the edge, and the span "
+        "per request has it too, while the line cost every request as much as its routing.",
+    )
     call_timeout: float = Field(10.0, gt=0, description="Seconds allowed for a call to another service.")
     max_concurrent_requests: int = Field(
         200, ge=1, description="Requests in progress at once; more are answered 503 overloaded with Retry-After."
