@@ -25,7 +25,8 @@ async def _backend_of(engine: AsyncEngine) -> int:
 async def _terminate(admin: AsyncEngine, pid: int) -> None:
     async with admin.connect() as connection:
         assert await connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        while await connection.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE pid = :pid"), {"pid": pid}):
+        gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid")
+        while not await connection.scalar(gone, {"pid": pid}):  # noqa: ASYNC110 - polls the server
             await asyncio.sleep(0.01)
     await asyncio.sleep(0.05)  # the event loop reads the closed socket: asyncpg marks the connection closed
 
