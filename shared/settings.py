@@ -19,8 +19,8 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     access_log: bool = Field(
         False,
-        description="A log line per request at INFO; off: the gateway logs each request at the edge, and the span "
-        "per request has it too, while the line cost every request as much as its routing.",
+        description="A log line per request at INFO (uvicorn's access log, ≈ 0.02-0.04 ms CPU a request); off: the "
+        "gateway logs each request at the edge, and each request's span records it.",
     )
     call_timeout: float = Field(10.0, gt=0, description="Seconds allowed for a call to another service.")
     max_concurrent_requests: int = Field(
