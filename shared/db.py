@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy import DateTime, Dialect, Update, event
 from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -54,7 +55,20 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **_JSON)
+    # No pool_pre_ping: its round trip on every checkout cost each request as much as a statement. A database
+    # restart is met without it: a connection the server closed is replaced at checkout (below, no statement
+    # has run on it), and one that breaks under a statement invalidates the whole pool (SQLAlchemy's
+    # is_disconnect), so the next requests connect afresh; that one request is answered 502 (shared.problems).
+    engine = create_async_engine(url, pool_size=10, max_overflow=20, **_JSON)
+    event.listen(engine.sync_engine, "checkout", _replace_closed)
+    return engine
+
+
+def _replace_closed(dbapi_connection: Any, _record: object, _proxy: object) -> None:
+    """asyncpg notices by itself a socket the server closed (restart, failover, terminated backend): such a
+    pooled connection is refused at checkout, and the pool tries another, connecting anew if need be."""
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 # Switching the journal takes the file's exclusive lock without waiting on the busy timeout:

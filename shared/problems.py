@@ -97,7 +97,7 @@ async def _on_conflicting_write(request: Request, exc: IntegrityError) -> JSONRe
 
 
 async def _on_database_failure(request: Request, exc: DBAPIError | ConnectionError) -> JSONResponse:
-    # The database went away (restart, failover): the pools reconnect by themselves (pool_pre_ping), so
+    # The database went away (restart, failover): the pools reconnect by themselves (shared.db), so
     # this is the database's outage, told as such, not a bug. A connection that broke mid-statement
     # may have committed: 502, read again before resending; one that could not be had (no statement
     # ran: "shutting down", "starting up", refused): 503, retry.

@@ -195,6 +195,6 @@ def serve(name: str, factory: str, settings: ServiceSettings) -> None:
         loop="uvloop",
         http="httptools",
         log_config=None,
-        access_log=True,
+        access_log=settings.access_log,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )

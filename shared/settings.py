@@ -17,6 +17,11 @@ class ServiceSettings(BaseSettings):
     )
     migrate_on_start: bool = Field(True, description="Apply Alembic migrations at start-up.")
     log_level: str = "INFO"
+    access_log: bool = Field(
+        False,
+        description="A log line per request at INFO (uvicorn's access log, ≈ 0.02-0.04 ms CPU a request); off: the "
+        "gateway logs each request at the edge, and each request's span records it.",
+    )
     call_timeout: float = Field(10.0, gt=0, description="Seconds allowed for a call to another service.")
     max_concurrent_requests: int = Field(
         200, ge=1, description="Requests in progress at once; more are answered 503 overloaded with Retry-After."
