@@ -45,10 +45,9 @@ def service_client(
     provider: TracerProvider,
     timeout: httpx.Timeout | float,
     transport: httpx.AsyncBaseTransport | None = None,
-    max_connections: int = 200,
 ) -> httpx.AsyncClient:
     # httpx's own pool is slow under concurrency (encode/httpx#3215); aiohttp's is not.
-    inner = transport if transport is not None else ServiceTransport(limits=httpx.Limits(max_connections=max_connections))
+    inner = transport if transport is not None else ServiceTransport(limits=httpx.Limits(max_connections=200))
     client = httpx.AsyncClient(
         base_url=base_url,
         transport=traced_transport(inner, provider),

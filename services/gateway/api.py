@@ -17,6 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from services.gateway.logic import openapi, proxy, security_doc
 from services.gateway.logic.upstream import Upstream, failure_kind, replayable
+from shared.context import request_id_var
 from shared.errors import DomainError
 from shared.problems import problem_response
 from shared.tokens import public_key_set
@@ -175,11 +176,15 @@ class Forward:
             return problem_response("bad-request", "the request body was cut short")
         client = scope.get("client")
         try:
-            upstream_request = state.client.build_request(
+            upstream_request = httpx.Request(
                 scope["method"],
                 url,
                 headers=proxy.request_headers(
-                    headers.items(), client[0] if client else None, scope.get("scheme", "http"), headers.get("host", "")
+                    headers.items(),
+                    client[0] if client else None,
+                    scope.get("scheme", "http"),
+                    headers.get("host", ""),
+                    request_id_var.get(),
                 ),
                 content=content,
             )

@@ -25,8 +25,9 @@ from shared.limits import ConcurrencyLimit, UrlLengthLimit
 from shared.logs import configure_logging
 from shared.problems import install_problem_handlers
 from shared.service import Wiring
-from shared.telemetry import instrument_app, metrics_of, tracer_provider
+from shared.telemetry import instrument_app, metrics_of, traced_transport, tracer_provider
 from shared.tokens import TokenVerifier, ensure_keys
+from shared.transport import ServiceTransport
 
 
 def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring()) -> FastAPI:
@@ -41,15 +42,16 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auth.mode == "embedded":
             ensure_keys(settings.auth.keys_dir)  # the key pair is made on first start
+        # One pool: the client (readiness, OpenAPI documents) and the proxy's upstream share its transport.
+        pool = wiring.transport or ServiceTransport(limits=httpx.Limits(max_connections=500))
         app.state.client = service_client(
             "",
             provider,
             httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout, pool=settings.connect_timeout),
-            wiring.transport,
-            max_connections=500,
+            pool,
         )
         app.state.upstream = Upstream(
-            app.state.client,
+            traced_transport(pool, provider),
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             retry_after=settings.retry_after,
