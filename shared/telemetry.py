@@ -58,11 +58,15 @@ def metrics_of(provider: TracerProvider) -> Metrics:
     return _METRICS[provider]
 
 
-def instrument_app(app: FastAPI, provider: TracerProvider) -> None:
-    """Spans and request metrics for every request, and the service's own /metrics."""
+def instrument_app(app: FastAPI, provider: TracerProvider, server_spans: bool = True) -> None:
+    """Spans and request metrics for every request (without ``server_spans``, the app makes its own), and the
+    service's own /metrics."""
     metrics = metrics_of(provider)
     app.state.metrics = metrics
     redact_url_logs()
+    app.add_middleware(MetricsEndpoint, registry=metrics.registry)
+    if not server_spans:
+        return
     FastAPIInstrumentor.instrument_app(
         app,
         tracer_provider=provider,
@@ -71,7 +75,6 @@ def instrument_app(app: FastAPI, provider: TracerProvider) -> None:
         exclude_spans=["receive", "send"],
         server_request_hook=redact_span,
     )
-    app.add_middleware(MetricsEndpoint, registry=metrics.registry)
 
 
 def instrument_engine(engine: AsyncEngine, provider: TracerProvider, statements: bool = True) -> None:
