@@ -73,7 +73,9 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     app.state.openapi_cache = None
     install_problem_handlers(app)
     # Outermost last: CORS, dates, request context, security headers (on every answer, refusals too), the
-    # concurrency and URL limits, the token check, the rate limit (per subject), HEAD as GET.
+    # concurrency and URL limits, the token check, the rate limit (per subject), HEAD as GET, proxied paths
+    # straight to the proxy.
+    app.add_middleware(api.ProxyFirst)
     app.add_middleware(HeadAsGet)
     app.add_middleware(
         RateLimitMiddleware,
