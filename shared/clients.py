@@ -2,7 +2,6 @@
 the one function every call goes through (`call_service`), which turns failures into domain errors."""
 
 from collections.abc import Collection, Mapping
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpx
@@ -33,24 +32,30 @@ async def _forward_authorization(request: httpx.Request) -> None:
     request.headers["Authorization"] = caller.authorization
 
 
+class _NoCookies(httpx.Cookies):
+    """A jar that never takes a cookie: calls carry no client state between requests (a cookie one caller's
+    answer set must never ride along on another caller's request), and no answer's Set-Cookie is parsed."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
 def service_client(
     base_url: str,
     provider: TracerProvider,
     timeout: httpx.Timeout | float,
     transport: httpx.AsyncBaseTransport | None = None,
-    max_connections: int = 200,
 ) -> httpx.AsyncClient:
     # httpx's own pool is slow under concurrency (encode/httpx#3215); aiohttp's is not.
-    inner = transport if transport is not None else ServiceTransport(limits=httpx.Limits(max_connections=max_connections))
-    return httpx.AsyncClient(
+    inner = transport if transport is not None else ServiceTransport(limits=httpx.Limits(max_connections=200))
+    client = httpx.AsyncClient(
         base_url=base_url,
-        # Calls carry no client state between requests: a cookie one caller's answer set must never
-        # ride along on another caller's request.
-        cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         transport=traced_transport(inner, provider),
         timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
         event_hooks={"request": [_forward_request_id, _forward_authorization]},
     )
+    client._cookies = _NoCookies()  # the constructor would copy any jar given into a plain one
+    return client
 
 
 def _passed_through(service: str, response: httpx.Response) -> DomainError:

@@ -14,7 +14,7 @@ from typing import Literal
 from fastapi import FastAPI
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.metrics import Counter
-from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, ExemplarFilter, MeterProvider, TraceBasedExemplarFilter
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -39,11 +39,17 @@ class Metrics:
 def create_metrics(service_name: str) -> Metrics:
     registry = CollectorRegistry(auto_describe=True)
     readers: list[MetricReader] = [PrometheusMetricReader(registry=registry)]
+    # Exemplars (a measurement's trace) only where an exporter carries them: the Prometheus text has none, and
+    # sampling them costs on every measurement.
+    exemplars: ExemplarFilter = AlwaysOffExemplarFilter()
     if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"):
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
 
         readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
-    provider = MeterProvider(metric_readers=readers, resource=Resource.create({"service.name": service_name}))
+        exemplars = TraceBasedExemplarFilter()
+    provider = MeterProvider(
+        metric_readers=readers, resource=Resource.create({"service.name": service_name}), exemplar_filter=exemplars
+    )
     meter = provider.get_meter("omi")
     writes = {kind: meter.create_counter(name, unit="{write}", description=text) for kind, (name, text) in WRITES.items()}
     return Metrics(provider, registry, writes)

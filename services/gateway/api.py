@@ -13,10 +13,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.gateway.logic import openapi, proxy, security_doc
 from services.gateway.logic.upstream import Upstream, failure_kind, replayable
+from shared.context import request_id_var
 from shared.errors import DomainError
 from shared.problems import problem_response
 from shared.tokens import public_key_set
@@ -142,7 +143,12 @@ class Forward:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope, receive)
-        response = await self._forward(request)
+        try:
+            response = await self._forward(request)
+        except DomainError as exc:  # answered here as the problem handlers would: Forward runs outside them
+            response = problem_response(
+                exc.problem.kind, exc.detail, errors=exc.errors, headers=exc.headers, instance=scope["path"]
+            )
         await response(scope, receive, send)
 
     async def _forward(self, request: Request) -> Response:
@@ -175,11 +181,15 @@ class Forward:
             return problem_response("bad-request", "the request body was cut short")
         client = scope.get("client")
         try:
-            upstream_request = state.client.build_request(
+            upstream_request = httpx.Request(
                 scope["method"],
                 url,
                 headers=proxy.request_headers(
-                    headers.items(), client[0] if client else None, scope.get("scheme", "http"), headers.get("host", "")
+                    headers.items(),
+                    client[0] if client else None,
+                    scope.get("scheme", "http"),
+                    headers.get("host", ""),
+                    request_id_var.get(),
                 ),
                 content=content,
             )
@@ -224,5 +234,22 @@ class Forward:
         return response
 
 
-# A Starlette route with an ASGI app as its endpoint (FastAPI would wrap a function in its request handling).
-router.routes.append(Route("/api/v1/{path:path}", Forward(), methods=METHODS, include_in_schema=False))
+PROXIED = "/api/v1/"
+forward = Forward()
+# A Starlette route with an ASGI app as its endpoint (FastAPI would wrap a function in its request handling): what
+# the router would do with these paths, and what the span's route and a 405's Allow are taken from.
+router.routes.append(Route(PROXIED + "{path:path}", forward, methods=METHODS, include_in_schema=False))
+
+
+class ProxyFirst:
+    """Pure ASGI, innermost: a request for a proxied path goes straight to Forward, past FastAPI's exception
+    layers and router (the route above, found the long way round, for every request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PROXIED) and scope["method"] in METHODS:
+            await forward(scope, receive, send)
+            return
+        await self.app(scope, receive, send)

@@ -14,6 +14,7 @@ from services.gateway.logic.breaker import observe_breakers
 from services.gateway.logic.edges import SecurityHeadersMiddleware
 from services.gateway.logic.limits import RateLimitMiddleware, storage_for
 from services.gateway.logic.routing import RouteTable
+from services.gateway.logic.tracing import ServerSpans
 from services.gateway.logic.upstream import Upstream
 from services.gateway.server import http_protocol
 from services.gateway.settings import GatewaySettings
@@ -25,8 +26,9 @@ from shared.limits import ConcurrencyLimit, UrlLengthLimit
 from shared.logs import configure_logging
 from shared.problems import install_problem_handlers
 from shared.service import Wiring
-from shared.telemetry import instrument_app, metrics_of, tracer_provider
+from shared.telemetry import instrument_app, metrics_of, traced_transport, tracer_provider
 from shared.tokens import TokenVerifier, ensure_keys
+from shared.transport import ServiceTransport
 
 
 def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring()) -> FastAPI:
@@ -41,15 +43,16 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.auth.mode == "embedded":
             ensure_keys(settings.auth.keys_dir)  # the key pair is made on first start
+        # One pool: the client (readiness, OpenAPI documents) and the proxy's upstream share its transport.
+        pool = wiring.transport or ServiceTransport(limits=httpx.Limits(max_connections=500))
         app.state.client = service_client(
             "",
             provider,
             httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout, pool=settings.connect_timeout),
-            wiring.transport,
-            max_connections=500,
+            pool,
         )
         app.state.upstream = Upstream(
-            app.state.client,
+            traced_transport(pool, provider),
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
             retry_after=settings.retry_after,
@@ -70,7 +73,9 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
     app.state.openapi_cache = None
     install_problem_handlers(app)
     # Outermost last: CORS, dates, request context, security headers (on every answer, refusals too), the
-    # concurrency and URL limits, the token check, the rate limit (per subject), HEAD as GET.
+    # concurrency and URL limits, the token check, the rate limit (per subject), HEAD as GET, proxied paths
+    # straight to the proxy.
+    app.add_middleware(api.ProxyFirst)
     app.add_middleware(HeadAsGet)
     app.add_middleware(
         RateLimitMiddleware,
@@ -93,7 +98,9 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
         )
     app.include_router(api.router)
     app.mount(api.DOCS_ASSETS, StaticFiles(directory=api.DOCS_ASSETS_DIRECTORY), name="docs-assets")
-    instrument_app(app, provider)
+    # The gateway's server spans and request metrics are its own (ServerSpans), outermost.
+    instrument_app(app, provider, server_spans=False)
+    app.add_middleware(ServerSpans, provider=provider, routes=app.router.routes)
     return app
 
 

@@ -26,7 +26,10 @@ def _connection_listed(headers: list[tuple[str, str]]) -> set[str]:
     return {name.strip().lower() for k, v in headers if k.lower() == "connection" for name in v.split(",")}
 
 
-def request_headers(headers: Iterable[tuple[str, str]], client_host: str | None, scheme: str, host: str) -> list[tuple[str, str]]:
+def request_headers(
+    headers: Iterable[tuple[str, str]], client_host: str | None, scheme: str, host: str, request_id: str | None
+) -> list[tuple[str, str]]:
+    """The client's end-to-end headers, the forwarding chain, and the gateway's request id."""
     headers = list(headers)
     dropped = _NOT_FORWARDED | _SET_BY_GATEWAY | {"x-forwarded-for"} | _connection_listed(headers)
     forwarded = [(k, v) for k, v in headers if k.lower() not in dropped]
@@ -35,6 +38,8 @@ def request_headers(headers: Iterable[tuple[str, str]], client_host: str | None,
     if chain:
         forwarded.append(("x-forwarded-for", chain))
     forwarded += [("x-forwarded-proto", scheme), ("x-forwarded-host", host)]
+    if request_id:
+        forwarded.append(("x-request-id", request_id))
     return forwarded
 
 
