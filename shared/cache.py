@@ -17,6 +17,9 @@ class LruCache(Generic[V]):
         self._items: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
 
+    def __len__(self) -> int:
+        return len(self._items)
+
     def get(self, key: Hashable) -> V | None:
         with self._lock:
             if key not in self._items:

@@ -335,6 +335,23 @@ async def test_national_view_reads_samples_too_large_for_one_answer(
         assert {a["inspection_id"]: a["score"] for a in criterion["areas"]} == pytest.approx(expected, abs=1e-9)
 
 
+async def test_kept_samples_are_bounded_by_the_setting(stack: Stack, gw: httpx.AsyncClient) -> None:
+    from services.scoring.settings import ScoringSettings
+    from shared.cache import LruCache
+
+    caches = stack.apps["scoring"].state.caches
+    assert caches.samples.size == ScoringSettings().kept_samples
+    caches.samples = LruCache(2)
+    assessed = [await assessed_inspection(gw, count=8, seed=50 + n, area=f"Area {n}") for n in range(3)]
+    for _ in range(2):  # the second view finds one sample of three kept no more, and reads it again
+        view = (await gw.get("/api/v1/scores/national", params={"status": "planned"})).json()
+        assert len(caches.samples) == 2
+        document = await framework(gw)
+        for criterion in view["criteria"]:
+            expected = {i["id"]: expected_scores(document, rows)["criteria"][criterion["id"]] for i, rows in assessed}
+            assert {a["inspection_id"]: a["score"] for a in criterion["areas"]} == pytest.approx(expected, abs=1e-9)
+
+
 async def test_national_view_reads_whole_a_sample_restored_since_the_listing(
     stack: Stack, gw: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

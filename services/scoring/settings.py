@@ -20,3 +20,8 @@ class ScoringSettings(ServiceSettings):
     # 1000 is the usual floor for percentile intervals (Efron & Tibshirani); more only moves the
     # interval's ends by fractions of a point on 120 cases, and costs time on every cold score.
     bootstrap_resamples: int = Field(1000, ge=100, le=20000, description="Resamples for bootstrap intervals.")
+    # A kept 120-case sample is about 0.8 MB resident (its answers as read): the bound keeps the service's
+    # memory within its budget; a national view across more inspections reads the others again each time.
+    kept_samples: int = Field(
+        64, ge=1, description="Inspections whose assessed samples are kept between requests (least recently used go)."
+    )

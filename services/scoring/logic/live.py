@@ -38,7 +38,7 @@ class LiveSample:
 class Caches:
     """What the scoring service keeps between requests: samples by inspection, scores by sample revision."""
 
-    samples: LruCache[assessed.KnownSample] = field(default_factory=lambda: LruCache(256))
+    samples: LruCache[assessed.KnownSample]  # bounded by the kept_samples setting
     inspections: LruCache[Inspection] = field(default_factory=lambda: LruCache(4096))
     scores: LruCache[scoring.InspectionScore] = field(default_factory=lambda: LruCache(1024))
     parsed_frameworks: frameworks.Parsed = field(default_factory=dict)
