@@ -21,9 +21,10 @@ def main(argv: list[str] | None = None) -> None:
     token = sign(settings, subject, arguments.role, arguments.hours)
     print(f"A {arguments.role} token for {subject!r}, valid {arguments.hours:g} hours. Use it as:")
     print('  curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/api/v1/inspections')
-    print("or paste it into Authorize at http://127.0.0.1:8000/docs; a published report opens in a browser at")
+    print("or paste it into Authorize at http://127.0.0.1:8000/docs. With a reader token (ROLE=reader, few HOURS:")
+    print("a token in a URL is a credential while it lasts), a published report opens in a browser at")
     print("  http://127.0.0.1:8000/api/v1/inspections/<id>/report?format=html&access_token=$TOKEN")
-    print("(a token in a URL is a credential while it lasts: use a reader token of few HOURS). The token:")
+    print("The token:")
     print(token)
 
 

@@ -270,10 +270,16 @@ async def _inspection_of(
 async def _check_link(
     endpoint: Endpoint, raw_key: str | None, decision: Decision, standings: StandingSource, caller: Caller
 ) -> None:
-    """A token from the URL is taken only on a link endpoint of a published inspection (otherwise as if none)."""
+    """A token from the URL is taken only if a reader's, on a link endpoint of a published inspection (otherwise as if none)."""
     key = _uuid(raw_key)
     if not endpoint.by_link or endpoint.target is None or key is None:
         raise Unauthenticated("send Authorization: Bearer <token>", headers={"WWW-Authenticate": CHALLENGE})
+    if caller.principal.role != "reader":
+        # A URL ends up in histories, logs and pasted links: only a token that reads published reports anyway.
+        raise Unauthenticated(
+            "a token in the URL must be a reader's: send others as Authorization: Bearer <token>",
+            headers={"WWW-Authenticate": CHALLENGE},
+        )
     standing = decision.standing or await standings.of(caller.principal, endpoint.target, key)
     if standing.status != "published":
         raise Unauthenticated(

@@ -138,7 +138,9 @@ def _on_execute(state: ORMExecuteState) -> None:
     if state.is_insert:  # a single-row insert names its key and inspection in its values
         where = {key: getattr(value, "effective_value", value) for key, value in zip(fields, values.values(), strict=True)}
     keys = [column.key for column in table.primary_key]
-    entity_id = where.get(keys[0]) if len(keys) == 1 else None
+    entity_id = (
+        where.get(keys[0]) if len(keys) == 1 else "/".join(str(where[k]) for k in keys) if set(keys) <= where.keys() else None
+    )
     inspection = where.get("id") if table.name in _INSPECTION_TABLES else where.get("inspection_id")
     action = "create" if state.is_insert else "update" if state.is_update else "delete"
     _write(state.session, [record(table.name, entity_id, action, fields, inspection)])

@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs
+from urllib.parse import unquote_plus
 from uuid import UUID
 
 from starlette.datastructures import Headers
@@ -32,7 +32,10 @@ def link_token(path: str, method: str, query: str) -> str | None:
     """The `access_token` query parameter, where a request may carry one (one value only), else None."""
     if method.upper() not in LINK_METHODS or not LINK_PATH.fullmatch(path):
         return None
-    values = parse_qs(query, keep_blank_values=True).get(LINK_PARAMETER, [])
+    # The name as written, not decoded: `access%5Ftoken` would pass a token by the masking in shared.privacy.
+    values = [
+        unquote_plus(value) for name, _, value in (pair.partition("=") for pair in query.split("&")) if name == LINK_PARAMETER
+    ]
     return values[0] if len(values) == 1 and values[0] else None
 
 

@@ -71,6 +71,7 @@ async def test_every_write_is_recorded_with_who_what_and_its_request(stack: Stac
     assert (await gw.put(assessment, json={"answers": {}, "reason": "re-read"}, headers={"If-Match": etag})).status_code == 200
     versions = await _trail(gw, inspection=a, entity="assessment_versions")
     assert [(e["actor"], e["inspection_id"]) for e in versions] == [("aa-1", a), ("test-admin", a)]
+    assert [e["id"] for e in versions] == [f"{case['id']}/1", f"{case['id']}/2"]  # a two-column key
 
 
 async def test_the_merged_trail_pages_with_one_cursor_and_reads_as_csv(stack: Stack, gw: httpx.AsyncClient) -> None:

@@ -174,3 +174,19 @@ async def test_a_publication_frozen_but_not_accepted_by_cases_completes_on_retry
     assert hashlib.sha256(frozen.content).hexdigest() == retried.json()["sha256"]
     assert frozen.json()["snapshot_id"] == retried.json()["snapshot_id"]
     assert (await gw.get(f"/api/v1/inspections/{inspection['id']}")).json()["status"] == "published"
+
+
+async def test_a_reader_never_sees_the_draft_while_publication_is_under_way(stack: Stack, gw: httpx.AsyncClient) -> None:
+    # Publication moves the inspection to published in cases before it freezes the report: in that gap (or for
+    # good if the last step failed) a reader or a report link is answered 404, not the live draft.
+    inspection = await written_inspection(gw)
+    await send_for_comment(gw, inspection["id"])
+    url = f"/api/v1/inspections/{inspection['id']}"
+    etag = (await gw.get(url)).headers["etag"]
+    moved = await gw.patch(url, json={"status": "published"}, headers={"If-Match": etag})
+    assert moved.status_code == 200, moved.text
+    async with stack.client("reader", "member-of-the-public") as reader:
+        answer = await reader.get(f"{url}/report", params={"format": "html"})
+    assert answer.status_code == 404, answer.text[:200]
+    assert answer.json()["detail"] == "this inspection's report is not published yet"
+    assert (await gw.get(f"{url}/report")).json()["status"] == "sent_for_comment"  # the team still reads the draft

@@ -256,6 +256,8 @@ async def test_a_token_in_the_url_reads_a_published_report_only(stack: Stack, gw
             "a write": ("POST", f"{report}:publish?access_token={admin}"),
             "an invalid token": ("GET", f"{report}?format=html&access_token={reader[:-4]}AAAA"),
             "two tokens": ("GET", f"{report}?access_token={reader}&access_token={reader}"),
+            "an admin's token": ("GET", f"{report}?format=html&access_token={admin}"),
+            "an encoded name": ("GET", f"{report}?format=html&access%5Ftoken={reader}"),  # unmasked in logs
         }
         for what, (method, url) in refused.items():
             answer = await browser.request(method, url)

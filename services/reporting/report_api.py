@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from services.reporting import models
 from services.reporting.deps import IfMatch, IntervalsDep, Now, UpstreamDep
 from services.reporting.logic import comments, i18n, lifecycle, printing, render, rendering, report, timeline, upstream
+from shared.auth import current_caller
 from shared.concurrency import require_if_match
 from shared.db import SessionDep
 from shared.errors import DomainError, NotFound
@@ -100,6 +101,8 @@ async def get_report(
     accept_language = request.headers.get("accept-language")
     if row is not None and report.is_published(row):
         return _served(await rendering.frozen(session, inspection_id, media, lang, accept_language), media, headers)
+    caller = current_caller()
+    report.require_draft_reader(caller is not None and caller.by_link, caller.principal.role if caller else None)
     chosen = i18n.choose(lang, accept_language, await _draft_languages(up, inspection_id))
     document = (await report.draft(session, up, inspection_id, chosen, now)).model_dump(mode="json")
     if media == rendering.JSON:

@@ -12,6 +12,7 @@ from services.reporting import models
 from services.reporting.logic import assembly, lifecycle, parts, timeline, upstream
 from services.reporting.logic.gather import Gathered, gather
 from services.reporting.logic.upstream import Upstream
+from shared.errors import NotFound
 from shared.schemas.narrative import Lang
 from shared.schemas.reports import OverdueMilestone, ReportDocument, ReportStatus
 
@@ -27,6 +28,13 @@ async def draft(session: AsyncSession, up: Upstream, inspection_id: UUID, lang: 
 
 def is_published(row: models.Report | None) -> bool:
     return row is not None and row.status == ReportStatus.published and row.document is not None
+
+
+def require_draft_reader(by_link: bool, role: str | None) -> None:
+    """A reader, or a link, reads published reports only: while publication is under way (the inspection is
+    published before its report is frozen) there is nothing for them yet, never the draft."""
+    if by_link or role == "reader":
+        raise NotFound("this inspection's report is not published yet")
 
 
 def publication_assembler(inspection_id: UUID, draft_number: int) -> lifecycle.Assemble:
