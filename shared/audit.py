@@ -18,7 +18,7 @@ from sqlmodel import Column, Field, SQLModel, col
 
 from shared.auth import current_caller
 from shared.context import request_id_var
-from shared.db import UtcDateTime, utcnow
+from shared.db import UtcDateTime, table_of, utcnow
 
 TABLE = "audit_records"
 # Bookkeeping tables, and fields bumped by every write (an update touching only these is not a change).
@@ -45,7 +45,7 @@ class AuditRecord(SQLModel, table=True):
     trace_id: str | None = Field(None, max_length=32)
 
 
-_TABLE: sa.Table = AuditRecord.__table__  # type: ignore[attr-defined]
+RECORDS = table_of(AuditRecord)
 
 
 def record(entity: str, entity_id: object, action: str, fields: list[str], inspection_id: object) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def _write(session: Session, records: list[dict[str, Any]]) -> None:
     """The records, by one Core INSERT on the session's connection: in the transaction of the writes they
     record, without ORM objects to flush (the hot write paths are Core statements)."""
     if records:
-        session.connection().execute(sa.insert(_TABLE), records[0] if len(records) == 1 else records)
+        session.connection().execute(sa.insert(RECORDS), records[0] if len(records) == 1 else records)
 
 
 def _identity(instance: Any) -> tuple[str, object, object]:

@@ -9,7 +9,7 @@ from typing import Annotated, Any, TypeVar, cast
 
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Dialect, Update, event
+from sqlalchemy import DateTime, Dialect, Table, Update, event
 from sqlalchemy.engine import CursorResult, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
@@ -81,6 +81,11 @@ def _replace_closed(dbapi_connection: Any, _record: object, _proxy: object) -> N
 )
 def _enter_wal(cursor: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
+
+
+def table_of(model: type[Any]) -> Table:
+    """A model's table, for the write paths' SQL statements (no ORM objects there)."""
+    return cast(Table, model.__table__)
 
 
 def sessionmaker(engine: AsyncEngine, session_class: type[Session] = Session) -> async_sessionmaker[AsyncSession]:

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, Index, Text, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from shared.audit import AuditRecord
-from shared.db import UtcDateTime, utcnow
+from shared.db import UtcDateTime, table_of, utcnow
 from shared.idempotency import IdempotencyRecord
 from shared.migrations import tables_of
 
@@ -114,4 +114,6 @@ class CaseAllocation(SQLModel, table=True):
 
 
 # What this service's migrations must create (tests/test_migrations.py compares them).
+# The tables the write paths address by statement.
+INSPECTIONS, CASES, ASSESSMENTS, ASSESSMENT_VERSIONS = map(table_of, (Inspection, Case, Assessment, AssessmentVersion))
 TABLES = tables_of(Inspection, Case, Assessment, AssessmentVersion, IdempotencyRecord, TeamMember, CaseAllocation, AuditRecord)

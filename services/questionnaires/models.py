@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKeyConstraint, Index, UniqueConstraint
 from sqlmodel import Column, Field, SQLModel
 
 from shared.audit import AuditRecord
-from shared.db import UtcDateTime, utcnow
+from shared.db import UtcDateTime, table_of, utcnow
 from shared.idempotency import IdempotencyRecord
 from shared.migrations import tables_of
 
@@ -83,4 +83,5 @@ class QuestionnaireReturn(SQLModel, table=True):
 
 
 # What this service's migrations must create (tests/test_migrations.py compares them).
+RETURNS = table_of(QuestionnaireReturn)  # written by statement
 TABLES = tables_of(IdempotencyRecord, TemplateDocument, Questionnaire, QuestionnaireReturn, AuditRecord)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, bindparam, insert, inspect, select, update
+from sqlalchemy import bindparam, insert, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
@@ -65,25 +65,21 @@ class Submission:
 
 
 # The write path in SQL Core: no ORM objects, one read of everything a PUT checks, then the writes.
-_CASES: Table = models.Case.__table__  # type: ignore[attr-defined]
-_INSPECTIONS: Table = models.Inspection.__table__  # type: ignore[attr-defined]
-_ASSESSMENTS: Table = models.Assessment.__table__  # type: ignore[attr-defined]
-_VERSIONS: Table = models.AssessmentVersion.__table__  # type: ignore[attr-defined]
 _WRITE_CONTEXT = (
     select(
-        _CASES.c.case_type,
-        _CASES.c.inspection_id,
-        _INSPECTIONS.c.status,
-        _INSPECTIONS.c.framework_id,
-        _INSPECTIONS.c.framework_version,
-        _ASSESSMENTS.c.version,
+        models.CASES.c.case_type,
+        models.CASES.c.inspection_id,
+        models.INSPECTIONS.c.status,
+        models.INSPECTIONS.c.framework_id,
+        models.INSPECTIONS.c.framework_version,
+        models.ASSESSMENTS.c.version,
     )
     .select_from(
-        _CASES.join(_INSPECTIONS, _INSPECTIONS.c.id == _CASES.c.inspection_id).outerjoin(
-            _ASSESSMENTS, _ASSESSMENTS.c.case_id == _CASES.c.id
+        models.CASES.join(models.INSPECTIONS, models.INSPECTIONS.c.id == models.CASES.c.inspection_id).outerjoin(
+            models.ASSESSMENTS, models.ASSESSMENTS.c.case_id == models.CASES.c.id
         )
     )
-    .where(_CASES.c.id == bindparam("case_id"))
+    .where(models.CASES.c.id == bindparam("case_id"))
 )
 
 
@@ -153,7 +149,7 @@ async def put(
         # Of two concurrent first writers, the second's insert is a unique violation: 409, rolled back whole.
         version = 1
         await session.execute(
-            insert(_ASSESSMENTS).values(
+            insert(models.ASSESSMENTS).values(
                 case_id=case_id,
                 inspection_id=found.inspection_id,
                 framework_id=found.framework_id,
@@ -170,12 +166,12 @@ async def put(
         version = existing + 1
         await update_one(
             session,
-            update(_ASSESSMENTS)
-            .where(_ASSESSMENTS.c.case_id == case_id, _ASSESSMENTS.c.version == existing)
+            update(models.ASSESSMENTS)
+            .where(models.ASSESSMENTS.c.case_id == case_id, models.ASSESSMENTS.c.version == existing)
             .values(version=version, revision=revision, updated_at=now, **values),
             "the assessment changed while this update ran",
         )
-    await session.execute(insert(_VERSIONS).values(case_id=case_id, version=version, created_at=now, **values))
+    await session.execute(insert(models.ASSESSMENT_VERSIONS).values(case_id=case_id, version=version, created_at=now, **values))
     return Stored(case_id, found.inspection_id, found.framework_id, found.framework_version, version, submission, now)
 
 

@@ -2,7 +2,7 @@
 
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, Table, bindparam, insert, inspect, select
+from sqlalchemy import ColumnElement, bindparam, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,9 +18,7 @@ def as_wire(row: models.Case) -> Case:
     return Case.model_validate(row, from_attributes=True)
 
 
-_CASES: Table = models.Case.__table__  # type: ignore[attr-defined]
-_INSPECTIONS: Table = models.Inspection.__table__  # type: ignore[attr-defined]
-_STATUS = select(_INSPECTIONS.c.status).where(_INSPECTIONS.c.id == bindparam("inspection_id"))
+_STATUS = select(models.INSPECTIONS.c.status).where(models.INSPECTIONS.c.id == bindparam("inspection_id"))
 
 
 async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -> Case:
@@ -32,7 +30,7 @@ async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -
     revision = await inspections.next_sample_revision(session, inspection_id)
     case = Case(id=uuid4(), inspection_id=inspection_id, created_at=utcnow(), **body.model_dump())
     try:
-        await session.execute(insert(_CASES).values(revision=revision, **case.model_dump()))
+        await session.execute(insert(models.CASES).values(revision=revision, **case.model_dump()))
     except IntegrityError as exc:  # the request's transaction rolls back whole
         raise Conflict(f"case reference {body.reference!r} is already in this inspection", kind="duplicate-reference") from exc
     return case

@@ -6,21 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Table, update
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
 from services.cases.logic import inspections
-from shared import audit_bulk
-from shared.audit import AuditRecord
+from shared import audit, audit_bulk
 from shared.bulk_insert import insert_rows
 from shared.db import utcnow
 from shared.errors import PreconditionFailed
-
-CASES: Table = models.Case.__table__  # type: ignore[attr-defined]
-ASSESSMENTS: Table = models.Assessment.__table__  # type: ignore[attr-defined]
-VERSIONS: Table = models.AssessmentVersion.__table__  # type: ignore[attr-defined]
-AUDIT: Table = AuditRecord.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -70,7 +64,9 @@ async def store(session: AsyncSession, inspection: models.Inspection, writes: Wr
         values = change.values | {"version": change.after + 1, "revision": revision, "updated_at": now}
         # Guarded by version, as a PUT's If-Match: of two concurrent writers one wins.
         # On the connection, past the session's audit event: recorded below with the rest.
-        guarded = update(ASSESSMENTS).where(ASSESSMENTS.c.case_id == change.case_id, ASSESSMENTS.c.version == change.after)
+        guarded = update(models.ASSESSMENTS).where(
+            models.ASSESSMENTS.c.case_id == change.case_id, models.ASSESSMENTS.c.version == change.after
+        )
         if (await connection.execute(guarded.values(values))).rowcount != 1:
             raise PreconditionFailed("an assessment changed while this import ran")
         written.append(audit_bulk.Written("assessments", change.case_id, "update", values, inspection.id))
@@ -79,7 +75,7 @@ async def store(session: AsyncSession, inspection: models.Inspection, writes: Wr
         for c in writes.changes
     ]
     written += audit_bulk.created("assessment_versions", versions, ["case_id", "version"], None)
-    await insert_rows(connection, CASES, cases)
-    await insert_rows(connection, ASSESSMENTS, first)
-    await insert_rows(connection, VERSIONS, versions)
-    await insert_rows(connection, AUDIT, audit_bulk.records(written))
+    await insert_rows(connection, models.CASES, cases)
+    await insert_rows(connection, models.ASSESSMENTS, first)
+    await insert_rows(connection, models.ASSESSMENT_VERSIONS, versions)
+    await insert_rows(connection, audit.RECORDS, audit_bulk.records(written))

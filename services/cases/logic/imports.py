@@ -175,8 +175,8 @@ class Stored:
 
 async def _sample(session: AsyncSession, inspection_id: UUID) -> tuple[dict[str, dict[str, Any]], dict[UUID, Stored]]:
     """The inspection's cases by reference, and their current assessments by case (read as rows, not objects)."""
-    cases = import_store.CASES
-    assessed = import_store.ASSESSMENTS.c
+    cases = models.CASES
+    assessed = models.ASSESSMENTS.c
     found = await session.execute(select(cases).where(cases.c.inspection_id == inspection_id))
     by_reference = {case["reference"]: dict(case) for case in found.mappings()}
     current = await session.execute(

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, Table, bindparam, inspect, select, update
+from sqlalchemy import ColumnElement, bindparam, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -132,12 +132,11 @@ async def change(session: AsyncSession, inspection_id: UUID, body: InspectionUpd
     return row
 
 
-_INSPECTIONS: Table = models.Inspection.__table__  # type: ignore[attr-defined]
 _BUMP_SAMPLE_REVISION = (
-    update(_INSPECTIONS)
-    .where(_INSPECTIONS.c.id == bindparam("inspection_id"))
-    .values(sample_revision=_INSPECTIONS.c.sample_revision + 1)
-    .returning(_INSPECTIONS.c.sample_revision)
+    update(models.INSPECTIONS)
+    .where(models.INSPECTIONS.c.id == bindparam("inspection_id"))
+    .values(sample_revision=models.INSPECTIONS.c.sample_revision + 1)
+    .returning(models.INSPECTIONS.c.sample_revision)
 )
 
 

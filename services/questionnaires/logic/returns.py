@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
-from sqlalchemy import Table, Text, select, type_coerce, update
+from sqlalchemy import Text, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,8 +16,7 @@ from services.questionnaires import models
 from services.questionnaires.logic.answers import check_answers, check_case_link
 from services.questionnaires.logic.sample import CaseAttributes
 from services.questionnaires.logic.summary import Counted
-from shared import audit_bulk
-from shared.audit import AuditRecord
+from shared import audit, audit_bulk
 from shared.bulk_insert import insert_rows
 from shared.canonical import canonical_sha256
 from shared.db import get_or_404, utcnow
@@ -26,8 +25,6 @@ from shared.pagination import PageParams, paginate
 from shared.schemas.common import FieldError
 from shared.schemas.questionnaires import RETURN_KEY_PATTERN, QuestionnaireReturn, QuestionnaireTemplate, Respondent, ReturnCreate
 
-RETURNS: Table = models.QuestionnaireReturn.__table__  # type: ignore[attr-defined]
-AUDIT: Table = AuditRecord.__table__  # type: ignore[attr-defined]
 KEY_BATCH = 500  # return keys looked up per statement (well under every driver's parameter limit)
 
 
@@ -146,9 +143,9 @@ async def store(
         rows = [row | {"revision": revision} for row in rows]
         # On the connection (COPY for many), so past the session's audit event: a record per return instead.
         connection = await session.connection()
-        await insert_rows(connection, RETURNS, rows)
-        written = audit_bulk.created(RETURNS.name, rows, ["id"], "inspection_id")
-        await insert_rows(connection, AUDIT, audit_bulk.records(written))
+        await insert_rows(connection, models.RETURNS, rows)
+        written = audit_bulk.created(models.RETURNS.name, rows, ["id"], "inspection_id")
+        await insert_rows(connection, audit.RECORDS, audit_bulk.records(written))
         for plan, row in zip((p for p in plans if p.id is not None and not p.replayed), rows, strict=True):
             plan.row = row
     return plans
