@@ -14,7 +14,6 @@ from weakref import WeakKeyDictionary
 
 import httpx
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.instrumentation.httpx.version import __version__ as httpx_instrumentation_version
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.instrumentation.sqlalchemy.version import __version__ as sqlalchemy_instrumentation_version
@@ -27,16 +26,14 @@ from opentelemetry.util.types import AttributeValue
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from shared.metrics import METRICS_PATH, Metrics, MetricsEndpoint, create_metrics
-from shared.privacy import RedactingSpanProcessor, redact_span, redact_url_logs
+from shared.metrics import Metrics, MetricsEndpoint, create_metrics
+from shared.privacy import RedactingSpanProcessor, redact_url_logs
+from shared.server_spans import DURATION_BUCKETS, ServerSpans
 
-_UNTRACED = "healthz,readyz," + METRICS_PATH.strip("/")
 # The stable HTTP semantic conventions (http.server.request.duration, http.client.request.duration),
 # unless the environment asks otherwise; read when the first instrumentor starts.
 os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
 HTTPX_SCOPE = "opentelemetry.instrumentation.httpx"
-# The HTTP semantic conventions' advised buckets for request durations (seconds), as the instrumentations use.
-DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10)
 _METRICS: "WeakKeyDictionary[TracerProvider, Metrics]" = WeakKeyDictionary()
 
 
@@ -58,23 +55,14 @@ def metrics_of(provider: TracerProvider) -> Metrics:
     return _METRICS[provider]
 
 
-def instrument_app(app: FastAPI, provider: TracerProvider, server_spans: bool = True) -> None:
-    """Spans and request metrics for every request (without ``server_spans``, the app makes its own), and the
-    service's own /metrics."""
+def instrument_app(app: FastAPI, provider: TracerProvider, prefixes: dict[str, str] | None = None) -> None:
+    """The service's own /metrics, and outermost a server span and the request metrics of every request
+    (shared.server_spans; ``prefixes`` name the route of paths the router does not see)."""
     metrics = metrics_of(provider)
     app.state.metrics = metrics
     redact_url_logs()
     app.add_middleware(MetricsEndpoint, registry=metrics.registry)
-    if not server_spans:
-        return
-    FastAPIInstrumentor.instrument_app(
-        app,
-        tracer_provider=provider,
-        meter_provider=metrics.provider,
-        excluded_urls=_UNTRACED,
-        exclude_spans=["receive", "send"],
-        server_request_hook=redact_span,
-    )
+    app.add_middleware(ServerSpans, provider=provider, meters=metrics.provider, routes=app.router.routes, prefixes=prefixes)
 
 
 def instrument_engine(engine: AsyncEngine, provider: TracerProvider, statements: bool = True) -> None:

@@ -32,7 +32,7 @@ def create_app(settings: CasesSettings | None = None, wiring: Wiring = Wiring())
         on_startup=_on_startup,
         description="Inspections, the case sample and case assessments.",
         extra_schemas=[AssessmentImport, SampleDraw],
-        standings=lambda app: LocalStandings(app.state.sessionmaker),
+        standings=lambda app: LocalStandings(app.state.engine),
     )
 
 

@@ -114,6 +114,7 @@ class CaseAllocation(SQLModel, table=True):
 
 
 # What this service's migrations must create (tests/test_migrations.py compares them).
-# The tables the write paths address by statement.
+# The tables the write paths and the standing read address by statement.
 INSPECTIONS, CASES, ASSESSMENTS, ASSESSMENT_VERSIONS = map(table_of, (Inspection, Case, Assessment, AssessmentVersion))
+TEAM_MEMBERS, CASE_ALLOCATIONS = map(table_of, (TeamMember, CaseAllocation))
 TABLES = tables_of(Inspection, Case, Assessment, AssessmentVersion, IdempotencyRecord, TeamMember, CaseAllocation, AuditRecord)

@@ -235,10 +235,11 @@ class Forward:
 
 
 PROXIED = "/api/v1/"
+PROXY_ROUTE = PROXIED + "{path:path}"
 forward = Forward()
 # A Starlette route with an ASGI app as its endpoint (FastAPI would wrap a function in its request handling): what
 # the router would do with these paths, and what the span's route and a 405's Allow are taken from.
-router.routes.append(Route(PROXIED + "{path:path}", forward, methods=METHODS, include_in_schema=False))
+router.routes.append(Route(PROXY_ROUTE, forward, methods=METHODS, include_in_schema=False))
 
 
 class ProxyFirst:

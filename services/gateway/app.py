@@ -14,7 +14,6 @@ from services.gateway.logic.breaker import observe_breakers
 from services.gateway.logic.edges import SecurityHeadersMiddleware
 from services.gateway.logic.limits import RateLimitMiddleware, storage_for
 from services.gateway.logic.routing import RouteTable
-from services.gateway.logic.tracing import ServerSpans
 from services.gateway.logic.upstream import Upstream
 from services.gateway.server import http_protocol
 from services.gateway.settings import GatewaySettings
@@ -98,9 +97,8 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
         )
     app.include_router(api.router)
     app.mount(api.DOCS_ASSETS, StaticFiles(directory=api.DOCS_ASSETS_DIRECTORY), name="docs-assets")
-    # The gateway's server spans and request metrics are its own (ServerSpans), outermost.
-    instrument_app(app, provider, server_spans=False)
-    app.add_middleware(ServerSpans, provider=provider, routes=app.router.routes)
+    # Server spans outermost; proxied paths, past the router, are named by their route.
+    instrument_app(app, provider, prefixes={api.PROXIED: api.PROXY_ROUTE})
     return app
 
 

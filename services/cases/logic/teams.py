@@ -1,11 +1,11 @@
 """Who works on which inspection (its team) and which area assessor assesses which case (allocation), and a
 caller's standing on an inspection or case, which every service decides access on."""
 
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, inspect, select, true
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import ColumnElement, Select, bindparam, inspect, null, select, true
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlmodel import col
 
 from services.cases import models
@@ -87,37 +87,48 @@ async def allocate(session: AsyncSession, case_id: UUID, assessor: str) -> tuple
     return row, False
 
 
-async def standing(session: AsyncSession, principal: Principal, target: Literal["inspection", "case"], key: UUID) -> Standing:
-    case_id, allocated_to = None, None
-    if target == "case":
-        found = (
-            await session.execute(
-                select(col(models.Case.inspection_id), col(models.CaseAllocation.assessor))
-                .outerjoin(models.CaseAllocation, col(models.CaseAllocation.case_id) == col(models.Case.id))
-                .where(col(models.Case.id) == key)
-            )
-        ).first()
-        if found is None:
-            raise NotFound(f"case {key} does not exist")
-        inspection_id, allocated_to, case_id = found[0], found[1], key
-    else:
-        inspection_id = key
-    inspection = await session.get(models.Inspection, inspection_id)
-    if inspection is None:
-        raise NotFound(f"inspection {key} does not exist")
-    member = await session.get(models.TeamMember, (inspection_id, principal.subject))
-    return Standing(inspection_id, inspection.status, member.role if member else None, case_id, allocated_to)
+def _standing_statement(target: Literal["inspection", "case"]) -> Select[Any]:
+    """One read of a caller's standing: the inspection's status, the caller's team role and, for a case, its
+    inspection and allocation (every request's access check runs it)."""
+    inspections, members, allocations = models.INSPECTIONS, models.TEAM_MEMBERS, models.CASE_ALLOCATIONS
+    on_team = (members.c.inspection_id == inspections.c.id) & (members.c.subject == bindparam("subject"))
+    if target == "inspection":
+        return (
+            select(inspections.c.id, inspections.c.status, members.c.role, null(), null())
+            .select_from(inspections.outerjoin(members, on_team))
+            .where(inspections.c.id == bindparam("key"))
+        )
+    cases = models.CASES
+    joined = cases.join(inspections, inspections.c.id == cases.c.inspection_id).outerjoin(members, on_team)
+    return (
+        select(inspections.c.id, inspections.c.status, members.c.role, cases.c.id, allocations.c.assessor)
+        .select_from(joined.outerjoin(allocations, allocations.c.case_id == cases.c.id))
+        .where(cases.c.id == bindparam("key"))
+    )
+
+
+_STANDING = {target: _standing_statement(target) for target in ("inspection", "case")}
+
+
+async def standing(
+    reader: AsyncSession | AsyncConnection, principal: Principal, target: Literal["inspection", "case"], key: UUID
+) -> Standing:
+    found = (await reader.execute(_STANDING[target], {"subject": principal.subject, "key": key})).first()
+    if found is None:
+        raise NotFound(f"{target} {key} does not exist")
+    return Standing(*found)
 
 
 class LocalStandings:
-    """The cases service's own standing source: its database, in a short session of its own."""
+    """The cases service's own standing source: its database, read outside any transaction (one statement, so
+    no BEGIN and ROLLBACK round trips around it)."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.sessions = sessions
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.reads = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     async def of(self, principal: Principal, target: Literal["inspection", "case"], key: UUID) -> Standing:
-        async with self.sessions() as session:
-            return await standing(session, principal, target, key)
+        async with self.reads.connect() as connection:
+            return await standing(connection, principal, target, key)
 
 
 def visible_inspections(principal: Principal, scope: str | None) -> ColumnElement[bool]:
