@@ -248,23 +248,12 @@ def _uuid(raw: str | None) -> UUID | None:
         return None
 
 
-async def _inspection_of(
-    endpoint: Endpoint, raw_key: str | None, decision: Decision, standings: StandingSource, principal: Principal, method: str
-) -> UUID | None:
-    """The inspection the request is about, for its audit records: a case's is looked up for a write."""
+def _inspection_of(endpoint: Endpoint, raw_key: str | None, decision: Decision) -> UUID | None:
+    """The inspection the request is about, for its audit records, where known without a read: a case write's
+    records name it themselves (shared.audit)."""
     if decision.standing is not None:
         return decision.standing.inspection_id
-    key = _uuid(raw_key)
-    if key is None or endpoint.target is None:
-        return None
-    if endpoint.target == "inspection":
-        return key
-    if method in ("GET", "HEAD"):
-        return None
-    try:
-        return (await standings.of(principal, endpoint.target, key)).inspection_id
-    except NotFound:
-        return None  # the endpoint answers 404 itself
+    return _uuid(raw_key) if endpoint.target == "inspection" else None
 
 
 async def _check_link(
@@ -305,7 +294,7 @@ async def authorize(request: Request) -> None:
     if caller.by_link:
         await _check_link(endpoint, raw_key, decision, standings, caller)
     caller.scope, caller.action = decision.scope, endpoint.action
-    caller.inspection_id = await _inspection_of(endpoint, raw_key, decision, standings, caller.principal, method)
+    caller.inspection_id = _inspection_of(endpoint, raw_key, decision)
 
 
 def the_caller() -> Caller:

@@ -1,5 +1,5 @@
-"""The audit trail every service keeps: one append-only table, a record per written row added to the very
-flush (so the very transaction) that writes it, by session events, so no write can go unrecorded. A record
+"""The audit trail every service keeps: one append-only table, a record per written row, gathered by session
+events as the rows are written and inserted in their transaction as it commits, so no write can go unrecorded. A record
 names who, when, what entity and id, the action, the names of the fields changed (never their values),
 the matrix action of the request, the request id and the trace id."""
 
@@ -67,11 +67,31 @@ def record(entity: str, entity_id: object, action: str, fields: list[str], inspe
     }
 
 
-def _write(session: Session, records: list[dict[str, Any]]) -> None:
-    """The records, by one Core INSERT on the session's connection: in the transaction of the writes they
-    record, without ORM objects to flush (the hot write paths are Core statements)."""
-    if records:
-        session.connection().execute(sa.insert(RECORDS), records[0] if len(records) == 1 else records)
+_PENDING = "audit_records"  # the session's records not yet written (session.info)
+
+
+def _pend(session: Session, records: list[dict[str, Any]]) -> None:
+    session.info.setdefault(_PENDING, []).extend(records)
+
+
+def _before_commit(session: Session) -> None:
+    """A transaction's records, written by one Core INSERT just before it commits (so in it): one statement
+    however many writes the request made, no ORM objects to flush. A record naming no inspection of its own
+    takes the one the others name, when they name one only: the request's."""
+    session.flush()  # the last ORM changes' records join the pending ones (before_flush)
+    records = session.info.pop(_PENDING, None)
+    if not records:
+        return
+    named = {r["inspection_id"] for r in records if r["inspection_id"] is not None}
+    if len(named) == 1:
+        (inspection,) = named
+        for r in records:
+            r["inspection_id"] = r["inspection_id"] or inspection
+    session.connection().execute(sa.insert(RECORDS), records[0] if len(records) == 1 else records)
+
+
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def _identity(instance: Any) -> tuple[str, object, object]:
@@ -103,7 +123,7 @@ def _before_flush(session: Session, _context: UOWTransaction, _instances: object
         table, entity_id, inspection = _identity(instance)
         if table not in UNAUDITED_TABLES:
             records.append(record(table, entity_id, "delete", [], inspection))
-    _write(session, records)
+    _pend(session, records)
 
 
 def _where_values(statement: Any) -> dict[str, object]:
@@ -131,6 +151,8 @@ def _on_execute(state: ORMExecuteState) -> None:
     if table.name in UNAUDITED_TABLES:
         return
     values = getattr(state.statement, "_values", None) or {}
+    if not values and state.is_insert and isinstance(state.parameters, dict):
+        values = state.parameters  # a prepared insert, its row given with the call
     fields = [str(getattr(column, "key", column)) for column in values]
     if state.is_update and not set(fields) - BOOKKEEPING_FIELDS:
         return
@@ -143,7 +165,7 @@ def _on_execute(state: ORMExecuteState) -> None:
     )
     inspection = where.get("id") if table.name in _INSPECTION_TABLES else where.get("inspection_id")
     action = "create" if state.is_insert else "update" if state.is_update else "delete"
-    _write(state.session, [record(table.name, entity_id, action, fields, inspection)])
+    _pend(state.session, [record(table.name, entity_id, action, fields, inspection)])
 
 
 class AuditedSession(Session):
@@ -152,6 +174,8 @@ class AuditedSession(Session):
 
 event.listen(AuditedSession, "before_flush", _before_flush)
 event.listen(AuditedSession, "do_orm_execute", _on_execute)
+event.listen(AuditedSession, "before_commit", _before_commit)
+event.listen(AuditedSession, "after_rollback", _after_rollback)
 
 
 # --- reading --------------------------------------------------------------------------------------

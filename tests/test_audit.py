@@ -50,8 +50,9 @@ async def test_every_write_is_recorded_with_who_what_and_its_request(stack: Stac
         ("cases", "cases", "create", "case.create", "test-admin", "admin"),
         ("cases", "team_members", "create", "team.write", "test-admin", "admin"),
         ("cases", "case_allocations", "create", "allocation.write", "test-admin", "admin"),
-        ("cases", "assessments", "create", "assessment.write", "aa-1", "area_assessor"),
+        # The history row first (the current row last, with the inspection's revision: its lock held the least).
         ("cases", "assessment_versions", "create", "assessment.write", "aa-1", "area_assessor"),
+        ("cases", "assessments", "create", "assessment.write", "aa-1", "area_assessor"),
         ("scoring", "score_snapshots", "create", "snapshot.create", "test-admin", "admin"),
     ]
     assert [e["request_id"] for e in trail[1:]] == request_ids[:4] + request_ids[3:]

@@ -143,36 +143,37 @@ async def put(
         "assessor": submission.assessor,
         "reason": submission.reason,
     }
-    revision = await inspections.next_sample_revision(session, found.inspection_id)
     now = utcnow()
-    if existing is None:
-        # Of two concurrent first writers, the second's insert is a unique violation: 409, rolled back whole.
-        version = 1
-        await session.execute(
-            insert(models.ASSESSMENTS).values(
-                case_id=case_id,
-                inspection_id=found.inspection_id,
-                framework_id=found.framework_id,
-                framework_version=found.framework_version,
-                version=version,
-                revision=revision,
-                created_at=now,
-                updated_at=now,
-                **values,
-            )
-        )
-    else:
-        # Guarded by version: of two concurrent writers, one wins and the other gets 412.
-        version = existing + 1
+    version = 1 if existing is None else existing + 1
+    if existing is not None:
+        # Guarded by version: of two concurrent writers, one wins and the other gets 412. (The inspection in the
+        # WHERE names it in the update's audit record.)
+        revision = await inspections.next_sample_revision(session, found.inspection_id)
         await update_one(
             session,
             update(models.ASSESSMENTS)
-            .where(models.ASSESSMENTS.c.case_id == case_id, models.ASSESSMENTS.c.version == existing)
+            .where(
+                models.ASSESSMENTS.c.case_id == case_id,
+                models.ASSESSMENTS.c.version == existing,
+                models.ASSESSMENTS.c.inspection_id == found.inspection_id,
+            )
             .values(version=version, revision=revision, updated_at=now, **values),
             "the assessment changed while this update ran",
         )
-    await session.execute(insert(models.ASSESSMENT_VERSIONS).values(case_id=case_id, version=version, created_at=now, **values))
+    # Of two concurrent first writers, the second's insert is a unique violation: 409, rolled back whole.
+    await session.execute(_INSERT_VERSION, {"case_id": case_id, "version": version, "created_at": now, **values})
+    if existing is None:
+        # The revision last, so the inspection's row lock (which orders its writers) is held the least time.
+        revision = await inspections.next_sample_revision(session, found.inspection_id)
+        first = {"inspection_id": found.inspection_id, "framework_id": found.framework_id, "revision": revision}
+        row = first | {"framework_version": found.framework_version, "version": version, "updated_at": now}
+        await session.execute(_INSERT_CURRENT, {"case_id": case_id, "created_at": now, **row, **values})
     return Stored(case_id, found.inspection_id, found.framework_id, found.framework_version, version, submission, now)
+
+
+# Prepared once: building an INSERT's VALUES clause per request cost more than running it.
+_INSERT_CURRENT = insert(models.ASSESSMENTS)
+_INSERT_VERSION = insert(models.ASSESSMENT_VERSIONS)
 
 
 async def history(session: AsyncSession, case_id: UUID, params: PageParams) -> Page[AssessmentVersion]:
