@@ -12,7 +12,7 @@ from services.cases import models
 from services.cases.logic import teams
 from shared.concurrency import etag, require_if_match
 from shared.db import get_or_404, update_one, utcnow
-from shared.errors import Conflict, invalid
+from shared.errors import Conflict, NotFound, invalid
 from shared.frameworks import FrameworkNotFound, FrameworkSource
 from shared.pagination import PageParams, paginate
 from shared.schemas.enums import InspectionStatus
@@ -136,12 +136,17 @@ _BUMP_SAMPLE_REVISION = (
     update(models.INSPECTIONS)
     .where(models.INSPECTIONS.c.id == bindparam("inspection_id"))
     .values(sample_revision=models.INSPECTIONS.c.sample_revision + 1)
-    .returning(models.INSPECTIONS.c.sample_revision)
+    .returning(models.INSPECTIONS.c.sample_revision, models.INSPECTIONS.c.status)
 )
 
 
 async def next_sample_revision(session: AsyncSession, inspection_id: UUID) -> int:
     """Bump the revision of the inspection's sample for a write in this transaction and return it.
-    The row lock it takes orders concurrent writers, so revisions commit in the order they count."""
-    revision: int = (await session.execute(_BUMP_SAMPLE_REVISION, {"inspection_id": inspection_id})).scalar_one()
+    The row lock it takes orders concurrent writers, so revisions commit in the order they count; the
+    inspection's status is read under that lock, so no write lands once it is published."""
+    found = (await session.execute(_BUMP_SAMPLE_REVISION, {"inspection_id": inspection_id})).one_or_none()
+    if found is None:
+        raise NotFound(f"inspection {inspection_id} does not exist")
+    ensure_status_open(found.status)
+    revision: int = found.sample_revision
     return revision
