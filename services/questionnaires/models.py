@@ -84,4 +84,5 @@ class QuestionnaireReturn(SQLModel, table=True):
 
 # What this service's migrations must create (tests/test_migrations.py compares them).
 RETURNS = table_of(QuestionnaireReturn)  # written by statement
+QUESTIONNAIRES = table_of(Questionnaire)  # its revision bumped by statement
 TABLES = tables_of(IdempotencyRecord, TemplateDocument, Questionnaire, QuestionnaireReturn, AuditRecord)

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
-from sqlalchemy import Text, select, type_coerce, update
+from sqlalchemy import Text, bindparam, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -68,17 +68,20 @@ def check(template: QuestionnaireTemplate, body: ReturnCreate, cases: Mapping[UU
     return errors
 
 
+# Prepared once (building a statement per request cost about as much as running it).
+_STORED_KEYS = select(models.RETURNS.c.return_key, models.RETURNS.c.id, models.RETURNS.c.content_sha256).where(
+    models.RETURNS.c.inspection_id == bindparam("inspection_id"),
+    models.RETURNS.c.respondent == bindparam("respondent"),
+    models.RETURNS.c.return_key.in_(bindparam("keys", expanding=True)),
+)
+
+
 async def stored_keys(session: AsyncSession, questionnaire: models.Questionnaire, keys: Sequence[str]) -> dict[str, Stored]:
-    table = models.QuestionnaireReturn
     found: dict[str, Stored] = {}
     unique = list(dict.fromkeys(keys))
+    where = {"inspection_id": questionnaire.inspection_id, "respondent": questionnaire.respondent}
     for start in range(0, len(unique), KEY_BATCH):
-        statement = select(col(table.return_key), col(table.id), col(table.content_sha256)).where(
-            col(table.inspection_id) == questionnaire.inspection_id,
-            col(table.respondent) == questionnaire.respondent,
-            col(table.return_key).in_(unique[start : start + KEY_BATCH]),
-        )
-        for key, return_id, digest in await session.execute(statement):
+        for key, return_id, digest in await session.execute(_STORED_KEYS, where | {"keys": unique[start : start + KEY_BATCH]}):
             found[key] = Stored(return_id, digest)
     return found
 
@@ -151,17 +154,21 @@ async def store(
     return plans
 
 
+_BUMP_REVISION = (
+    update(models.QUESTIONNAIRES)
+    .where(
+        models.QUESTIONNAIRES.c.inspection_id == bindparam("of_inspection"),
+        models.QUESTIONNAIRES.c.respondent == bindparam("of_respondent"),
+    )
+    .values(revision=models.QUESTIONNAIRES.c.revision + 1)
+    .returning(models.QUESTIONNAIRES.c.revision)
+)
+
+
 async def _next_revision(session: AsyncSession, inspection_id: UUID, respondent: str) -> int:
     """Bump the questionnaire's revision for a write in this transaction and return it; the row lock
     it takes orders concurrent writers, so revisions commit in the order they count."""
-    table = models.Questionnaire
-    bumped = await session.execute(
-        update(table)
-        .where(col(table.inspection_id) == inspection_id, col(table.respondent) == respondent)
-        .values(revision=col(table.revision) + 1)
-        .returning(col(table.revision))
-        .execution_options(synchronize_session=False)
-    )
+    bumped = await session.execute(_BUMP_REVISION, {"of_inspection": inspection_id, "of_respondent": respondent})
     return int(bumped.scalar_one())
 
 
