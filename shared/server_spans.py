@@ -6,13 +6,12 @@ cost per request (it cost a service about an eighth of an assessment PUT, and th
 import time
 
 from opentelemetry import context, propagate, trace
+from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.util.types import AttributeValue
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from opentelemetry.sdk.metrics import MeterProvider
 
 from shared.metrics import METRICS_PATH
 from shared.privacy import redact_span
@@ -143,7 +142,6 @@ class ServerSpans:
                 self.response_size.record(response_length, measured)
             context.detach(token)
             span.end()
-
 
     def _route(self, scope: Scope) -> str | None:
         matched = scope.get("route")

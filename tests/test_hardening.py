@@ -117,6 +117,24 @@ async def test_racing_writers_get_conflicts_not_500s(gw: httpx.AsyncClient) -> N
     assert references.count("RACE") == 1
 
 
+async def test_racing_updates_of_one_version_leave_one_winner_and_412s(gw: httpx.AsyncClient) -> None:
+    """Writers of the same If-Match: one stores the next version, the others are told it changed (412, not a
+    conflict on the history row nor a 500), and nothing of theirs is stored."""
+    inspection = await plan_inspection(gw)
+    case = await add_case(gw, inspection["id"])
+    url = f"/api/v1/cases/{case['id']}/assessment"
+    etag = (await gw.put(url, json={"answers": {"1.2.01": "yes"}})).headers["etag"]
+    updates = await asyncio.gather(
+        *(gw.put(url, json={"answers": {"1.2.01": j}}, headers={"If-Match": etag}) for j in ("no", "na", "yes", "no"))
+    )
+    codes = sorted(r.status_code for r in updates)
+    assert codes == [200, 412, 412, 412], [r.text for r in updates]
+    winner = next(r for r in updates if r.status_code == 200).json()
+    history = (await gw.get(f"{url}/history")).json()["items"]
+    assert [v["version"] for v in history] == [1, 2] and history[1]["answers"] == winner["answers"]
+    assert (await gw.get(url)).json()["version"] == 2
+
+
 async def test_preconditions_are_strict_and_unchanged_patches_keep_the_etag(gw: httpx.AsyncClient) -> None:
     inspection = await plan_inspection(gw)
     url = f"/api/v1/inspections/{inspection['id']}"

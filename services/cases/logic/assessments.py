@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, insert, inspect, select, update
+from sqlalchemy import bindparam, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
-from services.cases.logic import cases, inspections
+from services.cases.logic import assessment_writes, cases, inspections
 from services.cases.logic.answer_rules import rules_of
 from shared.concurrency import etag, require_if_match
-from shared.db import get_or_404, update_one, utcnow
+from shared.db import get_or_404, utcnow
 from shared.errors import InvalidInput, NotFound
 from shared.frameworks import FrameworkSource
 from shared.pagination import PageParams, paginate
@@ -137,43 +137,14 @@ async def put(
     if errors:
         raise InvalidInput(errors)
     submission = Submission(body.answers, body.evidence, body.assessor, body.reason)
-    values: dict[str, Any] = {
-        "answers": submission.answers,
-        "evidence": submission.evidence,
-        "assessor": submission.assessor,
-        "reason": submission.reason,
-    }
-    now = utcnow()
-    version = 1 if existing is None else existing + 1
-    if existing is not None:
-        # Guarded by version: of two concurrent writers, one wins and the other gets 412. (The inspection in the
-        # WHERE names it in the update's audit record.)
-        revision = await inspections.next_sample_revision(session, found.inspection_id)
-        await update_one(
-            session,
-            update(models.ASSESSMENTS)
-            .where(
-                models.ASSESSMENTS.c.case_id == case_id,
-                models.ASSESSMENTS.c.version == existing,
-                models.ASSESSMENTS.c.inspection_id == found.inspection_id,
-            )
-            .values(version=version, revision=revision, updated_at=now, **values),
-            "the assessment changed while this update ran",
-        )
-    # Of two concurrent first writers, the second's insert is a unique violation: 409, rolled back whole.
-    await session.execute(_INSERT_VERSION, {"case_id": case_id, "version": version, "created_at": now, **values})
-    if existing is None:
-        # The revision last, so the inspection's row lock (which orders its writers) is held the least time.
-        revision = await inspections.next_sample_revision(session, found.inspection_id)
-        first = {"inspection_id": found.inspection_id, "framework_id": found.framework_id, "revision": revision}
-        row = first | {"framework_version": found.framework_version, "version": version, "updated_at": now}
-        await session.execute(_INSERT_CURRENT, {"case_id": case_id, "created_at": now, **row, **values})
-    return Stored(case_id, found.inspection_id, found.framework_id, found.framework_version, version, submission, now)
-
-
-# Prepared once: building an INSERT's VALUES clause per request cost more than running it.
-_INSERT_CURRENT = insert(models.ASSESSMENTS)
-_INSERT_VERSION = insert(models.ASSESSMENT_VERSIONS)
+    submitted = {"answers": body.answers, "evidence": body.evidence, "assessor": body.assessor, "reason": body.reason}
+    version = assessment_writes.Version(
+        case_id, found.inspection_id, found.framework_id, found.framework_version, existing, submitted, utcnow()
+    )
+    await assessment_writes.store(session, version)
+    return Stored(
+        case_id, found.inspection_id, found.framework_id, found.framework_version, version.number, submission, version.at
+    )
 
 
 async def history(session: AsyncSession, case_id: UUID, params: PageParams) -> Page[AssessmentVersion]:

@@ -1,0 +1,158 @@
+"""The writes that store one assessment version, with their audit records: on PostgreSQL one statement (writing
+CTEs: the history row, the sample revision's bump, the current row, the records), elsewhere a statement each
+(SQLite has no writing CTEs; the session's audit events record them); in the request's transaction either way."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import Insert, Select, bindparam, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.cases import models
+from services.cases.logic import inspections
+from shared import audit
+from shared.db import update_one
+from shared.errors import NotFound, PreconditionFailed
+
+CHANGED_MEANWHILE = "the assessment changed while this update ran"
+# The columns the request gives (the rest are the case's, the version's and the clock's).
+SUBMITTED = ("answers", "evidence", "assessor", "reason")
+_HISTORY = ("case_id", "version", *SUBMITTED, "created_at")
+_CURRENT = ("case_id", "inspection_id", "framework_id", "framework_version", "version", *SUBMITTED, "created_at", "updated_at")
+_UPDATED = ("version", "revision", "updated_at", *SUBMITTED)
+_RECORD = tuple(c.name for c in audit.RECORDS.c if c.name != "seq")
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version to store: ``existing`` the current version number (None for a case's first assessment)."""
+
+    case_id: UUID
+    inspection_id: UUID
+    framework_id: str
+    framework_version: int
+    existing: int | None
+    submitted: dict[str, Any]
+    at: datetime
+
+    @property
+    def number(self) -> int:
+        return 1 if self.existing is None else self.existing + 1
+
+    def history_row(self) -> dict[str, Any]:
+        return {"case_id": self.case_id, "version": self.number, **self.submitted, "created_at": self.at}
+
+    def current_row(self) -> dict[str, Any]:
+        fixed = {"case_id": self.case_id, "inspection_id": self.inspection_id, "framework_id": self.framework_id}
+        return (
+            fixed
+            | {"framework_version": self.framework_version, "version": self.number, **self.submitted}
+            | {
+                "created_at": self.at,
+                "updated_at": self.at,
+            }
+        )
+
+
+async def store(session: AsyncSession, version: Version) -> None:
+    """Write the version (a unique violation, a concurrent first write, answers 409; a concurrent update 412)."""
+    if session.get_bind().dialect.name == "postgresql":
+        await _in_one_statement(session, version)
+    else:
+        await _statement_by_statement(session, version)
+
+
+async def _statement_by_statement(session: AsyncSession, version: Version) -> None:
+    if version.existing is not None:
+        # Guarded by version: of two concurrent writers one wins, the other's matches no row. (The inspection in
+        # the WHERE names it in the update's audit record.)
+        revision = await inspections.next_sample_revision(session, version.inspection_id)
+        current = models.ASSESSMENTS.c
+        guarded = update(models.ASSESSMENTS).where(
+            current.case_id == version.case_id,
+            current.version == version.existing,
+            current.inspection_id == version.inspection_id,
+        )
+        changes = {"version": version.number, "revision": revision, "updated_at": version.at, **version.submitted}
+        await update_one(session, guarded.values(**changes), CHANGED_MEANWHILE)
+    await session.execute(_INSERT_HISTORY, version.history_row())
+    if version.existing is None:
+        # The revision last, so the inspection's row lock (which orders its writers) is held the least time.
+        revision = await inspections.next_sample_revision(session, version.inspection_id)
+        await session.execute(_INSERT_CURRENT, version.current_row() | {"revision": revision})
+
+
+async def _in_one_statement(session: AsyncSession, version: Version) -> None:
+    first = version.existing is None
+    records = [
+        audit.record(models.ASSESSMENT_VERSIONS.name, f"{version.case_id}/{version.number}", "create", list(_HISTORY), None),
+        audit.record(
+            models.ASSESSMENTS.name,
+            version.case_id,
+            "create" if first else "update",
+            [*_CURRENT, "revision"] if first else list(_UPDATED),
+            version.inspection_id,
+        ),
+    ]
+    for record in records:
+        record["inspection_id"] = record["inspection_id"] or version.inspection_id
+    params = {f"h_{k}": v for k, v in version.history_row().items()}
+    params |= {f"c_{k}": v for k, v in version.current_row().items()} | {"b_inspection": version.inspection_id}
+    params |= {f"r{n}_{k}": record[k] for n, record in enumerate(records) for k in _RECORD}
+    if not first:
+        params["c_existing"] = version.existing
+    found = (await session.execute(_FIRST if first else _NEXT, params)).one_or_none()
+    if found is None:
+        raise NotFound(f"inspection {version.inspection_id} does not exist")
+    inspections.ensure_status_open(found.status)
+    if not first and found.updated != 1:
+        raise PreconditionFailed(CHANGED_MEANWHILE)
+
+
+# Prepared once: building an INSERT's VALUES clause per request cost more than running it.
+_INSERT_CURRENT = insert(models.ASSESSMENTS)
+_INSERT_HISTORY = insert(models.ASSESSMENT_VERSIONS)
+
+
+def _bound(table: Any, columns: tuple[str, ...], prefix: str) -> dict[str, Any]:
+    return {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in columns}
+
+
+def _one_statement(first: bool) -> Select[Any]:
+    """bump: the sample revision (its row lock orders the inspection's writers; its status says whether it is open);
+    current: the assessment's row; history: the version's row (after current, whose output it reads, so a
+    concurrent update is 412 there, not a unique violation here); records: the audit records."""
+    table = models.INSPECTIONS
+    bump = (
+        update(table)
+        .where(table.c.id == bindparam("b_inspection"))
+        .values(sample_revision=table.c.sample_revision + 1)
+        .returning(table.c.sample_revision, table.c.status)
+        .cte("bump")
+    )
+    a, h = models.ASSESSMENTS, models.ASSESSMENT_VERSIONS
+    if first:
+        given = _bound(a, _CURRENT, "c_")
+        row = select(*given.values(), bump.c.sample_revision)
+        current: Any = insert(a).from_select([*_CURRENT, "revision"], row).returning(a.c.version).cte("current")
+    else:
+        changes = _bound(a, tuple(c for c in _UPDATED if c != "revision"), "c_")
+        revision = select(bump.c.sample_revision).scalar_subquery()
+        current = (
+            update(a)
+            .where(a.c.case_id == bindparam("c_case_id", type_=a.c.case_id.type), a.c.version == bindparam("c_existing"))
+            .values(**changes, revision=revision)
+            .returning(a.c.version)
+            .cte("current")
+        )
+    history_row = select(*_bound(h, _HISTORY, "h_").values()).select_from(current)
+    history: Insert = insert(h).from_select(list(_HISTORY), history_row)
+    # A record each (a multi-row VALUES is not cacheable: it would be compiled for every request).
+    records = [insert(audit.RECORDS).values(_bound(audit.RECORDS, _RECORD, f"r{n}_")).cte(f"record{n}") for n in range(2)]
+    updated = select(func.count()).select_from(current).scalar_subquery()
+    return select(bump.c.status, updated.label("updated")).add_cte(history.cte("history"), *records)
+
+
+_FIRST, _NEXT = _one_statement(first=True), _one_statement(first=False)
