@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
 from services.cases.logic import inspections
-from shared import audit
+from shared import audit, writing_ctes
 from shared.db import update_one
 from shared.errors import NotFound, PreconditionFailed
+from shared.writing_ctes import bound, prefixed
 
 CHANGED_MEANWHILE = "the assessment changed while this update ran"
 # The columns the request gives (the rest are the case's, the version's and the clock's).
@@ -22,7 +23,6 @@ SUBMITTED = ("answers", "evidence", "assessor", "reason")
 _HISTORY = ("case_id", "version", *SUBMITTED, "created_at")
 _CURRENT = ("case_id", "inspection_id", "framework_id", "framework_version", "version", *SUBMITTED, "created_at", "updated_at")
 _UPDATED = ("version", "revision", "updated_at", *SUBMITTED)
-_RECORD = tuple(c.name for c in audit.RECORDS.c if c.name != "seq")
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Version:
 
 async def store(session: AsyncSession, version: Version) -> None:
     """Write the version (a unique violation, a concurrent first write, answers 409; a concurrent update 412)."""
-    if session.get_bind().dialect.name == "postgresql":
+    if writing_ctes.available(session):
         await _in_one_statement(session, version)
     else:
         await _statement_by_statement(session, version)
@@ -98,9 +98,8 @@ async def _in_one_statement(session: AsyncSession, version: Version) -> None:
     ]
     for record in records:
         record["inspection_id"] = record["inspection_id"] or version.inspection_id
-    params = {f"h_{k}": v for k, v in version.history_row().items()}
-    params |= {f"c_{k}": v for k, v in version.current_row().items()} | {"b_inspection": version.inspection_id}
-    params |= {f"r{n}_{k}": record[k] for n, record in enumerate(records) for k in _RECORD}
+    params = prefixed(version.history_row(), "h_") | prefixed(version.current_row(), "c_") | writing_ctes.audit_params(records)
+    params[inspections.BUMP_PARAMETER] = version.inspection_id
     if not first:
         params["c_existing"] = version.existing
     found = (await session.execute(_FIRST if first else _NEXT, params)).one_or_none()
@@ -116,29 +115,18 @@ _INSERT_CURRENT = insert(models.ASSESSMENTS)
 _INSERT_HISTORY = insert(models.ASSESSMENT_VERSIONS)
 
 
-def _bound(table: Any, columns: tuple[str, ...], prefix: str) -> dict[str, Any]:
-    return {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in columns}
-
-
 def _one_statement(first: bool) -> Select[Any]:
     """bump: the sample revision (its row lock orders the inspection's writers; its status says whether it is open);
     current: the assessment's row; history: the version's row (after current, whose output it reads, so a
     concurrent update is 412 there, not a unique violation here); records: the audit records."""
-    table = models.INSPECTIONS
-    bump = (
-        update(table)
-        .where(table.c.id == bindparam("b_inspection"))
-        .values(sample_revision=table.c.sample_revision + 1)
-        .returning(table.c.sample_revision, table.c.status)
-        .cte("bump")
-    )
+    bump = inspections.bump_cte()
     a, h = models.ASSESSMENTS, models.ASSESSMENT_VERSIONS
     if first:
-        given = _bound(a, _CURRENT, "c_")
+        given = bound(a, _CURRENT, "c_")
         row = select(*given.values(), bump.c.sample_revision)
         current: Any = insert(a).from_select([*_CURRENT, "revision"], row).returning(a.c.version).cte("current")
     else:
-        changes = _bound(a, tuple(c for c in _UPDATED if c != "revision"), "c_")
+        changes = bound(a, tuple(c for c in _UPDATED if c != "revision"), "c_")
         revision = select(bump.c.sample_revision).scalar_subquery()
         current = (
             update(a)
@@ -147,12 +135,10 @@ def _one_statement(first: bool) -> Select[Any]:
             .returning(a.c.version)
             .cte("current")
         )
-    history_row = select(*_bound(h, _HISTORY, "h_").values()).select_from(current)
+    history_row = select(*bound(h, _HISTORY, "h_").values()).select_from(current)
     history: Insert = insert(h).from_select(list(_HISTORY), history_row)
-    # A record each (a multi-row VALUES is not cacheable: it would be compiled for every request).
-    records = [insert(audit.RECORDS).values(_bound(audit.RECORDS, _RECORD, f"r{n}_")).cte(f"record{n}") for n in range(2)]
     updated = select(func.count()).select_from(current).scalar_subquery()
-    return select(bump.c.status, updated.label("updated")).add_cte(history.cte("history"), *records)
+    return select(bump.c.status, updated.label("updated")).add_cte(history.cte("history"), *writing_ctes.audit_records(2))
 
 
 _FIRST, _NEXT = _one_statement(first=True), _one_statement(first=False)

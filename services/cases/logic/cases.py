@@ -1,17 +1,20 @@
 """The cases of an inspection's sample one by one: adding one (a new sample revision), reading and listing them."""
 
+from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, insert, inspect, select
+from sqlalchemy import ColumnElement, Select, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
 from services.cases.logic import inspections
+from shared import audit, writing_ctes
 from shared.db import get_or_404, utcnow
-from shared.errors import Conflict
+from shared.errors import Conflict, NotFound
 from shared.pagination import PageParams, paginate
 from shared.schemas.cases import Case, CaseCreate
+from shared.writing_ctes import bound, prefixed
 
 
 def as_wire(row: models.Case) -> Case:
@@ -19,14 +22,35 @@ def as_wire(row: models.Case) -> Case:
 
 
 _INSERT = insert(models.CASES)  # prepared once: building its VALUES per request cost more than running it
+_COLUMNS = tuple(c.name for c in models.CASES.c if c.name != "revision")
+
+
+def _in_one_statement() -> Select[Any]:
+    """On PostgreSQL (shared.writing_ctes): the sample revision's bump, the case and its audit record."""
+    bump = inspections.bump_cte()
+    row = select(*bound(models.CASES, _COLUMNS, "c_").values(), bump.c.sample_revision)
+    case = insert(models.CASES).from_select([*_COLUMNS, "revision"], row).cte("new_case")
+    return select(bump.c.status).add_cte(case, *writing_ctes.audit_records(1))
+
+
+_ONE_STATEMENT = _in_one_statement()
 
 
 async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -> Case:
     """Add a case to the sample of an inspection that is not published (SQL Core: no ORM objects)."""
-    revision = await inspections.next_sample_revision(session, inspection_id)  # 404 or 409 unless open
     case = Case(id=uuid4(), inspection_id=inspection_id, created_at=utcnow(), **body.model_dump())
     try:
-        await session.execute(_INSERT, {"revision": revision, **case.model_dump()})
+        if writing_ctes.available(session):
+            fields = [*_COLUMNS, "revision"]
+            record = audit.record(models.CASES.name, case.id, "create", fields, inspection_id)
+            params = prefixed(case.model_dump(), "c_") | writing_ctes.audit_params([record])
+            status = (await session.execute(_ONE_STATEMENT, params | {inspections.BUMP_PARAMETER: inspection_id})).scalar()
+            if status is None:
+                raise NotFound(f"inspection {inspection_id} does not exist")
+            inspections.ensure_status_open(status)  # else the request's transaction rolls back whole
+        else:
+            revision = await inspections.next_sample_revision(session, inspection_id)  # 404 or 409 unless open
+            await session.execute(_INSERT, {"revision": revision, **case.model_dump()})
     except IntegrityError as exc:  # the request's transaction rolls back whole
         raise Conflict(f"case reference {body.reference!r} is already in this inspection", kind="duplicate-reference") from exc
     return case

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
-from sqlalchemy import ColumnElement, bindparam, inspect, select, update
+from sqlalchemy import CTE, ColumnElement, bindparam, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -138,6 +138,22 @@ _BUMP_SAMPLE_REVISION = (
     .values(sample_revision=models.INSPECTIONS.c.sample_revision + 1)
     .returning(models.INSPECTIONS.c.sample_revision, models.INSPECTIONS.c.status)
 )
+
+
+BUMP_PARAMETER = "bump_inspection"
+
+
+def bump_cte() -> CTE:
+    """The bump as a writing CTE (shared.writing_ctes) of the inspection named by BUMP_PARAMETER: its new
+    revision and its status (read under the row lock: the statement's writes are refused unless open)."""
+    table = models.INSPECTIONS
+    return (
+        update(table)
+        .where(table.c.id == bindparam(BUMP_PARAMETER))
+        .values(sample_revision=table.c.sample_revision + 1)
+        .returning(table.c.sample_revision, table.c.status)
+        .cte("bump")
+    )
 
 
 async def next_sample_revision(session: AsyncSession, inspection_id: UUID) -> int:

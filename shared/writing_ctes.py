@@ -1,0 +1,38 @@
+"""Several writes, their audit records among them, as one statement where the database has writing CTEs
+(PostgreSQL): one round trip instead of one per write. The pieces are bound parameters, never literal values,
+so each statement is compiled once and its plan kept; a multi-row VALUES would not be cacheable, so every audit
+record is a CTE of its own."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import CTE, BindParameter, Table, bindparam, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from shared.audit import RECORDS
+
+_RECORD = tuple(c.name for c in RECORDS.c if c.name != "seq")
+
+
+def available(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def bound(table: Table, columns: Sequence[str], prefix: str) -> dict[str, BindParameter[Any]]:
+    """A bound parameter per column, named ``prefix`` + column, typed as the column (JSON, UTC times, UUIDs)."""
+    return {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in columns}
+
+
+def prefixed(row: dict[str, Any], prefix: str) -> dict[str, Any]:
+    """A row's values as the parameters of ``bound(..., prefix)``."""
+    return {f"{prefix}{name}": value for name, value in row.items()}
+
+
+def audit_records(count: int) -> list[CTE]:
+    """``count`` audit record inserts (parameters ``r0_...``, ``r1_...``: see ``audit_params``)."""
+    return [insert(RECORDS).values(bound(RECORDS, _RECORD, f"r{n}_")).cte(f"record{n}") for n in range(count)]
+
+
+def audit_params(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The parameters of ``audit_records(len(records))`` for records made by shared.audit.record."""
+    return {f"r{n}_{name}": record[name] for n, record in enumerate(records) for name in _RECORD}
