@@ -12,6 +12,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from services.cases import models
+from services.questionnaires.models import QUESTIONNAIRES
 from shared.audit import AuditRecord
 from tests.conftest import Stack, plan_inspection
 from tests.helpers import LICENCE_CASE, add_case
@@ -205,3 +206,31 @@ async def test_bulk_returns_record_each_return(stack: Stack, gw: httpx.AsyncClie
     returns = [r for r in records if r.entity == "questionnaire_returns"]
     assert sorted(r.entity_id for r in returns) == sorted(r["return_id"] for r in result["rows"] if r["return_id"])
     assert all(r.action == "create" and "answers" in r.fields and str(r.inspection_id) == inspection["id"] for r in returns)
+
+
+async def test_a_single_return_is_recorded_with_it(stack: Stack, gw: httpx.AsyncClient) -> None:
+    """One return POST (on PostgreSQL one statement with its revision and record: shared.writing_ctes)."""
+    inspection = await plan_inspection(gw)
+    url = f"/api/v1/inspections/{inspection['id']}/questionnaires/offender"
+    assert (await gw.put(url, json={"sent": 10})).status_code == 201
+    answers = {
+        "working_relationship": "yes",
+        "clear_about_rules": "yes",
+        "discussed_sentence_plan": "no",
+        "recently_released": "no",
+    }
+    before = await _questionnaire_revision(stack, inspection["id"])
+    response = await gw.post(f"{url}/returns", json={"answers": answers, "return_key": "one"})
+    assert response.status_code == 201, response.text
+    records = await _records_of(stack, "questionnaires", response.headers["x-request-id"])
+    assert [(r.entity, r.entity_id, r.action, str(r.inspection_id)) for r in records] == [
+        ("questionnaire_returns", response.json()["id"], "create", inspection["id"])
+    ]
+    assert {"answers", "return_key", "revision"} <= set(records[0].fields)
+    assert await _questionnaire_revision(stack, inspection["id"]) == before + 1
+
+
+async def _questionnaire_revision(stack: Stack, inspection_id: str) -> int:
+    table = QUESTIONNAIRES
+    async with stack.apps["questionnaires"].state.sessionmaker() as session:
+        return int(await session.scalar(select(table.c.revision).where(table.c.inspection_id == uuid.UUID(inspection_id))))

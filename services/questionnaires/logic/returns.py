@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import orjson
-from sqlalchemy import Text, bindparam, select, type_coerce, update
+from sqlalchemy import Select, Text, bindparam, insert, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -16,7 +16,7 @@ from services.questionnaires import models
 from services.questionnaires.logic.answers import check_answers, check_case_link
 from services.questionnaires.logic.sample import CaseAttributes
 from services.questionnaires.logic.summary import Counted
-from shared import audit, audit_bulk
+from shared import audit, audit_bulk, writing_ctes
 from shared.bulk_insert import insert_rows
 from shared.canonical import canonical_sha256
 from shared.db import get_or_404, utcnow
@@ -24,6 +24,7 @@ from shared.errors import Conflict, InvalidInput, NotFound
 from shared.pagination import PageParams, paginate
 from shared.schemas.common import FieldError
 from shared.schemas.questionnaires import RETURN_KEY_PATTERN, QuestionnaireReturn, QuestionnaireTemplate, Respondent, ReturnCreate
+from shared.writing_ctes import bound, prefixed
 
 KEY_BATCH = 500  # return keys looked up per statement (well under every driver's parameter limit)
 
@@ -141,7 +142,9 @@ async def store(
             }
         )
         plans.append(Planned(key, [], return_id))
-    if rows:
+    if len(rows) == 1 and writing_ctes.available(session):
+        rows = [await _store_in_one_statement(session, questionnaire, rows[0])]
+    elif rows:
         revision = await _next_revision(session, questionnaire.inspection_id, questionnaire.respondent)
         rows = [row | {"revision": revision} for row in rows]
         # On the connection (COPY for many), so past the session's audit event: a record per return instead.
@@ -163,6 +166,31 @@ _BUMP_REVISION = (
     .values(revision=models.QUESTIONNAIRES.c.revision + 1)
     .returning(models.QUESTIONNAIRES.c.revision)
 )
+
+
+_COLUMNS = tuple(c.name for c in models.RETURNS.c if c.name != "revision")
+
+
+def _in_one_statement() -> Select[Any]:
+    """On PostgreSQL (shared.writing_ctes): the questionnaire's revision bump, the return and its audit record."""
+    bump = _BUMP_REVISION.cte("bump")
+    row = select(*bound(models.RETURNS, _COLUMNS, "q_").values(), bump.c.revision)
+    stored = insert(models.RETURNS).from_select([*_COLUMNS, "revision"], row).cte("new_return")
+    return select(bump.c.revision).add_cte(stored, *writing_ctes.audit_records(1))
+
+
+_ONE_STATEMENT = _in_one_statement()
+
+
+async def _store_in_one_statement(
+    session: AsyncSession, questionnaire: models.Questionnaire, row: dict[str, Any]
+) -> dict[str, Any]:
+    """One return written with its revision and audit record in one round trip; the row as stored."""
+    (written,) = audit_bulk.created(models.RETURNS.name, [row | {"revision": 0}], ["id"], "inspection_id")
+    params = prefixed(row, "q_") | writing_ctes.audit_params(audit_bulk.records([written]))
+    params |= {"of_inspection": questionnaire.inspection_id, "of_respondent": questionnaire.respondent}
+    revision = int((await session.execute(_ONE_STATEMENT, params)).scalar_one())
+    return row | {"revision": revision}
 
 
 async def _next_revision(session: AsyncSession, inspection_id: UUID, respondent: str) -> int:
