@@ -6,7 +6,7 @@ record is a CTE of its own."""
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import CTE, BindParameter, Table, bindparam, insert
+from sqlalchemy import CTE, BindParameter, Table, bindparam, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.audit import RECORDS
@@ -28,9 +28,25 @@ def prefixed(row: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {f"{prefix}{name}": value for name, value in row.items()}
 
 
-def audit_records(count: int) -> list[CTE]:
-    """``count`` audit record inserts (parameters ``r0_...``, ``r1_...``: see ``audit_params``)."""
-    return [insert(RECORDS).values(bound(RECORDS, _RECORD, f"r{n}_")).cte(f"record{n}") for n in range(count)]
+def audit_records(count: int, after: CTE | None = None) -> list[CTE]:
+    """``count`` audit record inserts (parameters ``r0_...``, ``r1_...``: see ``audit_params``); with ``after``,
+    written only if that CTE wrote a row (it is read for them)."""
+
+    def one(n: int) -> CTE:
+        values = bound(RECORDS, _RECORD, f"r{n}_")
+        if after is None:
+            return insert(RECORDS).values(values).cte(f"record{n}")
+        row = select(*values.values()).where(exists(after.select()))
+        return insert(RECORDS).from_select(list(_RECORD), row).cte(f"record{n}")
+
+    return [one(n) for n in range(count)]
+
+
+async def without_transaction(session: AsyncSession) -> None:
+    """A request whose one write is one statement (atomic by itself) runs it without BEGIN and COMMIT: two round
+    trips fewer. Called before the session's first statement; its reads then each see the latest commit, as
+    they would in a READ COMMITTED transaction."""
+    await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def audit_params(records: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -133,6 +133,9 @@ async def test_racing_updates_of_one_version_leave_one_winner_and_412s(gw: httpx
     history = (await gw.get(f"{url}/history")).json()["items"]
     assert [v["version"] for v in history] == [1, 2] and history[1]["answers"] == winner["answers"]
     assert (await gw.get(url)).json()["version"] == 2
+    audit = (await gw.get("/api/v1/audit", params={"inspection": inspection["id"], "limit": "100"})).json()["items"]
+    written = sorted((e["entity"], e["action"]) for e in audit if e["entity"].startswith("assessment"))
+    assert written == [("assessment_versions", "create")] * 2 + [("assessments", "create"), ("assessments", "update")]
 
 
 async def test_preconditions_are_strict_and_unchanged_patches_keep_the_etag(gw: httpx.AsyncClient) -> None:

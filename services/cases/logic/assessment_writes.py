@@ -1,13 +1,14 @@
 """The writes that store one assessment version, with their audit records: on PostgreSQL one statement (writing
-CTEs: the history row, the sample revision's bump, the current row, the records), elsewhere a statement each
-(SQLite has no writing CTEs; the session's audit events record them); in the request's transaction either way."""
+CTEs: the sample revision's bump, the current row, the history row, the records), atomic by itself, so the request
+runs without a transaction (no BEGIN and COMMIT round trips) and a refused write writes nothing; elsewhere a
+statement each in the request's transaction (SQLite has no writing CTEs; the session's audit events record them)."""
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Insert, Select, bindparam, func, insert, select, update
+from sqlalchemy import Insert, Select, bindparam, exists, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
@@ -56,6 +57,12 @@ class Version:
         )
 
 
+async def prepare(session: AsyncSession) -> None:
+    """Before the request's first statement: where the write is one statement, no transaction around it."""
+    if writing_ctes.available(session):
+        await writing_ctes.without_transaction(session)
+
+
 async def store(session: AsyncSession, version: Version) -> None:
     """Write the version (a unique violation, a concurrent first write, answers 409; a concurrent update 412)."""
     if writing_ctes.available(session):
@@ -102,12 +109,14 @@ async def _in_one_statement(session: AsyncSession, version: Version) -> None:
     params[inspections.BUMP_PARAMETER] = version.inspection_id
     if not first:
         params["c_existing"] = version.existing
-    found = (await session.execute(_FIRST if first else _NEXT, params)).one_or_none()
-    if found is None:
+    found = (await session.execute(_FIRST if first else _NEXT, params)).one()
+    if found.written == 1:
+        return
+    if found.status is None:
         raise NotFound(f"inspection {version.inspection_id} does not exist")
-    inspections.ensure_status_open(found.status)
-    if not first and found.updated != 1:
-        raise PreconditionFailed(CHANGED_MEANWHILE)
+    if first:
+        raise inspections.published()  # the bump refused, under the row lock (published meanwhile)
+    raise PreconditionFailed(CHANGED_MEANWHILE)
 
 
 # Prepared once: building an INSERT's VALUES clause per request cost more than running it.
@@ -116,9 +125,11 @@ _INSERT_HISTORY = insert(models.ASSESSMENT_VERSIONS)
 
 
 def _one_statement(first: bool) -> Select[Any]:
-    """bump: the sample revision (its row lock orders the inspection's writers; its status says whether it is open);
-    current: the assessment's row; history: the version's row (after current, whose output it reads, so a
-    concurrent update is 412 there, not a unique violation here); records: the audit records."""
+    """bump: the sample revision, of an open inspection only (its row lock orders the inspection's writers);
+    current: the assessment's row, with that revision, the guarded update matching the version last read;
+    history and the records: only after current was written (they read its output; so a concurrent update is a
+    412 there, not a unique violation of the history row). The answer: the inspection's status as the statement
+    began, and whether current was written."""
     bump = inspections.bump_cte()
     a, h = models.ASSESSMENTS, models.ASSESSMENT_VERSIONS
     if first:
@@ -130,15 +141,21 @@ def _one_statement(first: bool) -> Select[Any]:
         revision = select(bump.c.sample_revision).scalar_subquery()
         current = (
             update(a)
-            .where(a.c.case_id == bindparam("c_case_id", type_=a.c.case_id.type), a.c.version == bindparam("c_existing"))
+            .where(
+                a.c.case_id == bindparam("c_case_id", type_=a.c.case_id.type),
+                a.c.version == bindparam("c_existing"),
+                exists(bump.select()),
+            )
             .values(**changes, revision=revision)
             .returning(a.c.version)
             .cte("current")
         )
     history_row = select(*bound(h, _HISTORY, "h_").values()).select_from(current)
     history: Insert = insert(h).from_select(list(_HISTORY), history_row)
-    updated = select(func.count()).select_from(current).scalar_subquery()
-    return select(bump.c.status, updated.label("updated")).add_cte(history.cte("history"), *writing_ctes.audit_records(2))
+    written = select(func.count()).select_from(current).scalar_subquery()
+    status = inspections.status_subquery()
+    records = writing_ctes.audit_records(2, after=current)
+    return select(status.label("status"), written.label("written")).add_cte(history.cte("history"), *records)
 
 
 _FIRST, _NEXT = _one_statement(first=True), _one_statement(first=False)

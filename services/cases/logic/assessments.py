@@ -125,6 +125,7 @@ async def put(
     session: AsyncSession, frameworks: FrameworkSource, case_id: UUID, body: AssessmentPut, if_match: str | None
 ) -> Stored:
     """Store a case's assessment: the first version, or (``if_match`` naming the current one) the next."""
+    await assessment_writes.prepare(session)
     found = (await session.execute(_WRITE_CONTEXT, {"case_id": case_id})).one_or_none()
     if found is None:
         raise NotFound(f"case {case_id} does not exist")

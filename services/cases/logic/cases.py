@@ -3,7 +3,7 @@
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import ColumnElement, Select, insert, inspect, select
+from sqlalchemy import ColumnElement, Select, func, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,8 +29,10 @@ def _in_one_statement() -> Select[Any]:
     """On PostgreSQL (shared.writing_ctes): the sample revision's bump, the case and its audit record."""
     bump = inspections.bump_cte()
     row = select(*bound(models.CASES, _COLUMNS, "c_").values(), bump.c.sample_revision)
-    case = insert(models.CASES).from_select([*_COLUMNS, "revision"], row).cte("new_case")
-    return select(bump.c.status).add_cte(case, *writing_ctes.audit_records(1))
+    case = insert(models.CASES).from_select([*_COLUMNS, "revision"], row).returning(models.CASES.c.id).cte("new_case")
+    written = select(func.count()).select_from(case).scalar_subquery()
+    status = inspections.status_subquery()
+    return select(status.label("status"), written.label("written")).add_cte(*writing_ctes.audit_records(1, after=case))
 
 
 _ONE_STATEMENT = _in_one_statement()
@@ -44,10 +46,11 @@ async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -
             fields = [*_COLUMNS, "revision"]
             record = audit.record(models.CASES.name, case.id, "create", fields, inspection_id)
             params = prefixed(case.model_dump(), "c_") | writing_ctes.audit_params([record])
-            status = (await session.execute(_ONE_STATEMENT, params | {inspections.BUMP_PARAMETER: inspection_id})).scalar()
-            if status is None:
+            found = (await session.execute(_ONE_STATEMENT, params | {inspections.BUMP_PARAMETER: inspection_id})).one()
+            if found.status is None:
                 raise NotFound(f"inspection {inspection_id} does not exist")
-            inspections.ensure_status_open(status)  # else the request's transaction rolls back whole
+            if found.written != 1:
+                raise inspections.published()  # the bump refused, under the row lock
         else:
             revision = await inspections.next_sample_revision(session, inspection_id)  # 404 or 409 unless open
             await session.execute(_INSERT, {"revision": revision, **case.model_dump()})

@@ -2,9 +2,10 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import CTE, ColumnElement, bindparam, inspect, select, update
+from sqlalchemy import CTE, ColumnElement, ScalarSelect, bindparam, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -73,7 +74,11 @@ def ensure_open(inspection: models.Inspection) -> None:
 
 def ensure_status_open(status: str) -> None:
     if status == InspectionStatus.published:
-        raise Conflict("the inspection is published; its assessments are frozen", kind="published")
+        raise published()
+
+
+def published() -> Conflict:
+    return Conflict("the inspection is published; its assessments are frozen", kind="published")
 
 
 @dataclass(frozen=True)
@@ -144,16 +149,22 @@ BUMP_PARAMETER = "bump_inspection"
 
 
 def bump_cte() -> CTE:
-    """The bump as a writing CTE (shared.writing_ctes) of the inspection named by BUMP_PARAMETER: its new
-    revision and its status (read under the row lock: the statement's writes are refused unless open)."""
+    """The bump as a writing CTE (shared.writing_ctes) of the inspection named by BUMP_PARAMETER, if open (its status
+    read under the row lock): its new revision, no row when it does not exist or is published."""
     table = models.INSPECTIONS
     return (
         update(table)
-        .where(table.c.id == bindparam(BUMP_PARAMETER))
+        .where(table.c.id == bindparam(BUMP_PARAMETER), table.c.status != InspectionStatus.published.value)
         .values(sample_revision=table.c.sample_revision + 1)
-        .returning(table.c.sample_revision, table.c.status)
+        .returning(table.c.sample_revision)
         .cte("bump")
     )
+
+
+def status_subquery() -> ScalarSelect[Any]:
+    """The status of the inspection named by BUMP_PARAMETER as a statement begins (None when there is none)."""
+    table = models.INSPECTIONS
+    return select(table.c.status).where(table.c.id == bindparam(BUMP_PARAMETER)).scalar_subquery()
 
 
 async def next_sample_revision(session: AsyncSession, inspection_id: UUID) -> int:
