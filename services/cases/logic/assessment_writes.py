@@ -130,8 +130,10 @@ def _one_statement(first: bool) -> Select[Any]:
     history and the records: only after current was written (they read its output; so a concurrent update is a
     412 there, not a unique violation of the history row). The answer: the inspection's status as the statement
     began, and whether current was written."""
-    bump = inspections.bump_cte()
     a, h = models.ASSESSMENTS, models.ASSESSMENT_VERSIONS
+    case, existing = bindparam("c_case_id", type_=a.c.case_id.type), bindparam("c_existing", type_=a.c.version.type)
+    # An update bumps only if the version it follows is current (only a racing writer can still leave a bump spare).
+    bump = inspections.bump_cte() if first else inspections.bump_cte(exists().where(a.c.case_id == case, a.c.version == existing))
     if first:
         given = bound(a, _CURRENT, "c_")
         row = select(*given.values(), bump.c.sample_revision)
@@ -141,11 +143,7 @@ def _one_statement(first: bool) -> Select[Any]:
         revision = select(bump.c.sample_revision).scalar_subquery()
         current = (
             update(a)
-            .where(
-                a.c.case_id == bindparam("c_case_id", type_=a.c.case_id.type),
-                a.c.version == bindparam("c_existing"),
-                exists(bump.select()),
-            )
+            .where(a.c.case_id == case, a.c.version == existing, exists(bump.select()))
             .values(**changes, revision=revision)
             .returning(a.c.version)
             .cte("current")

@@ -148,13 +148,13 @@ _BUMP_SAMPLE_REVISION = (
 BUMP_PARAMETER = "bump_inspection"
 
 
-def bump_cte() -> CTE:
+def bump_cte(*conditions: ColumnElement[bool]) -> CTE:
     """The bump as a writing CTE (shared.writing_ctes) of the inspection named by BUMP_PARAMETER, if open (its status
-    read under the row lock): its new revision, no row when it does not exist or is published."""
+    read under the row lock) and ``conditions`` hold: its new revision, else no row."""
     table = models.INSPECTIONS
     return (
         update(table)
-        .where(table.c.id == bindparam(BUMP_PARAMETER), table.c.status != InspectionStatus.published.value)
+        .where(table.c.id == bindparam(BUMP_PARAMETER), table.c.status != InspectionStatus.published.value, *conditions)
         .values(sample_revision=table.c.sample_revision + 1)
         .returning(table.c.sample_revision)
         .cte("bump")
