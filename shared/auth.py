@@ -10,6 +10,7 @@ from urllib.parse import unquote_plus
 from uuid import UUID
 
 from starlette.datastructures import Headers
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import Unauthenticated
@@ -87,22 +88,37 @@ class AuthMiddleware:
         if scope["type"] != "http" or scope["method"] == "OPTIONS" or not is_protected(scope["path"]):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        query = scope.get("query_string", b"").decode("latin-1")
-        bearer = bearer_token(headers, scope["path"], scope["method"], query)
-        by_link = bearer is not None and "authorization" not in headers
-        authorization = f"Bearer {bearer}" if bearer is not None else None
-        try:
-            principal = await self.verifier.verify(authorization)
-        except Unauthenticated as exc:
-            response = problem_response(exc.problem.kind, exc.detail, headers={"WWW-Authenticate": CHALLENGE})
-            await response(scope, receive, _private(send) if by_link else send)
+        caller, by_link = await identify(self.verifier, scope, Headers(scope=scope))
+        if not isinstance(caller, Caller):
+            await caller(scope, receive, _private(send) if by_link else send)
             return
-        token = caller_var.set(Caller(principal, authorization or "", by_link))
+        token = caller_var.set(caller)
         try:
             await self.app(scope, receive, _private(send) if by_link else send)
         finally:
             caller_var.reset(token)
+
+
+async def identify(verifier: TokenVerifier, scope: Scope, headers: Mapping[str, str]) -> tuple[Caller | Response, bool]:
+    """The verified caller of a protected request (``headers``: its headers, the first of each name) or its 401, and
+    whether the token came in the URL (a report link: the answer is then private)."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    bearer = bearer_token(headers, scope["path"], scope["method"], query)
+    by_link = bearer is not None and "authorization" not in headers
+    authorization = f"Bearer {bearer}" if bearer is not None else None
+    try:
+        principal = await verifier.verify(authorization)
+    except Unauthenticated as exc:
+        return problem_response(exc.problem.kind, exc.detail, headers={"WWW-Authenticate": CHALLENGE}), by_link
+    return Caller(principal, authorization or "", by_link), by_link
+
+
+def private(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """An answer's headers with LINK_RESPONSE_HEADERS in place of any it had of those names."""
+    return [(k, v) for k, v in headers if k.lower() not in LINK_RESPONSE_HEADERS] + _LINK_HEADERS
+
+
+_LINK_HEADERS = list(LINK_RESPONSE_HEADERS.items())
 
 
 def _private(send: Send) -> Send:
@@ -110,8 +126,7 @@ def _private(send: Send) -> Send:
 
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
-            kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in LINK_RESPONSE_HEADERS]
-            message = {**message, "headers": kept + list(LINK_RESPONSE_HEADERS.items())}
+            message = {**message, "headers": private(message.get("headers", []))}
         await send(message)
 
     return sending

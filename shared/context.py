@@ -2,7 +2,7 @@
 
 import re
 import uuid
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from opentelemetry import trace
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -32,25 +32,35 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        request_id = incoming_request_id(headers.get(b"x-request-id", b"").decode("latin-1") or None)
-        token = request_id_var.set(request_id)
-        span = trace.get_current_span()
-        if span.is_recording():
-            span.set_attribute("http.request_id", request_id)
-        carrier: dict[str, str] = {}
-        _propagator.inject(carrier)
-        # Kept on the request too: a 500 is answered outside this middleware, where the context is gone.
-        scope.setdefault("state", {})["context_headers"] = {REQUEST_ID_HEADER: request_id, **carrier}
+        token, echoed = enter_request(scope, headers.get(b"x-request-id", b""))
 
         async def send_with_context(message: Message) -> None:
             if message["type"] == "http.response.start":
-                extra = [(b"x-request-id", request_id.encode())]
-                extra += [(k.encode(), v.encode()) for k, v in carrier.items()]
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in (b"x-request-id", b"traceparent")]
-                message = {**message, "headers": kept + extra}
+                message = {**message, "headers": with_context(message.get("headers", []), echoed)}
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_context)
         finally:
             request_id_var.reset(token)
+
+
+def enter_request(scope: Scope, sent_id: bytes) -> tuple[Token[str | None], list[tuple[bytes, bytes]]]:
+    """The request's id (the caller's ``sent_id`` when sane) set in the context (the token resets it), and the
+    headers that echo it and the trace context on the answer."""
+    request_id = incoming_request_id(sent_id.decode("latin-1") or None)
+    token = request_id_var.set(request_id)
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.set_attribute("http.request_id", request_id)
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    # Kept on the request too: a 500 is answered outside this middleware, where the context is gone.
+    scope.setdefault("state", {})["context_headers"] = {REQUEST_ID_HEADER: request_id, **carrier}
+    echoed = [(b"x-request-id", request_id.encode()), *((k.encode(), v.encode()) for k, v in carrier.items())]
+    return token, echoed
+
+
+def with_context(headers: list[tuple[bytes, bytes]], echoed: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """An answer's headers with the request's id and trace context (``echoed``) in place of any it had."""
+    return [(k, v) for k, v in headers if k.lower() not in (b"x-request-id", b"traceparent")] + echoed

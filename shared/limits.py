@@ -5,6 +5,7 @@ and request body size."""
 import re
 from collections.abc import Collection, Sequence
 
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import ContentTooLarge
@@ -29,18 +30,21 @@ class ConcurrencyLimit:
             await self.app(scope, receive, send)
             return
         if self.in_progress >= self.limit:
-            response = problem_response(
-                "overloaded",
-                f"more than {self.limit} requests in progress; try again shortly",
-                headers={"Retry-After": str(self.retry_after)},
-            )
-            await response(scope, receive, send)
+            await self.refusal()(scope, receive, send)
             return
         self.in_progress += 1
         try:
             await self.app(scope, receive, send)
         finally:
             self.in_progress -= 1
+
+    def refusal(self) -> Response:
+        """The 503 of a request past the limit."""
+        return problem_response(
+            "overloaded",
+            f"more than {self.limit} requests in progress; try again shortly",
+            headers={"Retry-After": str(self.retry_after)},
+        )
 
 
 class UrlLengthLimit:
@@ -52,14 +56,15 @@ class UrlLengthLimit:
         self.limit = limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
-            if length > self.limit:
-                detail = f"the path and query are {length} bytes; at most {self.limit} are read"
-                response = problem_response("uri-too-long", detail)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        refusal = self.refusal(scope) if scope["type"] == "http" else None
+        await (refusal or self.app)(scope, receive, send)
+
+    def refusal(self, scope: Scope) -> Response | None:
+        """The 414 of a request whose path and query are too long, else None."""
+        length = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
+        if length <= self.limit:
+            return None
+        return problem_response("uri-too-long", f"the path and query are {length} bytes; at most {self.limit} are read")
 
 
 class BodySizeLimit:

@@ -14,7 +14,6 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.metrics import METRICS_PATH
-from shared.privacy import redact_span
 
 SCOPE = "opentelemetry.instrumentation.asgi"
 UNTRACED = frozenset({"/healthz", "/readyz", METRICS_PATH})
@@ -99,7 +98,6 @@ class ServerSpans:
             kind=SpanKind.SERVER,
             attributes=attributes,
         )
-        redact_span(span)  # a report link's token in url.query
         token = context.attach(trace.set_span_in_context(span))
         measured: dict[str, AttributeValue] = {k: v for k, v in attributes.items() if k in MEASURED}
         response_length = None

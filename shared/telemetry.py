@@ -14,6 +14,7 @@ from weakref import WeakKeyDictionary
 
 import httpx
 from fastapi import FastAPI
+from opentelemetry import context
 from opentelemetry.instrumentation.httpx.version import __version__ as httpx_instrumentation_version
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.instrumentation.sqlalchemy.version import __version__ as sqlalchemy_instrumentation_version
@@ -21,7 +22,7 @@ from opentelemetry.propagate import inject
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import SpanKind, StatusCode, get_tracer
+from opentelemetry.trace import SpanKind, Status, StatusCode, get_tracer, set_span_in_context
 from opentelemetry.util.types import AttributeValue
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -111,9 +112,11 @@ class _TracedTransport(httpx.AsyncBaseTransport):
         measured: dict[str, AttributeValue] = {"http.request.method": method, "server.address": url.host}
         if url.port is not None:
             measured["server.port"] = url.port
-        with self.tracer.start_as_current_span(
-            method, kind=SpanKind.CLIENT, attributes={**measured, "url.full": str(url)}, record_exception=False
-        ) as span:
+        # Started, made current and ended by hand: what start_as_current_span does (an exception's status included),
+        # without its two context-manager layers.
+        span = self.tracer.start_span(method, kind=SpanKind.CLIENT, attributes={**measured, "url.full": str(url)})
+        token = context.attach(set_span_in_context(span))
+        try:
             inject(request.headers)
             start = time.perf_counter()
             try:
@@ -122,6 +125,7 @@ class _TracedTransport(httpx.AsyncBaseTransport):
                 measured["error.type"] = type(exc).__qualname__
                 span.set_attribute("error.type", measured["error.type"])
                 self.duration.record(max(time.perf_counter() - start, 0.0), measured)
+                span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
                 raise
             elapsed = max(time.perf_counter() - start, 0.0)
             status = response.status_code
@@ -134,6 +138,9 @@ class _TracedTransport(httpx.AsyncBaseTransport):
                 span.set_status(StatusCode.ERROR)
             self.duration.record(elapsed, measured)
             return response
+        finally:
+            context.detach(token)
+            span.end()
 
     async def aclose(self) -> None:
         await self.inner.aclose()

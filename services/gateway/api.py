@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingRes
 from starlette.background import BackgroundTask
 from starlette.requests import ClientDisconnect
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from services.gateway.logic import openapi, proxy, security_doc
 from services.gateway.logic.upstream import Upstream, failure_kind, replayable
@@ -142,16 +143,22 @@ class Forward:
     FastAPI one: the proxy reads no parameters and no body model, and an answer goes back as it came."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.answer(scope, receive, send, *parsed_headers(scope))
+
+    async def answer(
+        self, scope: Scope, receive: Receive, send: Send, headers: Mapping[str, str], items: list[tuple[str, str]]
+    ) -> None:
+        """The request forwarded and its answer sent back; ``headers`` and ``items``: its headers parsed (parsed_headers)."""
         request = Request(scope, receive)
         try:
-            response = await self._forward(request)
+            response = await self._forward(request, headers, items)
         except DomainError as exc:  # answered here as the problem handlers would: Forward runs outside them
             response = problem_response(
                 exc.problem.kind, exc.detail, errors=exc.errors, headers=exc.headers, instance=scope["path"]
             )
         await response(scope, receive, send)
 
-    async def _forward(self, request: Request) -> Response:
+    async def _forward(self, request: Request, headers: Mapping[str, str], items: list[tuple[str, str]]) -> Response:
         state = request.app.state
         scope = request.scope
         try:
@@ -163,7 +170,6 @@ class Forward:
             return problem_response("not-found", f"no service serves {scope['path']}")
         query = scope.get("query_string", b"").decode("latin-1")
         url = state.settings.services[service] + path + (f"?{query}" if query else "")
-        headers = request.headers
         has_body = "content-length" in headers or "transfer-encoding" in headers
         declared = headers.get("content-length", "0")
         if not declared.isdigit():
@@ -185,7 +191,7 @@ class Forward:
                 scope["method"],
                 url,
                 headers=proxy.request_headers(
-                    headers.items(),
+                    items,
                     client[0] if client else None,
                     scope.get("scheme", "http"),
                     headers.get("host", ""),
@@ -242,15 +248,12 @@ forward = Forward()
 router.routes.append(Route(PROXY_ROUTE, forward, methods=METHODS, include_in_schema=False))
 
 
-class ProxyFirst:
-    """Pure ASGI, innermost: a request for a proxied path goes straight to Forward, past FastAPI's exception
-    layers and router (the route above, found the long way round, for every request)."""
+def parsed_headers(scope: Scope) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """A request's headers as text: the first of each name (as Starlette's Headers reads them), and all in order."""
+    items = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
+    return dict(reversed(items)), items
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith(PROXIED) and scope["method"] in METHODS:
-            await forward(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+def is_proxied(scope: Scope) -> bool:
+    """An HTTP request the proxy answers (any other method on these paths is the router's 405)."""
+    return scope["path"].startswith(PROXIED) and scope["method"] in METHODS

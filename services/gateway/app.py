@@ -9,10 +9,12 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from services.gateway import api
+from services.gateway.connections import ServiceConnections
 from services.gateway.dates import DateMiddleware
+from services.gateway.front import Gateway
 from services.gateway.logic.breaker import observe_breakers
 from services.gateway.logic.edges import SecurityHeadersMiddleware
-from services.gateway.logic.limits import RateLimitMiddleware, storage_for
+from services.gateway.logic.limits import RateLimit, RateLimitMiddleware, storage_for
 from services.gateway.logic.routing import RouteTable
 from services.gateway.logic.upstream import Upstream
 from services.gateway.server import http_protocol
@@ -27,7 +29,6 @@ from shared.problems import install_problem_handlers
 from shared.service import Wiring
 from shared.telemetry import instrument_app, metrics_of, traced_transport, tracer_provider
 from shared.tokens import TokenVerifier, ensure_keys
-from shared.transport import ServiceTransport
 
 
 def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring()) -> FastAPI:
@@ -43,7 +44,7 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
         if settings.auth.mode == "embedded":
             ensure_keys(settings.auth.keys_dir)  # the key pair is made on first start
         # One pool: the client (readiness, OpenAPI documents) and the proxy's upstream share its transport.
-        pool = wiring.transport or ServiceTransport(limits=httpx.Limits(max_connections=500))
+        pool = wiring.transport or ServiceConnections(max_connections=500)
         app.state.client = service_client(
             "",
             provider,
@@ -66,20 +67,18 @@ def create_app(settings: GatewaySettings | None = None, wiring: Wiring = Wiring(
             await app.state.client.aclose()
             provider.force_flush()
 
-    app = FastAPI(title="omi gateway", version="1.0.0", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
+    app = Gateway(title="omi gateway", version="1.0.0", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.routes = routes
     app.state.openapi_cache = None
     install_problem_handlers(app)
     # Outermost last: CORS, dates, request context, security headers (on every answer, refusals too), the
-    # concurrency and URL limits, the token check, the rate limit (per subject), HEAD as GET, proxied paths
-    # straight to the proxy.
-    app.add_middleware(api.ProxyFirst)
+    # concurrency and URL limits, the token check, the rate limit (per subject), HEAD as GET. A proxied request
+    # has them all done by one callable instead (services.gateway.front).
     app.add_middleware(HeadAsGet)
     app.add_middleware(
         RateLimitMiddleware,
-        limit=settings.rate_limit,
-        storage=storage_for(settings.rate_limit_redis_url, settings.rate_limit_key_prefix),
+        rate=RateLimit(settings.rate_limit, storage_for(settings.rate_limit_redis_url, settings.rate_limit_key_prefix)),
     )
     app.add_middleware(AuthMiddleware, verifier=TokenVerifier(settings.auth))
     app.add_middleware(UrlLengthLimit, limit=settings.max_url_bytes)

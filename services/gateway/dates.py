@@ -21,10 +21,14 @@ class DateMiddleware:
 
         async def send_dated(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                if not any(name.lower() == b"date" for name, _ in headers):
-                    headers.append((b"date", formatdate(usegmt=True).encode("latin-1")))
-                    message = {**message, "headers": headers}
+                message = {**message, "headers": dated(list(message.get("headers", [])))}
             await send(message)
 
         await self.app(scope, receive, send_dated)
+
+
+def dated(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """``headers`` with the gateway's Date appended where they have none."""
+    if not any(name.lower() == b"date" for name, _ in headers):
+        headers.append((b"date", formatdate(usegmt=True).encode("latin-1")))
+    return headers

@@ -24,17 +24,23 @@ class SecurityHeadersMiddleware:
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in _SET_HERE]
-                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-                headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
-                if content_type.startswith(b"text/html"):
-                    headers.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
-                if tls:
-                    headers.append((b"strict-transport-security", HSTS.encode()))
-                message = {**message, "headers": headers}
+                message = {**message, "headers": secured(message.get("headers", []), tls)}
             await send(message)
 
         await self.app(scope, receive, with_headers)
 
 
+def secured(headers: list[tuple[bytes, bytes]], tls: bool) -> list[tuple[bytes, bytes]]:
+    """An answer's headers with the security headers in place of any it had of those names."""
+    kept = [(k, v) for k, v in headers if k.lower() not in _SET_HERE]
+    content_type = next((v for k, v in kept if k.lower() == b"content-type"), b"")
+    kept += _ALWAYS
+    if content_type.startswith(b"text/html"):
+        kept.append((b"content-security-policy", CONTENT_SECURITY_POLICY.encode()))
+    if tls:
+        kept.append((b"strict-transport-security", HSTS.encode()))
+    return kept
+
+
+_ALWAYS = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
 _SET_HERE = {b"x-content-type-options", b"referrer-policy", b"content-security-policy", b"strict-transport-security"}

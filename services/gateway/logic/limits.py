@@ -8,6 +8,7 @@ import time
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from shared.auth import current_caller
@@ -22,31 +23,37 @@ def storage_for(redis_url: str | None, key_prefix: str) -> Storage:
     return RedisStorage(redis_url, implementation="redispy", key_prefix=key_prefix)
 
 
-class RateLimitMiddleware:
-    """Counts each verified caller's requests (inside the token check, so the subject is known)."""
+class RateLimit:
+    """The count of each verified caller's requests, one window per subject."""
 
-    def __init__(self, app: ASGIApp, limit: str, storage: Storage) -> None:
-        self.app = app
+    def __init__(self, limit: str, storage: Storage) -> None:
         self.item: RateLimitItem = parse(limit)
         self.limiter = FixedWindowRateLimiter(storage)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        caller = current_caller()
-        if scope["type"] != "http" or caller is None:
-            await self.app(scope, receive, send)
-            return
-        subject = caller.principal.subject
+    async def refusal(self, subject: str) -> Response | None:
+        """Counts a request of ``subject``: None when it is within the limit, else its 429."""
         try:
             allowed = await self.limiter.hit(self.item, subject)
         except Exception as exc:  # the counter's store is down: serving beats refusing everyone
             logger.warning("rate limit store unavailable: %s", type(exc).__name__)
             allowed = True
         if allowed:
-            await self.app(scope, receive, send)
-            return
+            return None
         stats = await self.limiter.get_window_stats(self.item, subject)
         retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-        response = problem_response(
+        return problem_response(
             "rate-limited", f"more than {self.item} requests; retry later", headers={"Retry-After": str(retry_after)}
         )
-        await response(scope, receive, send)
+
+
+class RateLimitMiddleware:
+    """Counts each verified caller's requests (inside the token check, so the subject is known)."""
+
+    def __init__(self, app: ASGIApp, rate: RateLimit) -> None:
+        self.app = app
+        self.rate = rate
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        caller = current_caller()
+        refusal = None if scope["type"] != "http" or caller is None else await self.rate.refusal(caller.principal.subject)
+        await (refusal or self.app)(scope, receive, send)
