@@ -9,7 +9,6 @@ from services.scoring import api
 from services.scoring.db import MIGRATIONS
 from services.scoring.logic import frameworks, live, warmup
 from services.scoring.settings import ScoringSettings
-from shared.cache import LruCache
 from shared.service import Wiring, build_service, serve
 
 
@@ -20,7 +19,7 @@ def create_app(settings: ScoringSettings | None = None, wiring: Wiring = Wiring(
     threadpool_limits(limits=1, user_api="blas")
 
     async def on_startup(app: FastAPI) -> None:
-        app.state.caches = live.Caches(samples=LruCache(settings.kept_samples))
+        app.state.caches = live.Caches.keeping(settings.kept_samples)
         async with app.state.sessionmaker() as session, session.begin():
             await frameworks.store_documents(session, documents)
 

@@ -1,5 +1,6 @@
 """The assessed samples of inspections, read from the cases service in bulk (never a call per case) and
-kept: a kept sample is brought up to date by reading only what changed since its revision."""
+kept (in the compact form of services.scoring.logic.kept): a kept sample is brought up to date by reading
+only what changed since its revision."""
 
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -9,22 +10,19 @@ from uuid import UUID
 
 import httpx
 
+from services.scoring.logic.kept import AssessmentChanges, KeptCase, KeptItem, assessed
 from shared.cache import LruCache
 from shared.canonical import canonical_sha256
 from shared.clients import call_service
 from shared.errors import NotFound, UpstreamFailed
-from shared.schemas.cases import (
-    CHANGES_LIMIT,
-    CHANGES_MAX_INSPECTIONS,
-    Assessment,
-    AssessmentChanges,
-    CaseAssessment,
-    attribute_text,
-)
+from shared.schemas.cases import CHANGES_MAX_INSPECTIONS
 from shared.schemas.common import Page
 from shared.schemas.inspections import Inspection
 
 PAGE_SIZE = 500
+# Cases asked for in one changes read (the cases service's default is 2,000): each answer is parsed whole, and
+# answers of about 1.3 MB of JSON keep both services' working sets small; a first read of 50 samples takes 12.
+CHANGES_LIMIT = 500
 T = TypeVar("T")
 
 
@@ -61,7 +59,7 @@ class Sample:
 
     revision: int
     read_at: float  # time.monotonic() of the last whole read (a whole read may find what revisions did not show)
-    cases: list[CaseAssessment]
+    cases: list[KeptCase]
 
 
 # A kept sample is read whole again after this long, so that writes the revisions cannot show (a
@@ -75,19 +73,15 @@ class KnownSample:
     """A sample as last read: its revision and its assessed cases by case id."""
 
     revision: int
-    cases: dict[UUID, CaseAssessment]
+    cases: dict[UUID, KeptCase]
     read_at: float
 
     def as_sample(self) -> Sample:
         return Sample(self.revision, self.read_at, list(self.cases.values()))
 
-    def patched(self, revision: int, changed: Iterable[CaseAssessment]) -> "KnownSample":
+    def patched(self, revision: int, changed: Iterable[KeptItem]) -> "KnownSample":
         # A sample patched with changes is as old as its last whole read.
-        return KnownSample(revision, self.cases | _assessed(changed), self.read_at)
-
-
-def _assessed(items: Iterable[CaseAssessment]) -> dict[UUID, CaseAssessment]:
-    return {item.case.id: item for item in items if item.assessment is not None}
+        return KnownSample(revision, self.cases | assessed(changed), self.read_at)
 
 
 def _kept(cache: LruCache[KnownSample], inspection_id: UUID) -> KnownSample | None:
@@ -115,8 +109,8 @@ async def assessed_cases(client: httpx.AsyncClient, inspection_id: UUID, cache: 
         known, params = None, {"limit": PAGE_SIZE}
         response = await read(client, url, params)
         revision = _revision(response)
-    changed = await read_pages(client, url, params, Page[CaseAssessment], first=response)
-    fresh = known.patched(revision, changed) if known else KnownSample(revision, _assessed(changed), time.monotonic())
+    changed = await read_pages(client, url, params, Page[KeptItem], first=response)
+    fresh = known.patched(revision, changed) if known else KnownSample(revision, assessed(changed), time.monotonic())
     return cache.put(inspection_id, fresh).as_sample()
 
 
@@ -150,7 +144,7 @@ async def assessed_samples(
             fresh = (
                 known.patched(sample.sample_revision, sample.items)
                 if known
-                else KnownSample(sample.sample_revision, _assessed(sample.items), time.monotonic())
+                else KnownSample(sample.sample_revision, assessed(sample.items), time.monotonic())
             )
             found[sample.inspection_id] = cache.put(sample.inspection_id, fresh).as_sample()
             del pending[sample.inspection_id]
@@ -164,37 +158,26 @@ async def assessed_samples(
     return found
 
 
-def attribute_value(item: CaseAssessment, attribute: str) -> str:
-    return attribute_text(getattr(item.case, attribute))
-
-
-def select(items: Iterable[CaseAssessment], filters: Mapping[str, Sequence[str]]) -> list[CaseAssessment]:
+def select(items: Iterable[KeptCase], filters: Mapping[str, Sequence[str]]) -> list[KeptCase]:
     """The cases whose every filtered attribute takes one of the given values."""
-    return [i for i in items if all(attribute_value(i, a) in values for a, values in filters.items())]
+    return [i for i in items if all(i.attribute(a) in values for a, values in filters.items())]
 
 
-def group(items: Iterable[CaseAssessment], attribute: str) -> dict[str, list[CaseAssessment]]:
-    groups: dict[str, list[CaseAssessment]] = {}
+def group(items: Iterable[KeptCase], attribute: str) -> dict[str, list[KeptCase]]:
+    groups: dict[str, list[KeptCase]] = {}
     for item in items:
-        groups.setdefault(attribute_value(item, attribute), []).append(item)
+        groups.setdefault(item.attribute(attribute), []).append(item)
     return dict(sorted(groups.items()))
 
 
-def assessment_of(item: CaseAssessment) -> Assessment:
-    """The assessment of a case of a sample: a sample holds only assessed cases."""
-    if item.assessment is None:
-        raise ValueError(f"case {item.case.id} is not assessed")
-    return item.assessment
+def answers(items: Iterable[KeptCase]) -> list[Mapping[str, str]]:
+    return [item.answers() for item in items]
 
 
-def answers(items: Iterable[CaseAssessment]) -> list[Mapping[str, str]]:
-    return [assessment_of(item).answers for item in items]
-
-
-def fingerprint(items: Iterable[CaseAssessment]) -> str:
+def fingerprint(items: Iterable[KeptCase]) -> str:
     """SHA-256 of the canonical assessments: by case id, each with its version and answers, keys sorted."""
     canonical = [
-        {"case_id": str(item.case.id), "version": assessment_of(item).version, "answers": assessment_of(item).answers}
-        for item in sorted(items, key=lambda item: str(item.case.id))
+        {"case_id": str(item.id), "version": item.version, "answers": item.answers()}
+        for item in sorted(items, key=lambda item: str(item.id))
     ]
     return canonical_sha256(canonical)

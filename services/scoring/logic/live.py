@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.scoring import models
 from services.scoring.logic import assessed, frameworks, results, scoring, snapshots
+from services.scoring.logic.kept import KeptCase
 from shared.cache import LruCache
 from shared.errors import invalid
-from shared.schemas.cases import CaseAssessment
 from shared.schemas.common import Page
 from shared.schemas.frameworks import Framework
 from shared.schemas.inspections import Inspection
@@ -30,37 +30,49 @@ class LiveSample:
     sample: assessed.Sample
 
     @property
-    def cases(self) -> list[CaseAssessment]:
+    def cases(self) -> list[KeptCase]:
         return self.sample.cases
+
+
+# Scores and encoded answers are of use only while their sample is kept, so they are bounded by the kept
+# samples: a few filtered scores of each, and two whole reads of a 120-case sample (about 5 MB at 64 samples).
+SCORES_PER_SAMPLE = 4
+ROWS_PER_SAMPLE = 256
 
 
 @dataclass
 class Caches:
-    """What the scoring service keeps between requests: samples by inspection, scores by sample revision."""
+    """What the scoring service keeps between requests: samples by inspection, the scores of their newest
+    revisions, and their encoded answers."""
 
     samples: LruCache[assessed.KnownSample]  # bounded by the kept_samples setting
+    # By inspection, filters and resamples: the newest sample revision (and whole read) scored, and its scores.
+    scores: LruCache[tuple[tuple[int, float], scoring.InspectionScore]]
+    # Encoded answers of each assessment version, so a changed sample re-encodes only what changed.
+    rows: LruCache[bytes]
     inspections: LruCache[Inspection] = field(default_factory=lambda: LruCache(4096))
-    scores: LruCache[scoring.InspectionScore] = field(default_factory=lambda: LruCache(1024))
     parsed_frameworks: frameworks.Parsed = field(default_factory=dict)
     plans: dict[tuple[str, int], scoring.Plan] = field(default_factory=dict)
-    # Encoded answers of each assessment version, so a changed sample re-encodes only what changed.
-    rows: LruCache[bytes] = field(default_factory=lambda: LruCache(65_536))
+
+    @classmethod
+    def keeping(cls, samples: int) -> "Caches":
+        """Caches that keep up to ``samples`` samples (the kept_samples setting), and what goes with them."""
+        return cls(LruCache(samples), LruCache(SCORES_PER_SAMPLE * samples), LruCache(ROWS_PER_SAMPLE * samples))
 
     def plan(self, framework: Framework) -> scoring.Plan:
         key = (framework.id, framework.version)
         return self.plans.get(key) or self.plans.setdefault(key, scoring.Plan(framework))
 
     def encoded(
-        self, framework: Framework, sample: assessed.Sample, cases: Sequence[CaseAssessment]
+        self, framework: Framework, sample: assessed.Sample, cases: Sequence[KeptCase]
     ) -> tuple[scoring.Plan, list[bytes]]:
         """The cases' encoded answers. Kept per whole read of the sample as well: whatever a whole
         read finds changed, even in place, is encoded afresh."""
         plan, rows = self.plan(framework), []
         for item in cases:
-            assessment = assessed.assessment_of(item)
-            key = (framework.id, framework.version, sample.read_at, item.case.id, assessment.version, assessment.updated_at)
+            key = (framework.id, framework.version, sample.read_at, item.id, item.version, item.updated_at)
             row = self.rows.get(key)
-            rows.append(row if row is not None else self.rows.put(key, plan.encode_row(assessment.answers)))
+            rows.append(row if row is not None else self.rows.put(key, plan.encode_row(item.answers())))
         return plan, rows
 
 
@@ -83,7 +95,7 @@ class Timed:
     score: float
 
 
-def _score(live: LiveSample, cases: Sequence[CaseAssessment], resamples: int, caches: Caches | None) -> scoring.InspectionScore:
+def _score(live: LiveSample, cases: Sequence[KeptCase], resamples: int, caches: Caches | None) -> scoring.InspectionScore:
     if caches is None:
         return scoring.score_inspection(live.framework, assessed.answers(cases), resamples=resamples)
     plan, rows = caches.encoded(live.framework, live.sample, cases)
@@ -109,17 +121,13 @@ def score(
 ) -> scoring.InspectionScore:
     """The engine's scores of the (filtered) sample; with caches, the same revision, filters and
     resamples are scored once. Without (snapshots), scored from exactly these cases."""
-    key = (
-        live.inspection.id,
-        live.sample.revision,
-        live.sample.read_at,
-        tuple(sorted((k, tuple(v)) for k, v in filters.items())),
-        resamples,
-    )
-    if caches is not None and (known := caches.scores.get(key)) is not None:
-        return known
+    key = (live.inspection.id, tuple(sorted((k, tuple(v)) for k, v in filters.items())), resamples)
+    # A sample's revision only grows (and a whole read is a new read_at): an older one is not asked for again.
+    stamp = (live.sample.revision, live.sample.read_at)
+    if caches is not None and (known := caches.scores.get(key)) is not None and known[0] == stamp:
+        return known[1]
     result = _score(live, assessed.select(live.cases, filters), resamples, caches)
-    return caches.scores.put(key, result) if caches is not None else result
+    return caches.scores.put(key, (stamp, result))[1] if caches is not None else result
 
 
 def document(live: LiveSample, filters: Mapping[str, Sequence[str]], resamples: int, caches: Caches | None) -> results.Document:

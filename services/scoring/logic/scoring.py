@@ -63,7 +63,7 @@ _BLOCK = 256  # resamples per block of the vectorised statistics (see _bootstrap
 # --------------------------------------------------------------------------------------- results
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class QuestionScore:
     id: str
     relevant: int
@@ -72,7 +72,7 @@ class QuestionScore:
     interval: tuple[float, float] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CriterionScore:
     id: str
     score: float | None
@@ -82,20 +82,20 @@ class CriterionScore:
     questions: list[QuestionScore]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SectionScore:
     id: str
     score: float | None
     interval: tuple[float, float] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ThreadScore:
     score: float | None
     interval: tuple[float, float] | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InspectionScore:
     cases_assessed: int
     criteria: list[CriterionScore]
@@ -103,7 +103,7 @@ class InspectionScore:
     roh_thread: ThreadScore
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AreaComparison:
     inspection_id: str
     score: float | None
@@ -414,10 +414,13 @@ def _draw_counts(n: int, resamples: int, seed: int) -> np.ndarray:
 
 
 def _new_draw_counts(n: int, resamples: int, seed: int) -> np.ndarray:
+    # The matrix is made before its temporaries, so that their memory, freed above it, goes back
+    # to the allocator whole (made after them, each kept matrix left holes that stayed resident).
+    counts = np.empty((resamples, n), dtype=np.float32)
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, n, size=(resamples, n))
     draws += (np.arange(resamples) * n)[:, None]
-    counts = np.bincount(draws.ravel(), minlength=resamples * n).reshape(resamples, n).astype(np.float32)
+    counts.ravel()[:] = np.bincount(draws.ravel(), minlength=resamples * n)
     counts.flags.writeable = False
     return counts
 
