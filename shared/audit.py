@@ -91,6 +91,8 @@ def _before_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    # Also on a savepoint's rollback, where it would drop the outer transaction's records too: no service uses
+    # savepoints (session.begin_nested); one that does needs a list of records per savepoint first.
     session.info.pop(_PENDING, None)
 
 

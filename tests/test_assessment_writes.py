@@ -1,6 +1,7 @@
 """An assessment version's writes refused at the statement itself (the version changed, or the inspection was
 published, after the request's checks): nothing of it is stored, no history row, no audit record, no revision,
-on each backend (on PostgreSQL the one statement runs without a transaction to roll back)."""
+on each backend (on PostgreSQL the one statement runs without a transaction to roll back). Only a writer racing
+another for the same version can leave a spare revision on PostgreSQL (services/cases/logic/assessment_writes.py)."""
 
 import uuid
 from typing import Any
@@ -72,4 +73,19 @@ async def test_a_first_write_to_an_inspection_published_meanwhile_writes_nothing
     before = await _stored(stack, *ids)
     with pytest.raises(Conflict):
         await _store(stack, _version(*ids, existing=None))  # past the request's own status check
+    assert await _stored(stack, *ids) == before
+
+
+async def test_an_update_to_an_inspection_published_meanwhile_is_409_and_writes_nothing(
+    stack: Stack, gw: httpx.AsyncClient
+) -> None:
+    inspection = await plan_inspection(gw)
+    case = await add_case(gw, inspection["id"])
+    assert (await gw.put(f"/api/v1/cases/{case['id']}/assessment", json={"answers": {"1.2.01": "yes"}})).status_code == 201
+    published = await patch_with_current_etag(gw, f"/api/v1/inspections/{inspection['id']}", {"status": "published"})
+    assert published.status_code == 200
+    ids = uuid.UUID(inspection["id"]), uuid.UUID(case["id"])
+    before = await _stored(stack, *ids)
+    with pytest.raises(Conflict):
+        await _store(stack, _version(*ids, existing=1))  # the current version, past the request's status check
     assert await _stored(stack, *ids) == before

@@ -16,6 +16,7 @@ from services.cases.logic import inspections
 from shared import audit, writing_ctes
 from shared.db import update_one
 from shared.errors import NotFound, PreconditionFailed
+from shared.schemas.enums import InspectionStatus
 from shared.writing_ctes import bound, prefixed
 
 CHANGED_MEANWHILE = "the assessment changed while this update ran"
@@ -114,8 +115,10 @@ async def _in_one_statement(session: AsyncSession, version: Version) -> None:
         return
     if found.status is None:
         raise NotFound(f"inspection {version.inspection_id} does not exist")
-    if first:
+    if first or found.status == InspectionStatus.published:
         raise inspections.published()  # the bump refused, under the row lock (published meanwhile)
+    # The version changed meanwhile (or a publication committed while the statement waited for the row lock,
+    # which its snapshot does not show: the re-read then says published).
     raise PreconditionFailed(CHANGED_MEANWHILE)
 
 
@@ -132,7 +135,9 @@ def _one_statement(first: bool) -> Select[Any]:
     began, and whether current was written."""
     a, h = models.ASSESSMENTS, models.ASSESSMENT_VERSIONS
     case, existing = bindparam("c_case_id", type_=a.c.case_id.type), bindparam("c_existing", type_=a.c.version.type)
-    # An update bumps only if the version it follows is current (only a racing writer can still leave a bump spare).
+    # An update bumps only if the version it follows is current. A writer that loses a race for the same version
+    # can still leave its bump (the EXISTS reads the statement's snapshot): a revision with no change, which
+    # readers of changes since a revision see as nothing new.
     bump = inspections.bump_cte() if first else inspections.bump_cte(exists().where(a.c.case_id == case, a.c.version == existing))
     if first:
         given = bound(a, _CURRENT, "c_")

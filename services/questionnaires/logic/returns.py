@@ -152,8 +152,8 @@ async def store(
         await insert_rows(connection, models.RETURNS, rows)
         written = audit_bulk.created(models.RETURNS.name, rows, ["id"], "inspection_id")
         await insert_rows(connection, audit.RECORDS, audit_bulk.records(written))
-        for plan, row in zip((p for p in plans if p.id is not None and not p.replayed), rows, strict=True):
-            plan.row = row
+    for plan, row in zip((p for p in plans if p.id is not None and not p.replayed), rows, strict=True):
+        plan.row = row  # the answer is the row as stored, not read back
     return plans
 
 
