@@ -28,15 +28,12 @@ def prefixed(row: dict[str, Any], prefix: str) -> dict[str, Any]:
     return {f"{prefix}{name}": value for name, value in row.items()}
 
 
-def audit_records(count: int, after: CTE | None = None) -> list[CTE]:
-    """``count`` audit record inserts (parameters ``r0_...``, ``r1_...``: see ``audit_params``); with ``after``,
-    written only if that CTE wrote a row (it is read for them)."""
+def audit_records(count: int, after: CTE) -> list[CTE]:
+    """``count`` audit record inserts (parameters ``r0_...``, ``r1_...``: see ``audit_params``), written only if
+    the write ``after`` (a CTE with RETURNING) wrote a row: they read its output."""
 
     def one(n: int) -> CTE:
-        values = bound(RECORDS, _RECORD, f"r{n}_")
-        if after is None:
-            return insert(RECORDS).values(values).cte(f"record{n}")
-        row = select(*values.values()).where(exists(after.select()))
+        row = select(*bound(RECORDS, _RECORD, f"r{n}_").values()).where(exists(after.select()))
         return insert(RECORDS).from_select(list(_RECORD), row).cte(f"record{n}")
 
     return [one(n) for n in range(count)]

@@ -149,7 +149,10 @@ async def put_assessment(
     stored = await assessments.put(session, _frameworks(request), case_id, body, if_match)
     count_writes(request.app, "assessment", "created" if stored.first else "updated")
     return Response(
-        stored.json(), status_code=201 if stored.first else 200, media_type="application/json", headers={"ETag": stored.etag}
+        assessments.as_json(stored),
+        status_code=201 if stored.first else 200,
+        media_type="application/json",
+        headers={"ETag": stored.etag},
     )
 
 

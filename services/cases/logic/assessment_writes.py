@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.cases import models
 from services.cases.logic import inspections
 from shared import audit, writing_ctes
+from shared.concurrency import etag
 from shared.db import update_one
 from shared.errors import NotFound, PreconditionFailed
 from shared.schemas.enums import InspectionStatus
@@ -43,19 +44,28 @@ class Version:
     def number(self) -> int:
         return 1 if self.existing is None else self.existing + 1
 
+    @property
+    def first(self) -> bool:
+        return self.existing is None
+
+    @property
+    def etag(self) -> str:
+        return etag(self.case_id, self.number)
+
     def history_row(self) -> dict[str, Any]:
         return {"case_id": self.case_id, "version": self.number, **self.submitted, "created_at": self.at}
 
     def current_row(self) -> dict[str, Any]:
-        fixed = {"case_id": self.case_id, "inspection_id": self.inspection_id, "framework_id": self.framework_id}
-        return (
-            fixed
-            | {"framework_version": self.framework_version, "version": self.number, **self.submitted}
-            | {
-                "created_at": self.at,
-                "updated_at": self.at,
-            }
-        )
+        return {
+            "case_id": self.case_id,
+            "inspection_id": self.inspection_id,
+            "framework_id": self.framework_id,
+            "framework_version": self.framework_version,
+            "version": self.number,
+            **self.submitted,
+            "created_at": self.at,
+            "updated_at": self.at,
+        }
 
 
 async def prepare(session: AsyncSession) -> None:
@@ -93,9 +103,10 @@ async def _statement_by_statement(session: AsyncSession, version: Version) -> No
 
 
 async def _in_one_statement(session: AsyncSession, version: Version) -> None:
-    first = version.existing is None
+    first = version.first
+    history_id = f"{version.case_id}/{version.number}"
     records = [
-        audit.record(models.ASSESSMENT_VERSIONS.name, f"{version.case_id}/{version.number}", "create", list(_HISTORY), None),
+        audit.record(models.ASSESSMENT_VERSIONS.name, history_id, "create", list(_HISTORY), version.inspection_id),
         audit.record(
             models.ASSESSMENTS.name,
             version.case_id,
@@ -104,8 +115,6 @@ async def _in_one_statement(session: AsyncSession, version: Version) -> None:
             version.inspection_id,
         ),
     ]
-    for record in records:
-        record["inspection_id"] = record["inspection_id"] or version.inspection_id
     params = prefixed(version.history_row(), "h_") | prefixed(version.current_row(), "c_") | writing_ctes.audit_params(records)
     params[inspections.BUMP_PARAMETER] = version.inspection_id
     if not first:

@@ -1,8 +1,6 @@
 """Case assessments: answers per question, validated against the inspection's framework version, stored
 as a new version (guarded by the version last read) and kept with their whole history."""
 
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -56,14 +54,6 @@ async def get(session: AsyncSession, case_id: UUID) -> models.Assessment:
     return await get_or_404(session, models.Assessment, case_id, f"an assessment of case {case_id}")
 
 
-@dataclass(frozen=True)
-class Submission:
-    answers: dict[str, str]
-    evidence: dict[str, str]
-    assessor: str | None
-    reason: str | None
-
-
 # The write path in SQL Core: no ORM objects, one read of everything a PUT checks, then the writes.
 _WRITE_CONTEXT = (
     select(
@@ -83,47 +73,24 @@ _WRITE_CONTEXT = (
 )
 
 
-@dataclass(frozen=True)
-class Stored:
-    """An assessment version just written, with what its response needs."""
-
-    case_id: UUID
-    inspection_id: UUID
-    framework_id: str
-    framework_version: int
-    version: int
-    submission: Submission
-    updated_at: datetime
-
-    @property
-    def etag(self) -> str:
-        return etag(self.case_id, self.version)
-
-    @property
-    def first(self) -> bool:
-        return self.version == 1
-
-    def json(self) -> bytes:
-        """The wire Assessment, serialised once (the route's response_model documents it)."""
-        return to_json(
-            {
-                "case_id": self.case_id,
-                "inspection_id": self.inspection_id,
-                "version": self.version,
-                "answers": self.submission.answers,
-                "evidence": self.submission.evidence,
-                "assessor": self.submission.assessor,
-                "reason": self.submission.reason,
-                "framework_id": self.framework_id,
-                "framework_version": self.framework_version,
-                "updated_at": self.updated_at,
-            }
-        )
+def as_json(stored: assessment_writes.Version) -> bytes:
+    """The wire Assessment of a version just stored, serialised once (the route's response_model documents it)."""
+    return to_json(
+        {
+            "case_id": stored.case_id,
+            "inspection_id": stored.inspection_id,
+            "version": stored.number,
+            **stored.submitted,
+            "framework_id": stored.framework_id,
+            "framework_version": stored.framework_version,
+            "updated_at": stored.at,
+        }
+    )
 
 
 async def put(
     session: AsyncSession, frameworks: FrameworkSource, case_id: UUID, body: AssessmentPut, if_match: str | None
-) -> Stored:
+) -> assessment_writes.Version:
     """Store a case's assessment: the first version, or (``if_match`` naming the current one) the next."""
     await assessment_writes.prepare(session)
     found = (await session.execute(_WRITE_CONTEXT, {"case_id": case_id})).one_or_none()
@@ -137,15 +104,12 @@ async def put(
     errors = check_answers(framework, CaseType(found.case_type), body.answers, body.evidence)
     if errors:
         raise InvalidInput(errors)
-    submission = Submission(body.answers, body.evidence, body.assessor, body.reason)
     submitted = {"answers": body.answers, "evidence": body.evidence, "assessor": body.assessor, "reason": body.reason}
     version = assessment_writes.Version(
         case_id, found.inspection_id, found.framework_id, found.framework_version, existing, submitted, utcnow()
     )
     await assessment_writes.store(session, version)
-    return Stored(
-        case_id, found.inspection_id, found.framework_id, found.framework_version, version.number, submission, version.at
-    )
+    return version
 
 
 async def history(session: AsyncSession, case_id: UUID, params: PageParams) -> Page[AssessmentVersion]:

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import CTE, ColumnElement, ScalarSelect, bindparam, inspect, select, update
+from sqlalchemy import CTE, ColumnElement, ScalarSelect, Update, bindparam, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -137,28 +137,28 @@ async def change(session: AsyncSession, inspection_id: UUID, body: InspectionUpd
     return row
 
 
-_BUMP_SAMPLE_REVISION = (
-    update(models.INSPECTIONS)
-    .where(models.INSPECTIONS.c.id == bindparam("inspection_id"))
-    .values(sample_revision=models.INSPECTIONS.c.sample_revision + 1)
-    .returning(models.INSPECTIONS.c.sample_revision, models.INSPECTIONS.c.status)
-)
-
-
 BUMP_PARAMETER = "bump_inspection"
 
 
-def bump_cte(*conditions: ColumnElement[bool]) -> CTE:
-    """The bump as a writing CTE (shared.writing_ctes) of the inspection named by BUMP_PARAMETER, if open (its status
-    read under the row lock) and ``conditions`` hold: its new revision, else no row."""
+def _bump(*conditions: ColumnElement[bool]) -> Update:
+    """The sample revision's bump of the inspection named by BUMP_PARAMETER (its row lock orders the writers)."""
     table = models.INSPECTIONS
     return (
         update(table)
-        .where(table.c.id == bindparam(BUMP_PARAMETER), table.c.status != InspectionStatus.published.value, *conditions)
+        .where(table.c.id == bindparam(BUMP_PARAMETER), *conditions)
         .values(sample_revision=table.c.sample_revision + 1)
-        .returning(table.c.sample_revision)
-        .cte("bump")
     )
+
+
+_BUMP_SAMPLE_REVISION = _bump().returning(models.INSPECTIONS.c.sample_revision, models.INSPECTIONS.c.status)
+
+
+def bump_cte(*conditions: ColumnElement[bool]) -> CTE:
+    """The bump as a writing CTE (shared.writing_ctes), if the inspection is open (its status read under the row
+    lock) and ``conditions`` hold: its new revision, else no row."""
+    table = models.INSPECTIONS
+    open_only = table.c.status != InspectionStatus.published.value
+    return _bump(open_only, *conditions).returning(table.c.sample_revision).cte("bump")
 
 
 def status_subquery() -> ScalarSelect[Any]:
@@ -171,7 +171,7 @@ async def next_sample_revision(session: AsyncSession, inspection_id: UUID) -> in
     """Bump the revision of the inspection's sample for a write in this transaction and return it.
     The row lock it takes orders concurrent writers, so revisions commit in the order they count; the
     inspection's status is read under that lock, so no write lands once it is published."""
-    found = (await session.execute(_BUMP_SAMPLE_REVISION, {"inspection_id": inspection_id})).one_or_none()
+    found = (await session.execute(_BUMP_SAMPLE_REVISION, {BUMP_PARAMETER: inspection_id})).one_or_none()
     if found is None:
         raise NotFound(f"inspection {inspection_id} does not exist")
     ensure_status_open(found.status)

@@ -175,8 +175,8 @@ def _in_one_statement() -> Select[Any]:
     """On PostgreSQL (shared.writing_ctes): the questionnaire's revision bump, the return and its audit record."""
     bump = _BUMP_REVISION.cte("bump")
     row = select(*bound(models.RETURNS, _COLUMNS, "q_").values(), bump.c.revision)
-    stored = insert(models.RETURNS).from_select([*_COLUMNS, "revision"], row).cte("new_return")
-    return select(bump.c.revision).add_cte(stored, *writing_ctes.audit_records(1))
+    stored = insert(models.RETURNS).from_select([*_COLUMNS, "revision"], row).returning(models.RETURNS.c.id).cte("new_return")
+    return select(bump.c.revision).add_cte(*writing_ctes.audit_records(1, after=stored))
 
 
 _ONE_STATEMENT = _in_one_statement()
