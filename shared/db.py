@@ -59,7 +59,9 @@ def create_engine(url: str) -> AsyncEngine:
     # restart is met without it: a connection the server closed is replaced at checkout (below, no statement
     # has run on it), and one that breaks under a statement invalidates the whole pool (SQLAlchemy's
     # is_disconnect), so the next requests connect afresh; that one request is answered 502 (shared.problems).
-    engine = create_async_engine(url, pool_size=10, max_overflow=20, **_JSON)
+    # The pool keeps as many connections as a loaded process uses at once (16 and more under load): with 10 kept,
+    # each burst past them connected anew and prepared every statement again (≈ 6% of a PUT's CPU behind the gateway).
+    engine = create_async_engine(url, pool_size=24, max_overflow=16, **_JSON)
     event.listen(engine.sync_engine, "checkout", _replace_closed)
     return engine
 

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.errors import ContentTooLarge
+from shared.memory import after_request_body
 from shared.problems import problem_response
 
 # Probes must answer while the service is busy, or the orchestrator would restart a working process.
@@ -70,7 +71,8 @@ class UrlLengthLimit:
 class BodySizeLimit:
     """Pure ASGI: a request body over ``limit`` bytes (``larger`` gives paths with a limit of their own: the bulk
     imports) is `413 body-too-large` problem+json: at once when Content-Length declares it, else as soon as the
-    bytes read pass it, so an oversized body is never held whole in memory, let alone parsed or stored."""
+    bytes read pass it, so an oversized body is never held whole in memory, let alone parsed or stored. As a
+    request ends, the size of its body tells shared.memory whether to give the memory it freed back at once."""
 
     def __init__(self, app: ASGIApp, limit: int, larger: Sequence[tuple[re.Pattern[str], int]] = ()) -> None:
         self.app = app
@@ -102,3 +104,4 @@ class BodySizeLimit:
             return message
 
         await self.app(scope, receive_within_limit, send)
+        after_request_body(received)

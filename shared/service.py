@@ -27,6 +27,7 @@ from shared.errors import DomainError
 from shared.http import HeadAsGet
 from shared.limits import EXEMPT_PATHS, BodySizeLimit, ConcurrencyLimit
 from shared.logs import configure_logging
+from shared.memory import trimming
 from shared.migrations import current_revision, head_revision, open_database
 from shared.problems import PROBLEM_JSON, install_problem_handlers, problems
 from shared.schemas.common import Problem
@@ -112,7 +113,8 @@ def build_service(
             if on_startup is not None:
                 await on_startup(app)
             warming = start_warm_up(app, warm_up)
-            yield
+            async with trimming(settings.memory_trim_seconds):
+                yield
         finally:
             if warming is not None:
                 warming.cancel()

@@ -36,6 +36,9 @@ class ServiceSettings(BaseSettings):
     max_table_body_bytes: int = Field(
         32 * 1024 * 1024, ge=1, description="Largest body of a bulk import (JSON or CSV); larger is 413."
     )
+    memory_trim_seconds: float = Field(
+        5.0, ge=0, description="How often freed heap pages are given back to the system (glibc malloc_trim); 0: never."
+    )
     trace_sql: bool = Field(False, description="A span per SQL statement, beside the span per request.")
     standing_cache_seconds: float = Field(
         5.0, ge=0, description="How long a caller's standing on an inspection, asked of the cases service, is reused."
