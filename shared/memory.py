@@ -11,12 +11,9 @@ from collections.abc import AsyncIterator, Callable
 def _malloc_trim() -> Callable[[], object] | None:
     # CPython frees a large request's objects, but glibc keeps the pages of a fragmented heap: a
     # 2,000-row import left the cases service about 25 MB above its idle size until trimmed (≈ 1 ms a call).
-    name = ctypes.util.find_library("c")
     try:
-        trim = ctypes.CDLL(name).malloc_trim if name else None
+        trim = ctypes.CDLL(ctypes.util.find_library("c")).malloc_trim
     except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to call
-        trim = None
-    if trim is None:
         return None
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
     return lambda: trim(0)

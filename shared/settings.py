@@ -37,7 +37,10 @@ class ServiceSettings(BaseSettings):
         32 * 1024 * 1024, ge=1, description="Largest body of a bulk import (JSON or CSV); larger is 413."
     )
     memory_trim_seconds: float = Field(
-        5.0, ge=0, description="How often freed heap pages are given back to the system (glibc malloc_trim); 0: never."
+        5.0,
+        ge=0,
+        description="How often freed heap pages are given back to the system (glibc malloc_trim); 0: only after a "
+        "request body over 1 MiB, as always.",
     )
     trace_sql: bool = Field(False, description="A span per SQL statement, beside the span per request.")
     standing_cache_seconds: float = Field(

@@ -1,13 +1,15 @@
 """shared.memory: a large request's freed heap pages go back to the system as it ends (glibc only)."""
 
+import os
+
 import pytest
 
+from bench.proc import rss_mb
 from shared import memory
 
 
 def _resident_mb() -> float:
-    with open("/proc/self/status") as status:
-        return next(int(line.split()[1]) / 1024 for line in status if line.startswith("VmRSS:"))
+    return rss_mb(os.getpid())
 
 
 @pytest.mark.skipif(memory.TRIM is None, reason="the C library has no malloc_trim (not glibc)")
