@@ -8,7 +8,7 @@ metrics are always served at /metrics.
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -18,14 +18,15 @@ from opentelemetry import context
 from opentelemetry.instrumentation.httpx.version import __version__ as httpx_instrumentation_version
 from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.instrumentation.sqlalchemy.version import __version__ as sqlalchemy_instrumentation_version
+from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.propagate import inject
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode, get_tracer, set_span_in_context
 from opentelemetry.util.types import AttributeValue
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 
 from shared.metrics import Metrics, MetricsEndpoint, create_metrics
 from shared.privacy import RedactingSpanProcessor, redact_url_logs
@@ -73,21 +74,26 @@ def instrument_engine(engine: AsyncEngine, provider: TracerProvider, statements:
     # instruments just this engine with this service's provider (several services share a test process).
     meters = metrics_of(provider).provider
     meter = meters.get_meter("opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version)
-    usage = meter.create_up_down_counter(name="db.client.connections.usage", unit="{connection}")
     if statements:
+        usage = meter.create_up_down_counter(name="db.client.connections.usage", unit="{connection}")
         tracer = get_tracer("opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version, provider)
         # EngineTracer is not annotated: called as what it is to a type checker, an untyped callable.
         untyped: Any = EngineTracer
         untyped(tracer, engine.sync_engine, usage)
         return
-    # The same metric as EngineTracer's, from the pool's events alone.
-    idle = {"pool.name": engine.url.render_as_string(hide_password=True), "state": "idle"}
+    # The same metric as EngineTracer's, read from the pool when the metrics are collected: counting
+    # every checkout and checkin cost four measurements a request.
+    name = engine.url.render_as_string(hide_password=True)
+    idle = {"pool.name": name, "state": "idle"}
     used = idle | {"state": "used"}
-    pool = engine.sync_engine
-    event.listen(pool, "connect", lambda *_: usage.add(1, idle))
-    event.listen(pool, "close", lambda *_: usage.add(-1, idle))
-    event.listen(pool, "checkout", lambda *_: (usage.add(-1, idle), usage.add(1, used)))
-    event.listen(pool, "checkin", lambda *_: (usage.add(-1, used), usage.add(1, idle)))
+
+    def observe(_: CallbackOptions) -> Iterator[Observation]:
+        pool = engine.sync_engine.pool
+        if isinstance(pool, QueuePool):
+            yield Observation(pool.checkedin(), idle)
+            yield Observation(pool.checkedout(), used)
+
+    meter.create_observable_up_down_counter(name="db.client.connections.usage", callbacks=[observe], unit="{connection}")
 
 
 class _TracedTransport(httpx.AsyncBaseTransport):

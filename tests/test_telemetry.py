@@ -1,9 +1,12 @@
-"""Spans leave the process only when an OTLP endpoint is configured, and then over OTLP/HTTP."""
+"""Spans leave the process only when an OTLP endpoint is configured, and then over OTLP/HTTP; the pool and the
+requests in flight are measured."""
 
+import asyncio
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
+import httpx
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import generate_latest
@@ -11,6 +14,7 @@ from sqlalchemy import text
 
 from shared.db import create_engine
 from shared.privacy import RedactingSpanProcessor
+from shared.server_spans import ServerSpans
 from shared.telemetry import instrument_engine, metrics_of, tracer_provider
 
 
@@ -71,3 +75,32 @@ async def test_sql_spans_follow_the_setting_and_the_pool_is_measured_either_way(
     by_service = {span.resource.attributes["service.name"] for span in spans.get_finished_spans()}
     assert by_service == {"probe-True"}, "a span per statement only where the setting asks for them"
     assert usage[False] == usage[True] == {"idle": 0.0, "used": 1.0}, usage
+
+
+async def test_active_requests_are_those_in_flight() -> None:
+    provider = tracer_provider("probe-active")
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(scope, receive, send) -> None:
+        entered.set()
+        await release.wait()
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = ServerSpans(slow, provider, metrics_of(provider).provider, routes=[])
+
+    def active() -> dict[str, float]:
+        served = generate_latest(metrics_of(provider).registry).decode()
+        return {
+            line.split('http_request_method="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1])
+            for line in served.splitlines()
+            if line.startswith("http_server_active_requests{")
+        }
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://probe") as client:
+        pending = asyncio.create_task(client.put("/thing", content=b"x"))
+        await entered.wait()
+        assert active() == {"PUT": 1.0}
+        release.set()
+        assert (await pending).status_code == 204
+    assert active() == {"PUT": 0.0}
