@@ -48,22 +48,33 @@ class AuditRecord(SQLModel, table=True):
 RECORDS = table_of(AuditRecord)
 
 
-def record(entity: str, entity_id: object, action: str, fields: list[str], inspection_id: object) -> dict[str, Any]:
-    """A row naming no inspection of its own (an assessment's version) is the request's inspection's."""
+def of_request() -> dict[str, Any]:
+    """What every record written for the current request shares: when, who, the matrix action, its inspection,
+    the request and the trace (computed once for the many records of a bulk write)."""
     caller = current_caller()
     context = trace.get_current_span().get_span_context()
     return {
         "at": utcnow(),
         "actor": caller.principal.subject if caller else None,
         "role": caller.principal.role if caller and caller.principal.role else None,
+        "operation": caller.action if caller else None,
+        "inspection_id": caller.inspection_id if caller else None,
+        "request_id": request_id_var.get(),
+        "trace_id": format(context.trace_id, "032x") if context.is_valid else None,
+    }
+
+
+def record(
+    entity: str, entity_id: object, action: str, fields: list[str], inspection_id: object, request: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A row naming no inspection of its own (an assessment's version) is the request's inspection's."""
+    shared = of_request() if request is None else request
+    return shared | {
         "entity": entity,
         "entity_id": None if entity_id is None else str(entity_id),
         "action": action,
-        "operation": caller.action if caller else None,
         "fields": sorted(fields),
-        "inspection_id": inspection_id if isinstance(inspection_id, UUID) else caller.inspection_id if caller else None,
-        "request_id": request_id_var.get(),
-        "trace_id": format(context.trace_id, "032x") if context.is_valid else None,
+        "inspection_id": inspection_id if isinstance(inspection_id, UUID) else shared["inspection_id"],
     }
 
 

@@ -4,12 +4,17 @@ The standard reader takes the last of duplicate keys (`{"tier": 99, "tier": 2}` 
 NaN and Infinity, and answers a body nested too deeply with a bare 400. Here each is a problem
 naming what was wrong. Routes of every service read their bodies through `StrictJsonRoute`
 (installed by shared.service.build_service); bodies parsed by hand call `parse_json`.
+
+A body is read first by orjson, several times faster than the standard reader with a hook per object (a
+2,000-row import spent a sixth of its time there), and taken when it holds no duplicate key; anything else
+is read again by the standard reader, which gives the value or the exact error as before.
 """
 
 import json
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.routing import APIRoute
 
@@ -43,8 +48,38 @@ def _unreadable(message: str, kind: str) -> BadRequest:
     return BadRequest(message, errors=[FieldError(field="body", location="body", message=message, type=kind)])
 
 
+# An escaped colon in a string would make the colon count below miss a duplicate key.
+_ESCAPED_COLON = (b"\\u003a", b"\\u003A")
+# orjson reads an integer past 64 bits as a float; the standard reader keeps it whole. A run of 19 digits is
+# found by mapping every digit to "0" and the rest to " ": ten times faster than a regular expression.
+_DIGITS_AS_ZERO = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+_LONG_DIGITS = b"0" * 19
+
+
+def _without_duplicates(body: bytes) -> tuple[bool, Any]:
+    """orjson's value of ``body`` when it surely has no duplicate key, else (False, None).
+
+    Outside strings a colon only separates a key from its value; orjson writes every colon of a string
+    as it is and one colon per key. So the body and orjson's rewriting of its value have as many colons
+    exactly when no key was dropped as a duplicate (a key's later value replacing an earlier one).
+    """
+    if any(escaped in body for escaped in _ESCAPED_COLON) or _LONG_DIGITS in body.translate(_DIGITS_AS_ZERO):
+        return False, None
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return False, None  # not JSON, or JSON orjson does not take (NaN, a lone surrogate, depth): read again
+    if isinstance(value, (dict, list)) and orjson.dumps(value).count(b":") != body.count(b":"):
+        return False, None
+    return True, value
+
+
 def parse_json(body: bytes | str) -> Any:
     """The JSON value of a request body, or the domain error saying why it is not one."""
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else body
+    read, value = _without_duplicates(raw)
+    if read:
+        return value
     try:
         text = body.decode("utf-8") if isinstance(body, bytes) else body
     except UnicodeDecodeError as exc:

@@ -3,6 +3,7 @@ PostgreSQL's COPY for many rows, else one executemany INSERT. Writes made here b
 the caller writes their audit records (shared.audit_bulk)."""
 
 from collections.abc import Mapping, Sequence
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -25,13 +26,23 @@ async def insert_rows(connection: AsyncConnection, table: Table, rows: Sequence[
     import asyncpg  # type: ignore[import-untyped]  # the PostgreSQL driver, present wherever the dialect is
 
     columns = list(rows[0])
-    as_json = {name for name in columns if isinstance(table.c[name].type, JSON)}
-    records = [
-        tuple(orjson.dumps(row[name]).decode() if name in as_json and row[name] is not None else row[name] for name in columns)
-        for row in rows
-    ]
+    as_json = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+    take = itemgetter(*columns)
+    records = [take(row) if len(columns) > 1 else (take(row),) for row in rows]
+    if as_json:
+        # Only the JSON cells are rewritten (as text, which the driver takes for json): looking at every cell of
+        # every row cost a tenth of an import.
+        records = [_as_json_text(record, as_json) for record in records]
     raw = await connection.get_raw_connection()
     try:
         await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)  # type: ignore[union-attr]
     except asyncpg.IntegrityConstraintViolationError as exc:
         raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+
+
+def _as_json_text(record: tuple[Any, ...], as_json: list[int]) -> tuple[Any, ...]:
+    cells = list(record)
+    for i in as_json:
+        if cells[i] is not None:
+            cells[i] = orjson.dumps(cells[i]).decode()
+    return tuple(cells)

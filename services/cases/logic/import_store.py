@@ -56,8 +56,9 @@ async def store(session: AsyncSession, inspection: models.Inspection, writes: Wr
         for change in writes.changes
         if change.after is None
     ]
-    written = audit_bulk.created("cases", cases, ["id"], "inspection_id")
-    written += audit_bulk.created("assessments", first, ["case_id"], "inspection_id")
+    request = audit.of_request()
+    records = audit_bulk.created("cases", cases, ["id"], "inspection_id", request)
+    records += audit_bulk.created("assessments", first, ["case_id"], "inspection_id", request)
     for change in writes.changes:
         if change.after is None:
             continue
@@ -69,13 +70,13 @@ async def store(session: AsyncSession, inspection: models.Inspection, writes: Wr
         )
         if (await connection.execute(guarded.values(values))).rowcount != 1:
             raise PreconditionFailed("an assessment changed while this import ran")
-        written.append(audit_bulk.Written("assessments", change.case_id, "update", values, inspection.id))
+        records.append(audit.record("assessments", change.case_id, "update", list(values), inspection.id, request))
     versions = [
         {"case_id": c.case_id, "version": 1 if c.after is None else c.after + 1, **c.values, "created_at": now}
         for c in writes.changes
     ]
-    written += audit_bulk.created("assessment_versions", versions, ["case_id", "version"], None)
+    records += audit_bulk.created("assessment_versions", versions, ["case_id", "version"], None, request)
     await insert_rows(connection, models.CASES, cases)
     await insert_rows(connection, models.ASSESSMENTS, first)
     await insert_rows(connection, models.ASSESSMENT_VERSIONS, versions)
-    await insert_rows(connection, audit.RECORDS, audit_bulk.records(written))
+    await insert_rows(connection, audit.RECORDS, records)

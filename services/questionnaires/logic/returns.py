@@ -150,8 +150,7 @@ async def store(
         # On the connection (COPY for many), so past the session's audit event: a record per return instead.
         connection = await session.connection()
         await insert_rows(connection, models.RETURNS, rows)
-        written = audit_bulk.created(models.RETURNS.name, rows, ["id"], "inspection_id")
-        await insert_rows(connection, audit.RECORDS, audit_bulk.records(written))
+        await insert_rows(connection, audit.RECORDS, audit_bulk.created(models.RETURNS.name, rows, ["id"], "inspection_id"))
     for plan, row in zip((p for p in plans if p.id is not None and not p.replayed), rows, strict=True):
         plan.row = row  # the answer is the row as stored, not read back
     return plans
@@ -186,8 +185,8 @@ async def _store_in_one_statement(
     session: AsyncSession, questionnaire: models.Questionnaire, row: dict[str, Any]
 ) -> dict[str, Any]:
     """One return written with its revision and audit record in one round trip; the row as stored."""
-    (written,) = audit_bulk.created(models.RETURNS.name, [row | {"revision": 0}], ["id"], "inspection_id")
-    params = prefixed(row, "q_") | writing_ctes.audit_params(audit_bulk.records([written]))
+    written = audit_bulk.created(models.RETURNS.name, [row | {"revision": 0}], ["id"], "inspection_id")
+    params = prefixed(row, "q_") | writing_ctes.audit_params(written)
     params |= {"of_inspection": questionnaire.inspection_id, "of_respondent": questionnaire.respondent}
     revision = int((await session.execute(_ONE_STATEMENT, params)).scalar_one())
     return row | {"revision": revision}
