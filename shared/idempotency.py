@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Column, Field, SQLModel, Text, col
 
+from shared import writing_ctes
 from shared.auth import current_caller
 from shared.canonical import canonical_sha256
 from shared.db import UtcDateTime, get_session
@@ -67,6 +68,7 @@ class Idempotency:
         this key wait."""
         if self.key is None:
             return None
+        writing_ctes.hold_transaction(self.session)
         await self._serialise()
         # Expired records go (an expired record of this very key included, so it can be reused).
         # On SQLite this first write also takes the database's write lock: one keyed write at a time.

@@ -66,6 +66,9 @@ async def test_assessment_lifecycle_with_etags_and_history(gw: httpx.AsyncClient
         (1, "HMI Smith", None),
         (2, None, "re-read the file"),
     ]
+    # Each version as it was written: its answers, and written when its PUT said.
+    assert history[1]["answers"] == {"1.2.01": "no", "1.2.S": "no"} and history[1]["evidence"] == {}
+    assert [v["created_at"] for v in history] == [first.json()["updated_at"], second.json()["updated_at"]]
     version_one = (await gw.get(f"{url}/history/1")).json()
     assert version_one["answers"] == {"1.2.01": "yes", "1.2.S": "no"}
     assert (await gw.get(f"{url}/history/3")).status_code == 404

@@ -115,11 +115,13 @@ async def _in_one_statement(session: AsyncSession, version: Version) -> None:
             version.inspection_id,
         ),
     ]
-    params = prefixed(version.history_row(), "h_") | prefixed(version.current_row(), "c_") | writing_ctes.audit_params(records)
+    params = prefixed(version.current_row(), "c_") | writing_ctes.audit_params(records)
     params[inspections.BUMP_PARAMETER] = version.inspection_id
     if not first:
         params["c_existing"] = version.existing
-    found = (await session.execute(_FIRST if first else _NEXT, params)).one()
+    # On the session's connection: a statement with no ORM entity needs none of the session's execute machinery.
+    connection = await session.connection()
+    found = (await connection.execute(_FIRST if first else _NEXT, params)).one()
     if found.written == 1:
         return
     if found.status is None:
@@ -140,8 +142,9 @@ def _one_statement(first: bool) -> Select[Any]:
     """bump: the sample revision, of an open inspection only (its row lock orders the inspection's writers);
     current: the assessment's row, with that revision, the guarded update matching the version last read;
     history and the records: only after current was written (they read its output; so a concurrent update is a
-    412 there, not a unique violation of the history row). The answer: the inspection's status as the statement
-    began, and whether current was written."""
+    412 there, not a unique violation of the history row), the history row copied from current's (the answers
+    are sent, encoded and read by the database once, not twice). The answer: the inspection's status as the
+    statement began, and whether current was written."""
     a, h = models.ASSESSMENTS, models.ASSESSMENT_VERSIONS
     case, existing = bindparam("c_case_id", type_=a.c.case_id.type), bindparam("c_existing", type_=a.c.version.type)
     # An update bumps only if the version it follows is current. A writer that loses a race for the same version
@@ -151,7 +154,7 @@ def _one_statement(first: bool) -> Select[Any]:
     if first:
         given = bound(a, _CURRENT, "c_")
         row = select(*given.values(), bump.c.sample_revision)
-        current: Any = insert(a).from_select([*_CURRENT, "revision"], row).returning(a.c.version).cte("current")
+        current: Any = insert(a).from_select([*_CURRENT, "revision"], row).returning(*_AS_HISTORY).cte("current")
     else:
         changes = bound(a, tuple(c for c in _UPDATED if c != "revision"), "c_")
         revision = select(bump.c.sample_revision).scalar_subquery()
@@ -159,10 +162,10 @@ def _one_statement(first: bool) -> Select[Any]:
             update(a)
             .where(a.c.case_id == case, a.c.version == existing, exists(bump.select()))
             .values(**changes, revision=revision)
-            .returning(a.c.version)
+            .returning(*_AS_HISTORY)
             .cte("current")
         )
-    history_row = select(*bound(h, _HISTORY, "h_").values()).select_from(current)
+    history_row = select(*(current.c[c.name] for c in _AS_HISTORY))
     history: Insert = insert(h).from_select(list(_HISTORY), history_row)
     written = select(func.count()).select_from(current).scalar_subquery()
     status = inspections.status_subquery()
@@ -170,4 +173,6 @@ def _one_statement(first: bool) -> Select[Any]:
     return select(status.label("status"), written.label("written")).add_cte(history.cte("history"), *records)
 
 
+# The current row's columns that make the history row (the history's created_at is when the version was written).
+_AS_HISTORY = (*(models.ASSESSMENTS.c[name] for name in _HISTORY[:-1]), models.ASSESSMENTS.c.updated_at)
 _FIRST, _NEXT = _one_statement(first=True), _one_statement(first=False)

@@ -93,7 +93,8 @@ async def put(
 ) -> assessment_writes.Version:
     """Store a case's assessment: the first version, or (``if_match`` naming the current one) the next."""
     await assessment_writes.prepare(session)
-    found = (await session.execute(_WRITE_CONTEXT, {"case_id": case_id})).one_or_none()
+    connection = await session.connection()  # Core only: the session's execute machinery is not needed
+    found = (await connection.execute(_WRITE_CONTEXT, {"case_id": case_id})).one_or_none()
     if found is None:
         raise NotFound(f"case {case_id} does not exist")
     inspections.ensure_status_open(found.status)

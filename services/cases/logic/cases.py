@@ -43,6 +43,7 @@ async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -
     case = Case(id=uuid4(), inspection_id=inspection_id, created_at=utcnow(), **body.model_dump())
     try:
         if writing_ctes.available(session):
+            await writing_ctes.on_its_own(session)
             fields = [*_COLUMNS, "revision"]
             record = audit.record(models.CASES.name, case.id, "create", fields, inspection_id)
             params = prefixed(case.model_dump(), "c_") | writing_ctes.audit_params([record])

@@ -143,6 +143,7 @@ async def store(
         )
         plans.append(Planned(key, [], return_id))
     if len(rows) == 1 and writing_ctes.available(session):
+        await writing_ctes.on_its_own(session)
         rows = [await _store_in_one_statement(session, questionnaire, rows[0])]
     elif rows:
         revision = await _next_revision(session, questionnaire.inspection_id, questionnaire.respondent)
