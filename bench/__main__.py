@@ -117,6 +117,11 @@ def main() -> None:
         help="the PostgreSQL server to make fresh databases on (default: $OMI_BENCH_POSTGRES_URL or %(default)s)",
     )
     where.add_argument("--sqlite", action="store_true", help="SQLite files instead of PostgreSQL")
+    parser.add_argument(
+        "--service-python",
+        default=os.environ.get("OMI_BENCH_SERVICE_PYTHON", sys.executable),
+        help="the interpreter the services run on (make bench: a virtualenv without the dev extras, as in the image)",
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a row misses its target")
     parser.add_argument("--output", default=str(RESULTS), help="where to write the results (default: %(default)s)")
     parser.add_argument("--markdown", metavar="RESULTS", help="print a results file as the README's table, and stop")
@@ -129,7 +134,7 @@ def main() -> None:
     at_start = machine()
     skipped: list[str] = []
     _say(f"starting the suite on {'PostgreSQL' if postgres else 'SQLite'} ...")
-    with running_suite(postgres) as suite:
+    with running_suite(postgres, options.service_python) as suite:
         loops = {name: loop_and_parser(pid) for name, pid in suite.pids.items()}
         _say(f"processes: {loops}")
         rows = measure(suite, options, skipped)
@@ -141,6 +146,7 @@ def main() -> None:
         "quick": options.quick,
         "database": "postgresql" if postgres else "sqlite",
         "processes": loops,
+        "service_python": options.service_python,
         "counts": vars(QUICK if options.quick else FULL),
         "elapsed_seconds": round(elapsed, 1),
     }

@@ -3,6 +3,7 @@ httptools, as `python -m services.<name>` starts it) on fresh, uniquely named da
 SQLite files), stopped and dropped afterwards; an admin token for it; which event loop each process runs."""
 
 import asyncio
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -55,14 +56,15 @@ def loop_and_parser(pid: int) -> str:
 
 
 @contextmanager
-def running_suite(postgres_url: str | None) -> Iterator[Suite]:
-    """Start every process, wait until each is ready, yield; then stop them and drop the databases."""
+def running_suite(postgres_url: str | None, python: str = sys.executable) -> Iterator[Suite]:
+    """Start every process (on the interpreter ``python``), wait until each is ready, yield; then stop them and
+    drop the databases."""
     folder = Path(tempfile.mkdtemp(prefix="omi-bench-"))
     prefix = f"omi_bench_{uuid.uuid4().hex[:10]}"
     urls = asyncio.run(postgres_databases(postgres_url, prefix)) if postgres_url else sqlite_urls(folder)
     processes: dict[str, Process] = {}
     try:
-        processes = suite(folder, urls, SERVICES, gateway_env={"OMI_GATEWAY_READ_TIMEOUT": "300"})
+        processes = suite(folder, urls, SERVICES, gateway_env={"OMI_GATEWAY_READ_TIMEOUT": "300"}, python=python)
         for name, process in processes.items():
             if name != "gateway":
                 # Bulk imports and PDF renderings call other services for longer than a test allows.

@@ -69,8 +69,13 @@ def _without_duplicates(body: bytes) -> tuple[bool, Any]:
         value = orjson.loads(body)
     except orjson.JSONDecodeError:
         return False, None  # not JSON, or JSON orjson does not take (NaN, a lone surrogate, depth): read again
-    if isinstance(value, (dict, list)) and orjson.dumps(value).count(b":") != body.count(b":"):
-        return False, None
+    if isinstance(value, (dict, list)):
+        try:
+            rewritten = orjson.dumps(value)
+        except orjson.JSONEncodeError:
+            return False, None  # nested deeper than orjson writes (it reads deeper): read again
+        if rewritten.count(b":") != body.count(b":"):
+            return False, None
     return True, value
 
 

@@ -82,7 +82,8 @@ class ServerSpans:
             return
         start = time.perf_counter()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        method = scope["method"]
+        # A method the conventions do not know is _OTHER (its own name kept apart): a client cannot add labels.
+        method = scope["method"] if scope["method"] in KNOWN_METHODS else "_OTHER"
         scheme = scope.get("scheme", "http")
         attributes: dict[str, AttributeValue] = {
             "http.request.method": method,
@@ -90,6 +91,8 @@ class ServerSpans:
             "url.path": scope["path"],
             "network.protocol.version": scope.get("http_version", "1.1"),
         }
+        if method == "_OTHER":
+            attributes["http.request.method_original"] = scope["method"]
         query = scope.get("query_string", b"")
         if query:
             attributes["url.query"] = query.decode("latin-1")
@@ -101,8 +104,9 @@ class ServerSpans:
             attributes["client.address"], attributes["client.port"] = client[0], client[1]
         if "user-agent" in headers:
             attributes["user_agent.original"] = headers["user-agent"]
+        name = "HTTP" if method == "_OTHER" else method  # the conventions' span name for a method they do not know
         span = self.tracer.start_span(
-            method,
+            name,
             context=propagate.extract(headers),
             kind=SpanKind.SERVER,
             attributes=attributes,
@@ -137,7 +141,7 @@ class ServerSpans:
         finally:
             route = self._route(scope)
             if route:
-                span.update_name(f"{method} {route}")
+                span.update_name(f"{name} {route}")
                 span.set_attribute("http.route", route)
                 measured["http.route"] = route
             self.duration.record(max(time.perf_counter() - start, 0.0), measured)
@@ -163,5 +167,7 @@ class ServerSpans:
         return prefixed or route_of(self.routes, scope)
 
 
+# The HTTP methods of the semantic conventions; any other is recorded as _OTHER.
+KNOWN_METHODS = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"})
 # The attributes `http.server.request.duration` is recorded by (the conventions' list for it).
 MEASURED = frozenset({"http.request.method", "url.scheme", "http.route", "network.protocol.version"})

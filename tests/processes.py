@@ -87,9 +87,14 @@ class Process:
 
 
 def suite(
-    folder: Path, database_urls: dict[str, str], services: tuple[str, ...], gateway_env: dict[str, str] | None = None
+    folder: Path,
+    database_urls: dict[str, str],
+    services: tuple[str, ...],
+    gateway_env: dict[str, str] | None = None,
+    python: str = sys.executable,
 ) -> dict[str, Process]:
-    """Processes (not started) for ``services`` and the gateway routing to them; other routes lead nowhere."""
+    """Processes (not started) for ``services`` and the gateway routing to them; other routes lead nowhere.
+    ``python``: the interpreter they run on (the benchmark's has no dev extras, as in the image)."""
     ports = {name: free_port() for name in [*PREFIXES, "gateway"]}
     url = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     base = {k: v for k, v in os.environ.items() if not k.startswith("OMI_")} | {"PYTHONUNBUFFERED": "1"}
@@ -104,14 +109,14 @@ def suite(
             f"{prefix}CALL_TIMEOUT": "5",
         }
         env |= {prefix + setting: url[callee] for setting, callee in CALLS.get(name, {}).items()}
-        processes[name] = Process(name, [sys.executable, "-m", f"services.{name}"], env, url[name], folder / f"{name}.log")
+        processes[name] = Process(name, [python, "-m", f"services.{name}"], env, url[name], folder / f"{name}.log")
     # Load tests send many requests as one subject: the rate limit is not what they measure.
     env = base | {"OMI_GATEWAY_PORT": str(ports["gateway"]), "OMI_GATEWAY_LOG_LEVEL": "WARNING"}
     env |= {"OMI_GATEWAY_RATE_LIMIT": "1000000/minute"}
     env |= {f"OMI_GATEWAY_SERVICES__{prefix}": url[name] for name, prefix in PREFIXES.items()}
     processes["gateway"] = Process(
         "gateway",
-        [sys.executable, "-m", "services.gateway"],
+        [python, "-m", "services.gateway"],
         env | (gateway_env or {}),
         url["gateway"],
         folder / "gateway.log",

@@ -104,3 +104,29 @@ async def test_active_requests_are_those_in_flight() -> None:
         release.set()
         assert (await pending).status_code == 204
     assert active() == {"PUT": 0.0}
+
+
+async def test_a_method_the_conventions_do_not_know_is_other() -> None:
+    exported = InMemorySpanExporter()
+    provider = tracer_provider("probe-methods", [SimpleSpanProcessor(exported)])
+
+    async def answer(scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 405, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    app = ServerSpans(answer, provider, metrics_of(provider).provider, routes=[])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://probe") as client:
+        for method in ("BREW", "WHEN", "GET"):
+            await client.request(method, "/pot")
+    spans = exported.get_finished_spans()
+    assert [(s.name, s.attributes["http.request.method"]) for s in spans] == [
+        ("HTTP", "_OTHER"),
+        ("HTTP", "_OTHER"),
+        ("GET", "GET"),
+    ]
+    assert [s.attributes.get("http.request.method_original") for s in spans] == ["BREW", "WHEN", None]
+    served = generate_latest(metrics_of(provider).registry).decode()
+    labels = {
+        line.split('http_request_method="')[1].split('"')[0] for line in served.splitlines() if "http_request_method=" in line
+    }
+    assert labels == {"_OTHER", "GET"}  # a client's made-up methods add no labels

@@ -249,7 +249,7 @@ async def import_rows(
         if known is None:
             writes.cases.append(case)
             cases[row.reference] = case
-        values = {"answers": dict(row.answers), "evidence": evidence, "assessor": row.assessor, "reason": reason}
+        values = {"answers": row.answers, "evidence": evidence, "assessor": row.assessor, "reason": reason}
         writes.changes.append(import_store.Change(case["id"], values, existing.version if existing else None))
         outcome, version = (ImportOutcome.updated, existing.version + 1) if existing else (ImportOutcome.created, 1)
         results.append(_stored(number, row, case["id"], outcome, version))

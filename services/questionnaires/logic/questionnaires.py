@@ -12,6 +12,7 @@ from services.questionnaires import models
 from services.questionnaires.logic import sample
 from services.questionnaires.logic.sample import CaseAttributes
 from services.questionnaires.logic.templates import Templates
+from shared import writing_ctes
 from shared.concurrency import etag
 from shared.db import utcnow
 from shared.errors import PreconditionFailed
@@ -61,6 +62,8 @@ async def pinned(
     )
     session.add(row)
     await session.flush()  # a concurrent first use fails here on the primary key: 409, retry
+    # Created on first use: it commits with what the request writes next, or goes when that write fails.
+    writing_ctes.hold_transaction(session)
     return row
 
 
