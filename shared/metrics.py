@@ -8,7 +8,7 @@ registry, so several services can share one process in tests.
 """
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from fastapi import FastAPI
@@ -18,6 +18,7 @@ from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, ExemplarFilter, M
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import Resource
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 METRICS_PATH = "/metrics"
@@ -34,6 +35,8 @@ class Metrics:
     provider: MeterProvider
     registry: CollectorRegistry
     writes: dict[str, Counter]
+    # The engines whose pools db.client.connections.usage reads, by pool name (the newest engine of a name).
+    pools: dict[str, AsyncEngine] = field(default_factory=dict)
 
 
 def create_metrics(service_name: str) -> Metrics:

@@ -83,17 +83,20 @@ def instrument_engine(engine: AsyncEngine, provider: TracerProvider, statements:
         return
     # The same metric as EngineTracer's, read from the pool when the metrics are collected: counting
     # every checkout and checkin cost four measurements a request.
-    name = engine.url.render_as_string(hide_password=True)
-    idle = {"pool.name": name, "state": "idle"}
-    used = idle | {"state": "used"}
+    # The instrument is made once per service (the SDK keeps the first of a name and drops a later callback): an
+    # engine made again (a lifespan run twice) replaces its predecessor in what the callback reads.
+    pools = metrics_of(provider).pools
+    if not pools:
 
-    def observe(_: CallbackOptions) -> Iterator[Observation]:
-        pool = engine.sync_engine.pool
-        if isinstance(pool, QueuePool):
-            yield Observation(pool.checkedin(), idle)
-            yield Observation(pool.checkedout(), used)
+        def observe(_: CallbackOptions) -> Iterator[Observation]:
+            for name, current in list(pools.items()):
+                pool = current.sync_engine.pool
+                if isinstance(pool, QueuePool):
+                    yield Observation(pool.checkedin(), {"pool.name": name, "state": "idle"})
+                    yield Observation(pool.checkedout(), {"pool.name": name, "state": "used"})
 
-    meter.create_observable_up_down_counter(name="db.client.connections.usage", callbacks=[observe], unit="{connection}")
+        meter.create_observable_up_down_counter(name="db.client.connections.usage", callbacks=[observe], unit="{connection}")
+    pools[engine.url.render_as_string(hide_password=True)] = engine
 
 
 class _TracedTransport(httpx.AsyncBaseTransport):

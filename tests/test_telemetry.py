@@ -130,3 +130,22 @@ async def test_a_method_the_conventions_do_not_know_is_other() -> None:
         line.split('http_request_method="')[1].split('"')[0] for line in served.splitlines() if "http_request_method=" in line
     }
     assert labels == {"_OTHER", "GET"}  # a client's made-up methods add no labels
+
+
+async def test_an_engine_made_again_is_the_one_measured(tmp_path) -> None:
+    provider = tracer_provider("probe-engines")
+
+    def usage() -> dict[str, float]:
+        served = generate_latest(metrics_of(provider).registry).decode()
+        lines = [line for line in served.splitlines() if line.startswith("db_client_connections_usage")]
+        return {line.split('state="')[1].split('"')[0]: float(line.rsplit(" ", 1)[1]) for line in lines}
+
+    seen = []
+    for _ in range(2):  # a lifespan run twice: each makes and instruments its engine, then disposes of it
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/probe.db")
+        instrument_engine(engine, provider, statements=False)
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+            seen.append(usage())
+        await engine.dispose()
+    assert seen == [{"idle": 0.0, "used": 1.0}] * 2, seen
