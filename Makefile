@@ -49,12 +49,12 @@ format: install
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
-# The services as the image installs them (`pip install .`, no dev extras), for the benchmark: httpx imports
+# The services with the project's runtime dependencies only (the image's `pip install .` has no dev extras), for the benchmark: httpx imports
 # rich and pygments wherever they are installed (the dev extras bring them), about 7 MB more in every service.
 RUNTIME := .venv-runtime
 RUNTIME_STAMP := $(RUNTIME)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-$(RUNTIME_STAMP): pyproject.toml constraints.txt
+$(RUNTIME_STAMP): pyproject.toml constraints.txt | $(STAMP)
 	test -x $(RUNTIME)/bin/python || $(PYTHON) -m venv $(RUNTIME)
 	$(RUNTIME)/bin/python -m pip install --quiet --upgrade pip
 	$(RUNTIME)/bin/python -m pip install --quiet -c constraints.txt -e .

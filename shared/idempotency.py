@@ -50,7 +50,7 @@ class IdempotencyRecord(SQLModel, table=True):
 def _body_hash(body: bytes) -> str:
     try:
         return canonical_sha256(json.loads(body))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # not JSON, or nested too deeply to read: its bytes
         return hashlib.sha256(body).hexdigest()
 
 

@@ -12,6 +12,7 @@ from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.util.http import sanitize_method
 from opentelemetry.util.types import AttributeValue
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -82,8 +83,9 @@ class ServerSpans:
             return
         start = time.perf_counter()
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-        # A method the conventions do not know is _OTHER (its own name kept apart): a client cannot add labels.
-        method = scope["method"] if scope["method"] in KNOWN_METHODS else "_OTHER"
+        # A method the conventions do not know is _OTHER (its own name kept apart): a client cannot add labels. The
+        # instrumentations' own reading of it (OTEL_PYTHON_INSTRUMENTATION_HTTP_CAPTURE_ALL_METHODS keeps them all).
+        method = sanitize_method(scope["method"]) or "_OTHER"
         scheme = scope.get("scheme", "http")
         attributes: dict[str, AttributeValue] = {
             "http.request.method": method,
@@ -91,7 +93,7 @@ class ServerSpans:
             "url.path": scope["path"],
             "network.protocol.version": scope.get("http_version", "1.1"),
         }
-        if method == "_OTHER":
+        if method != scope["method"]:
             attributes["http.request.method_original"] = scope["method"]
         query = scope.get("query_string", b"")
         if query:
@@ -167,7 +169,5 @@ class ServerSpans:
         return prefixed or route_of(self.routes, scope)
 
 
-# The HTTP methods of the semantic conventions; any other is recorded as _OTHER.
-KNOWN_METHODS = frozenset({"CONNECT", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "TRACE"})
 # The attributes `http.server.request.duration` is recorded by (the conventions' list for it).
 MEASURED = frozenset({"http.request.method", "url.scheme", "http.route", "network.protocol.version"})

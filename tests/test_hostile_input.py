@@ -136,10 +136,13 @@ async def test_sql_metacharacters_are_text_or_refused(stack: Stack, gw: httpx.As
 async def test_unreadable_bodies_wrong_media_types_paths_and_headers(stack: Stack, gw: httpx.AsyncClient, targets) -> None:
     before = await _row_counts(stack)
     _, cases_url, case = targets["case"]
+    import_url = cases_url.removesuffix("/cases") + "/assessments:import"
     json_headers = {"content-type": "application/json"}
     requests: list[tuple[str, str, dict, bytes | None, str]] = [
         ("POST", cases_url, json_headers, b"\xff\xfe{}", "bad-request"),
         ("POST", cases_url, json_headers, b"[" * 10_000 + b"]" * 10_000, "bad-request"),
+        # A keyed import: its body is fingerprinted (shared.idempotency) before the route reads it.
+        ("POST", import_url, json_headers | {"Idempotency-Key": "deep"}, b"[" * 10_000 + b"]" * 10_000, "bad-request"),
         ("POST", cases_url, json_headers, b'{"reference": "A", "reference": "B"}', "validation-error"),
         ("POST", cases_url, json_headers, b'{"tier": NaN}', "validation-error"),
         ("POST", cases_url, json_headers, b"", "validation-error"),

@@ -69,7 +69,6 @@ def test_what_orjson_does_not_take_is_read_as_before(body: bytes, value: Any) ->
 def test_unreadable_bodies_keep_their_errors() -> None:
     assert _read(b'{"a": NaN}') == ("error", "json_invalid")
     assert _read(b"[" * 5000 + b"]" * 5000) == ("error", "json_too_deep")
-    assert _read(b"[" * 1010 + b"]" * 1010) == ("error", "json_too_deep")  # orjson reads it, but cannot write it back
 
 
 def test_a_body_deeper_than_orjson_writes_is_read_by_the_standard_reader() -> None:

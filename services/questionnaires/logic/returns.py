@@ -178,9 +178,10 @@ _COLUMNS = tuple(c.name for c in models.RETURNS.c if c.name != "revision")
 
 
 def _in_one_statement() -> Select[Any]:
-    """On PostgreSQL (shared.writing_ctes): the questionnaire's revision bump, the return unless its key is stored
-    (then a revision with no change, as a lost race leaves), and its audit record; the revision, and whether the
-    return was written."""
+    """On PostgreSQL (shared.writing_ctes): the questionnaire's revision bump, the return unless its key is stored,
+    and its audit record; the revision, and whether the return was written. A replayed or refused key still bumps
+    (and briefly locks) the questionnaire: a revision with no change, as a lost race leaves, which readers of
+    changes since a revision see as nothing new."""
     bump = _BUMP_REVISION.cte("bump")
     row = select(*bound(models.RETURNS, _COLUMNS, "q_").values(), bump.c.revision)
     new = postgresql.insert(models.RETURNS).from_select([*_COLUMNS, "revision"], row)
@@ -207,7 +208,9 @@ async def _store_in_one_statement(
 async def _stored_already(session: AsyncSession, questionnaire: models.Questionnaire, row: dict[str, Any]) -> Planned:
     """A return whose key the write found stored: replayed when stored with the same content, else refused."""
     key = row["return_key"]
-    previous = (await stored_keys(session, questionnaire, [key]))[key]
+    previous = (await stored_keys(session, questionnaire, [key])).get(key)
+    if previous is None:  # not seen even now (returns are never deleted): say so rather than guess
+        raise Conflict("a return with this return_key was being stored meanwhile; retry", kind="return-key-reused")
     if previous.content_sha256 == row["content_sha256"]:
         return Planned(key, [], previous.id, replayed=True)
     return Planned(key, [_key_reused()])
