@@ -68,7 +68,7 @@ class Idempotency:
         this key wait."""
         if self.key is None:
             return None
-        writing_ctes.hold_transaction(self.session)
+        await writing_ctes.hold_transaction(self.session)
         await self._serialise()
         # Expired records go (an expired record of this very key included, so it can be reused).
         # On SQLite this first write also takes the database's write lock: one keyed write at a time.

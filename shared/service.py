@@ -21,6 +21,7 @@ from shared.audit import AuditedSession
 from shared.auth import AuthMiddleware
 from shared.bodies import read_json_strictly
 from shared.clients import service_client
+from shared.collector import tune_for_serving
 from shared.context import RequestContextMiddleware
 from shared.db import create_engine, sessionmaker
 from shared.errors import DomainError
@@ -188,6 +189,7 @@ def serve(name: str, factory: str, settings: ServiceSettings) -> None:
     """Run one service under uvicorn with JSON logs (`python -m services.<name>`). On SIGTERM uvicorn stops
     accepting, lets in-flight requests finish within the grace period, then the lifespan closes the pools."""
     configure_logging(name, settings.log_level)
+    tune_for_serving(settings.gc_young_threshold)
     uvicorn.run(
         factory,
         factory=True,

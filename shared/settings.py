@@ -3,6 +3,7 @@
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.collector import YOUNG_THRESHOLD, YoungThreshold
 from shared.tokens import AuthSettings
 
 
@@ -42,6 +43,7 @@ class ServiceSettings(BaseSettings):
         description="How often freed heap pages are given back to the system (glibc malloc_trim); 0: only after a "
         "request body over 1 MiB, as always.",
     )
+    gc_young_threshold: YoungThreshold = YOUNG_THRESHOLD
     trace_sql: bool = Field(False, description="A span per SQL statement, beside the span per request.")
     standing_cache_seconds: float = Field(
         5.0, ge=0, description="How long a caller's standing on an inspection, asked of the cases service, is reused."

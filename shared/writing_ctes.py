@@ -44,15 +44,28 @@ async def without_transaction(session: AsyncSession) -> None:
     trips fewer. Called before the session's first statement; its reads then each see the latest commit, as
     they would in a READ COMMITTED transaction."""
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    session.info[_ALONE] = True
 
 
 # Set on a session whose next write must commit with what the request did before it (shared.idempotency).
 _HELD = "omi.transaction_held"
+# Set on a session whose statements run without a transaction (without_transaction).
+_ALONE = "omi.statements_alone"
 
 
-def hold_transaction(session: AsyncSession) -> None:
+async def reads_alone(session: AsyncSession) -> None:
+    """Before the first statement of a request whose one write will be one statement: its reads too run without
+    a transaction (no BEGIN and COMMIT round trips), unless the transaction is held."""
+    if available(session) and not session.info.get(_HELD) and not session.in_transaction():
+        await without_transaction(session)
+
+
+async def hold_transaction(session: AsyncSession) -> None:
     """What this request writes next commits with what it did before (an Idempotency-Key's record and lock with
-    the write it answers for): ``on_its_own`` then keeps the transaction."""
+    the write it answers for; a questionnaire created on first use with its first return): ``on_its_own`` then
+    keeps the transaction. A request that was reading without one begins one here."""
+    if session.info.pop(_ALONE, False):
+        await session.commit()  # gives back the connection as it was: the next statement begins a transaction
     session.info[_HELD] = True
 
 
@@ -62,7 +75,7 @@ async def on_its_own(session: AsyncSession) -> None:
     Its row lock (a revision's bump, which orders the writers of an inspection or questionnaire) is then held
     while the statement runs, not until the request has answered: under 16 writers of one questionnaire, half
     of the database's connections were waiting for that lock."""
-    if session.info.get(_HELD):
+    if session.info.get(_HELD) or session.info.get(_ALONE):
         return
     if session.in_transaction():
         await session.commit()

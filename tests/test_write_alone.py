@@ -1,7 +1,8 @@
 """A request's one write that is one statement commits by itself on PostgreSQL (shared.writing_ctes.on_its_own):
 others see it once the statement has run, before the request's session ends, so the row lock it takes (the
 sample revision's bump) is not held while the request answers; unless the request holds its transaction (an
-Idempotency-Key's record commits with what it answers for). SQLite writes in the request's transaction."""
+Idempotency-Key's record commits with what it answers for; a questionnaire made on first use with its first
+return, though that request's reads ran without a transaction). SQLite writes in the request's transaction."""
 
 import uuid
 
@@ -10,10 +11,12 @@ from sqlalchemy import func, select
 
 from services.cases import models
 from services.cases.logic import cases
+from services.questionnaires import models as questionnaire_models
 from shared import writing_ctes
 from shared.schemas.cases import CaseCreate
 from tests.conftest import Stack, plan_inspection
 from tests.helpers import LICENCE_CASE
+from tests.questionnaire_helpers import OFFENDER_BASE, questionnaire_url
 
 
 async def _seen_before_the_request_ends(stack: Stack, inspection_id: uuid.UUID, held: bool) -> bool:
@@ -21,7 +24,7 @@ async def _seen_before_the_request_ends(stack: Stack, inspection_id: uuid.UUID, 
     async with stack.apps["cases"].state.sessionmaker() as session:
         await session.execute(select(models.INSPECTIONS.c.status))  # a read first: the request's transaction has begun
         if held:
-            writing_ctes.hold_transaction(session)
+            await writing_ctes.hold_transaction(session)
         case = await cases.create(session, inspection_id, body)
         async with stack.apps["cases"].state.engine.connect() as other:
             seen = await other.scalar(select(func.count()).select_from(models.CASES).where(models.CASES.c.id == case.id))
@@ -37,3 +40,24 @@ async def test_a_one_statement_write_commits_by_itself_unless_the_transaction_is
     assert await _seen_before_the_request_ends(stack, inspection_id, held=True) is False
     listed = (await gw.get(f"/api/v1/inspections/{inspection_id}/cases")).json()["items"]
     assert sorted(c["reference"] for c in listed) == ["ALONE-False", "ALONE-True"]  # both committed in the end
+
+
+async def _questionnaires_of(stack: Stack, inspection_id: str) -> int:
+    table = questionnaire_models.QUESTIONNAIRES
+    async with stack.apps["questionnaires"].state.engine.connect() as connection:
+        found = select(func.count()).select_from(table).where(table.c.inspection_id == uuid.UUID(inspection_id))
+        return int(await connection.scalar(found) or 0)
+
+
+async def test_a_questionnaire_made_on_first_use_goes_with_a_refused_first_return(stack: Stack, gw: httpx.AsyncClient) -> None:
+    """A single return reads without a transaction, but the questionnaire its first return creates must commit
+    with that return: refused, it leaves nothing behind; stored, both are there."""
+    inspection_id = (await plan_inspection(gw))["id"]
+    url = questionnaire_url(inspection_id, "offender")
+    refused = await gw.post(f"{url}/returns", json={"answers": OFFENDER_BASE | {"working_relationship": "maybe"}})
+    assert refused.status_code == 422, refused.text
+    assert await _questionnaires_of(stack, inspection_id) == 0
+    assert (await gw.get(f"{url}/returns")).json()["items"] == []
+    stored = await gw.post(f"{url}/returns", json={"answers": OFFENDER_BASE})
+    assert stored.status_code == 201, stored.text
+    assert await _questionnaires_of(stack, inspection_id) == 1

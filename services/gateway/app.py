@@ -21,6 +21,7 @@ from services.gateway.server import http_protocol
 from services.gateway.settings import GatewaySettings
 from shared.auth import AuthMiddleware
 from shared.clients import service_client
+from shared.collector import tune_for_serving
 from shared.context import RequestContextMiddleware
 from shared.http import HeadAsGet
 from shared.limits import ConcurrencyLimit, UrlLengthLimit
@@ -106,6 +107,7 @@ def main() -> None:
 
     settings = GatewaySettings()
     configure_logging("gateway", settings.log_level)
+    tune_for_serving(settings.gc_young_threshold)
     # uvicorn's own Date and Server would ride on every proxied answer beside the service's (DateMiddleware).
     # httptools (services.gateway.server: bounded head, over-long URLs still the gateway's own 414) and uvloop.
     uvicorn.run(

@@ -1,6 +1,7 @@
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.collector import YOUNG_THRESHOLD, YoungThreshold
 from shared.tokens import AuthSettings
 
 
@@ -57,6 +58,7 @@ class GatewaySettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "INFO"
+    gc_young_threshold: YoungThreshold = YOUNG_THRESHOLD
     services: ServiceUrls = Field(
         default_factory=lambda: ServiceUrls(),
         description="Base URL of each routed service; set one with OMI_GATEWAY_SERVICES__CASES=... (the others keep theirs).",

@@ -148,7 +148,8 @@ async def create_return(
 ):
     if (replay := await idem.replay()) is not None:
         return replay
-    row = await questionnaires.pinned(session, _cases(request), _templates(request), inspection_id, respondent)
+    await returns.prepare_one(session)
+    row = await questionnaires.pinned_version(session, _cases(request), _templates(request), inspection_id, respondent)
     template = await _templates(request).pinned(session, row.template_id, row.template_version)
     wanted = {body.case_id} if body.case_id is not None and template.names_cases else set()
     cases = await sample.cases_of(_cases(request), inspection_id, wanted)
@@ -177,7 +178,7 @@ async def import_returns(
 ):
     if (replay := await idem.replay()) is not None:
         return replay
-    row = await questionnaires.pinned(session, _cases(request), _templates(request), inspection_id, respondent)
+    row = await questionnaires.pinned_version(session, _cases(request), _templates(request), inspection_id, respondent)
     template = await _templates(request).pinned(session, row.template_id, row.template_version)
     rows = transfer.read_import(await table_body(request), template)
     result = await transfer.import_rows(session, _cases(request), row, template, rows)

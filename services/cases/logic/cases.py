@@ -47,7 +47,8 @@ async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -
             fields = [*_COLUMNS, "revision"]
             record = audit.record(models.CASES.name, case.id, "create", fields, inspection_id)
             params = prefixed(case.model_dump(), "c_") | writing_ctes.audit_params([record])
-            found = (await session.execute(_ONE_STATEMENT, params | {inspections.BUMP_PARAMETER: inspection_id})).one()
+            connection = await session.connection()  # Core only, as the assessment PUT's
+            found = (await connection.execute(_ONE_STATEMENT, params | {inspections.BUMP_PARAMETER: inspection_id})).one()
             if found.status is None:
                 raise NotFound(f"inspection {inspection_id} does not exist")
             if found.written != 1:

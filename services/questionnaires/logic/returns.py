@@ -15,6 +15,7 @@ from sqlmodel import col
 
 from services.questionnaires import models
 from services.questionnaires.logic.answers import check_answers, check_case_link
+from services.questionnaires.logic.questionnaires import Pinned
 from services.questionnaires.logic.sample import CaseAttributes
 from services.questionnaires.logic.summary import Counted
 from shared import audit, audit_bulk, writing_ctes
@@ -83,7 +84,7 @@ _STORED_KEYS = select(models.RETURNS.c.return_key, models.RETURNS.c.id, models.R
 )
 
 
-async def stored_keys(session: AsyncSession, questionnaire: models.Questionnaire, keys: Sequence[str]) -> dict[str, Stored]:
+async def stored_keys(session: AsyncSession, questionnaire: Pinned, keys: Sequence[str]) -> dict[str, Stored]:
     found: dict[str, Stored] = {}
     unique = list(dict.fromkeys(keys))
     where = {"inspection_id": questionnaire.inspection_id, "respondent": questionnaire.respondent}
@@ -95,7 +96,7 @@ async def stored_keys(session: AsyncSession, questionnaire: models.Questionnaire
 
 async def store(
     session: AsyncSession,
-    questionnaire: models.Questionnaire,
+    questionnaire: Pinned,
     template: QuestionnaireTemplate,
     bodies: Sequence[ReturnCreate],
     cases: Mapping[UUID, CaseAttributes],
@@ -193,19 +194,18 @@ def _in_one_statement() -> Select[Any]:
 _ONE_STATEMENT = _in_one_statement()
 
 
-async def _store_in_one_statement(
-    session: AsyncSession, questionnaire: models.Questionnaire, row: dict[str, Any]
-) -> dict[str, Any] | None:
+async def _store_in_one_statement(session: AsyncSession, questionnaire: Pinned, row: dict[str, Any]) -> dict[str, Any] | None:
     """One return written with its revision and audit record in one round trip: the row as stored, or None when
     a return with its key is stored already."""
     records = audit_bulk.created(models.RETURNS.name, [row | {"revision": 0}], ["id"], "inspection_id")
     params = prefixed(row, "q_") | writing_ctes.audit_params(records)
     params |= {"of_inspection": questionnaire.inspection_id, "of_respondent": questionnaire.respondent}
-    revision, written = (await session.execute(_ONE_STATEMENT, params)).one()
+    connection = await session.connection()  # Core only, as the assessment PUT's
+    revision, written = (await connection.execute(_ONE_STATEMENT, params)).one()
     return (row | {"revision": int(revision)}) if written else None
 
 
-async def _stored_already(session: AsyncSession, questionnaire: models.Questionnaire, row: dict[str, Any]) -> Planned:
+async def _stored_already(session: AsyncSession, questionnaire: Pinned, row: dict[str, Any]) -> Planned:
     """A return whose key the write found stored: replayed when stored with the same content, else refused."""
     key = row["return_key"]
     previous = (await stored_keys(session, questionnaire, [key])).get(key)
@@ -223,9 +223,15 @@ async def _next_revision(session: AsyncSession, inspection_id: UUID, respondent:
     return int(bumped.scalar_one())
 
 
+async def prepare_one(session: AsyncSession) -> None:
+    """Before a single return's first statement: its write is one statement (on PostgreSQL), so its reads need no
+    transaction either (unless an Idempotency-Key holds one; a questionnaire made on first use begins one)."""
+    await writing_ctes.reads_alone(session)
+
+
 async def store_one(
     session: AsyncSession,
-    questionnaire: models.Questionnaire,
+    questionnaire: Pinned,
     template: QuestionnaireTemplate,
     body: ReturnCreate,
     cases: Mapping[UUID, CaseAttributes],

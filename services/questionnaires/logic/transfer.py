@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.questionnaires import models
 from services.questionnaires.logic import returns, sample
+from services.questionnaires.logic.questionnaires import Pinned
 from shared.bodies import parse_json
 from shared.errors import InvalidInput, field_errors
 from shared.schemas.common import FieldError
@@ -120,7 +121,7 @@ def _key_of(raw: Any) -> str | None:
 async def import_rows(
     session: AsyncSession,
     client: httpx.AsyncClient,
-    questionnaire: models.Questionnaire,
+    questionnaire: Pinned,
     template: QuestionnaireTemplate,
     raw_rows: Sequence[Any],
 ) -> ReturnImportResult:
