@@ -79,9 +79,15 @@ def record(
 
 
 _PENDING = "audit_records"  # the session's records not yet written (session.info)
+# Set (session.info) by shared.writing_ctes on a session whose statements run without a transaction.
+WITHOUT_TRANSACTION = "omi.statements_alone"
 
 
 def _pend(session: Session, records: list[dict[str, Any]]) -> None:
+    if records and session.info.get(WITHOUT_TRANSACTION):
+        # Its write would commit at once and its record only with the request: a failure after would keep the
+        # write and drop the record. A request that writes through the session holds its transaction first.
+        raise RuntimeError("an audited write on a session without a transaction: call writing_ctes.hold_transaction first")
     session.info.setdefault(_PENDING, []).extend(records)
 
 

@@ -23,10 +23,10 @@ YoungThreshold = Annotated[
 
 
 def tune_for_serving(young_threshold: int = YOUNG_THRESHOLD) -> None:
-    """Called once, at a process's start (never in tests, where apps come and go): what is alive then (modules,
-    classes, the framework's tables) is frozen out of every later collection, which would otherwise scan it again
-    each time, and the youngest generation is collected after ``young_threshold`` allocations; 0 keeps CPython's
-    defaults."""
+    """Called once, at a process's start, before its app is made (never in tests, where apps come and go): what
+    is alive then (the modules imported, their classes and functions) is frozen out of every later collection,
+    which would otherwise scan it again each time, and the youngest generation is collected after
+    ``young_threshold`` allocations; 0 keeps CPython's defaults."""
     if young_threshold <= 0:
         return
     gc.collect()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import CTE, BindParameter, Table, bindparam, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from shared.audit import RECORDS
+from shared.audit import RECORDS, WITHOUT_TRANSACTION
 
 _RECORD = tuple(c.name for c in RECORDS.c if c.name != "seq")
 
@@ -49,8 +49,9 @@ async def without_transaction(session: AsyncSession) -> None:
 
 # Set on a session whose next write must commit with what the request did before it (shared.idempotency).
 _HELD = "omi.transaction_held"
-# Set on a session whose statements run without a transaction (without_transaction).
-_ALONE = "omi.statements_alone"
+# Set on a session whose statements run without a transaction (without_transaction); shared.audit refuses an
+# audited write through such a session.
+_ALONE = WITHOUT_TRANSACTION
 
 
 async def reads_alone(session: AsyncSession) -> None:

@@ -7,6 +7,7 @@ return, though that request's reads ran without a transaction). SQLite writes in
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from services.cases import models
@@ -61,3 +62,23 @@ async def test_a_questionnaire_made_on_first_use_goes_with_a_refused_first_retur
     stored = await gw.post(f"{url}/returns", json={"answers": OFFENDER_BASE})
     assert stored.status_code == 201, stored.text
     assert await _questionnaires_of(stack, inspection_id) == 1
+
+
+async def test_an_audited_write_through_a_session_without_a_transaction_is_refused(stack: Stack) -> None:
+    """Such a write would commit at once and its audit record only with the request (or never, if the request
+    then failed): a request that writes through the session holds its transaction first."""
+    inspection_id = uuid.uuid4()
+    async with stack.apps["questionnaires"].state.sessionmaker() as session:
+        await writing_ctes.reads_alone(session)
+        session.add(
+            questionnaire_models.Questionnaire(
+                inspection_id=inspection_id, respondent="offender", template_id="offender", template_version=1
+            )
+        )
+        if stack.backend == "postgresql":
+            with pytest.raises(RuntimeError, match="without a transaction"):
+                await session.flush()
+        else:  # SQLite reads in the request's transaction: the write is flushed in it
+            await session.flush()
+        await session.rollback()
+    assert await _questionnaires_of(stack, str(inspection_id)) == 0
