@@ -60,7 +60,9 @@ def with_the_system_allocator() -> None:
     CPython's own allocator keeps a 1 MiB arena while one object in it lives: after the cases service's bulk
     imports and reads, about 30 MB of arenas stayed, each held by a few survivors, where glibc's heap gives its
     free pages back when trimmed (above). Costs a little CPU on allocation-heavy requests, so only where it pays."""
-    if "PYTHONMALLOC" in os.environ or TRIM is None:
+    # Not where the interpreter would ignore the variable (-E, -I) or cannot be found again.
+    if "PYTHONMALLOC" in os.environ or TRIM is None or sys.flags.ignore_environment or not sys.executable:
         return
     # The same interpreter, arguments and pid (a supervisor, a signal, the benchmark still see this process).
-    os.execve(sys.executable, sys.orig_argv, os.environ | {"PYTHONMALLOC": "malloc"})  # noqa: S606
+    with contextlib.suppress(OSError):  # not started again: the service runs as it is, on CPython's allocator
+        os.execve(sys.executable, sys.orig_argv, os.environ | {"PYTHONMALLOC": "malloc"})  # noqa: S606

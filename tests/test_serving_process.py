@@ -50,7 +50,9 @@ def test_the_cases_service_runs_on_the_system_allocator(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONMALLOC" and not k.startswith("OMI_")}
     env |= {"OMI_CASES_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/cases.db", "OMI_CASES_PORT": "0"}
     env |= {"OMI_AUTH_KEYS_DIR": str(tmp_path / "keys")}
-    process = subprocess.Popen([sys.executable, "-m", "services.cases"], cwd=ROOT, env=env, stderr=subprocess.DEVNULL)
+    log = tmp_path / "cases.log"
+    with log.open("wb") as output:
+        process = subprocess.Popen([sys.executable, "-m", "services.cases"], cwd=ROOT, env=env, stderr=output)
     try:
         environ = b""
         for _ in range(100):  # the started process's own environment, once it has started again
@@ -58,6 +60,7 @@ def test_the_cases_service_runs_on_the_system_allocator(tmp_path: Path) -> None:
             if b"PYTHONMALLOC=" in environ or process.poll() is not None:
                 break
             time.sleep(0.05)
+        assert process.poll() is None, log.read_text()[-2000:]
         assert b"PYTHONMALLOC=malloc" in environ.split(b"\0")
     finally:
         process.kill()
