@@ -44,14 +44,11 @@ async def without_transaction(session: AsyncSession) -> None:
     trips fewer. Called before the session's first statement; its reads then each see the latest commit, as
     they would in a READ COMMITTED transaction."""
     await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    session.info[_ALONE] = True
+    session.info[WITHOUT_TRANSACTION] = True  # shared.audit refuses an audited write through it
 
 
 # Set on a session whose next write must commit with what the request did before it (shared.idempotency).
 _HELD = "omi.transaction_held"
-# Set on a session whose statements run without a transaction (without_transaction); shared.audit refuses an
-# audited write through such a session.
-_ALONE = WITHOUT_TRANSACTION
 
 
 async def reads_alone(session: AsyncSession) -> None:
@@ -65,7 +62,7 @@ async def hold_transaction(session: AsyncSession) -> None:
     """What this request writes next commits with what it did before (an Idempotency-Key's record and lock with
     the write it answers for; a questionnaire created on first use with its first return): ``on_its_own`` then
     keeps the transaction. A request that was reading without one begins one here."""
-    if session.info.pop(_ALONE, False):
+    if session.info.pop(WITHOUT_TRANSACTION, False):
         await session.commit()  # gives back the connection as it was: the next statement begins a transaction
     session.info[_HELD] = True
 
@@ -76,7 +73,7 @@ async def on_its_own(session: AsyncSession) -> None:
     Its row lock (a revision's bump, which orders the writers of an inspection or questionnaire) is then held
     while the statement runs, not until the request has answered: under 16 writers of one questionnaire, half
     of the database's connections were waiting for that lock."""
-    if session.info.get(_HELD) or session.info.get(_ALONE):
+    if session.info.get(_HELD) or session.info.get(WITHOUT_TRANSACTION):
         return
     if session.in_transaction():
         await session.commit()

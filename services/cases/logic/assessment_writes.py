@@ -70,8 +70,7 @@ class Version:
 
 async def prepare(session: AsyncSession) -> None:
     """Before the request's first statement: where the write is one statement, no transaction around it."""
-    if writing_ctes.available(session):
-        await writing_ctes.without_transaction(session)
+    await writing_ctes.reads_alone(session)
 
 
 async def store(session: AsyncSession, version: Version) -> None:
