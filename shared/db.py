@@ -90,8 +90,11 @@ def table_of(model: type[Any]) -> Table:
     return cast(Table, model.__table__)
 
 
-def sessionmaker(engine: AsyncEngine, session_class: type[Session] = Session) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=session_class)
+def sessionmaker(
+    engine: AsyncEngine, session_class: type[Session] = Session, info: dict[str, Any] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep their objects after a commit; ``info`` is copied into each one's ``info``."""
+    return async_sessionmaker(engine, expire_on_commit=False, sync_session_class=session_class, info=info)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -15,7 +15,7 @@ from fastapi.routing import APIRoute
 from opentelemetry.sdk.trace import SpanProcessor
 from pydantic import BaseModel
 
-from shared import audit_api
+from shared import audit_api, driver_sql
 from shared.access import StandingSource, authorize
 from shared.audit import AuditedSession
 from shared.auth import AuthMiddleware
@@ -34,7 +34,7 @@ from shared.problems import PROBLEM_JSON, install_problem_handlers, problems
 from shared.schemas.common import Problem
 from shared.settings import ServiceSettings
 from shared.standing import RemoteStandings
-from shared.telemetry import instrument_app, instrument_engine, tracer_provider
+from shared.telemetry import instrument_app, instrument_engine, statement_tracer, tracer_provider
 from shared.tokens import TokenVerifier
 from shared.warmup import WarmUp, require_warm, start_warm_up
 
@@ -101,7 +101,9 @@ def build_service(
         await open_database(engine, migrations, upgrade=settings.migrate_on_start)
         app.state.engine = engine
         app.state.migration_head = head_revision(migrations)
-        app.state.sessionmaker = sessionmaker(engine, AuditedSession)
+        # The statements sent straight to the driver (shared.driver_sql) have their spans as SQLAlchemy's do.
+        tracing = {driver_sql.TRACER: statement_tracer(provider)} if settings.trace_sql else {}
+        app.state.sessionmaker = sessionmaker(engine, AuditedSession, tracing)
         app.state.clients = {
             callee: service_client(url, provider, settings.call_timeout, wiring.transport) for callee, url in calls.items()
         }

@@ -23,7 +23,7 @@ from opentelemetry.propagate import inject
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.trace import SpanKind, Status, StatusCode, get_tracer, set_span_in_context
+from opentelemetry.trace import SpanKind, Status, StatusCode, Tracer, get_tracer, set_span_in_context
 from opentelemetry.util.types import AttributeValue
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
@@ -67,6 +67,11 @@ def instrument_app(app: FastAPI, provider: TracerProvider, prefixes: dict[str, s
     app.add_middleware(ServerSpans, provider=provider, meters=metrics.provider, routes=app.router.routes, prefixes=prefixes)
 
 
+def statement_tracer(provider: TracerProvider) -> Tracer:
+    """The tracer of SQL statements' spans (SQLAlchemy's instrumentation scope; shared.driver_sql's too)."""
+    return get_tracer("opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version, provider)
+
+
 def instrument_engine(engine: AsyncEngine, provider: TracerProvider, statements: bool = True) -> None:
     """The pool's connections in use (a metric, always) and, with ``statements``, a span per SQL statement
     (costly on the write paths, where every request runs the same few statements: a setting turns them on)."""
@@ -76,7 +81,7 @@ def instrument_engine(engine: AsyncEngine, provider: TracerProvider, statements:
     meter = meters.get_meter("opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version)
     if statements:
         usage = meter.create_up_down_counter(name="db.client.connections.usage", unit="{connection}")
-        tracer = get_tracer("opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version, provider)
+        tracer = statement_tracer(provider)
         # EngineTracer is not annotated: called as what it is to a type checker, an untyped callable.
         untyped: Any = EngineTracer
         untyped(tracer, engine.sync_engine, usage)

@@ -1,11 +1,14 @@
 """What many tests do the same way: a case to add, answers flipped, a write under the current ETag."""
 
+import asyncio
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.tokens import AuthSettings, ensure_keys, sign
 
@@ -80,3 +83,13 @@ async def publish_report(gw: httpx.AsyncClient, inspection_id: str) -> dict[str,
     assert published.status_code == 200, published.text
     state: dict[str, Any] = published.json()
     return state
+
+
+async def terminate_backend(admin: AsyncEngine, pid: int) -> None:
+    """The server closes the backend ``pid`` (as a restart does to each), and the client has seen it."""
+    async with admin.connect() as connection:
+        assert await connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid")
+        while not await connection.scalar(gone, {"pid": pid}):  # noqa: ASYNC110 - polls the server
+            await asyncio.sleep(0.01)
+    await asyncio.sleep(0.05)  # the event loop reads the closed socket: asyncpg marks the connection closed

@@ -4,8 +4,6 @@ before any statement runs on them, and a connection broken under a statement inv
 The server's closing of a backend is what a restart does to every pooled connection; here it is one backend of
 the test's own, terminated by pid, so the shared server is not restarted (tests/test_faults.py does, in CI)."""
 
-import asyncio
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -13,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from shared.db import create_engine
 from tests.conftest import POSTGRES_URL
+from tests.helpers import terminate_backend
 
 pytestmark = pytest.mark.skipif(not POSTGRES_URL, reason="PostgreSQL only: OMI_TEST_POSTGRES_URL")
 
@@ -22,21 +21,12 @@ async def _backend_of(engine: AsyncEngine) -> int:
         return int(await connection.scalar(text("SELECT pg_backend_pid()")))
 
 
-async def _terminate(admin: AsyncEngine, pid: int) -> None:
-    async with admin.connect() as connection:
-        assert await connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :pid")
-        while not await connection.scalar(gone, {"pid": pid}):  # noqa: ASYNC110 - polls the server
-            await asyncio.sleep(0.01)
-    await asyncio.sleep(0.05)  # the event loop reads the closed socket: asyncpg marks the connection closed
-
-
 async def test_a_pooled_connection_the_server_closed_is_replaced_before_a_statement_runs() -> None:
     assert POSTGRES_URL is not None
     engine, admin = create_engine(POSTGRES_URL), create_engine(POSTGRES_URL)
     try:
         first = await _backend_of(engine)
-        await _terminate(admin, first)
+        await terminate_backend(admin, first)
         assert await _backend_of(engine) != first, "a new connection, and no error"
     finally:
         await engine.dispose()
@@ -51,7 +41,7 @@ async def test_a_connection_broken_under_a_statement_invalidates_the_pool() -> N
             pids = [int(await c.scalar(text("SELECT pg_backend_pid()"))) for c in (one, other)]
         async with engine.connect() as connection:
             mine = int(await connection.scalar(text("SELECT pg_backend_pid()")))
-            await _terminate(admin, mine)
+            await terminate_backend(admin, mine)
             with pytest.raises(DBAPIError) as broken:
                 await connection.execute(text("SELECT 1"))
             assert broken.value.connection_invalidated

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
 from services.cases.logic import inspections
-from shared import audit, writing_ctes
+from shared import audit, driver_sql, writing_ctes
 from shared.concurrency import etag
 from shared.db import update_one
 from shared.errors import NotFound, PreconditionFailed
@@ -118,14 +118,12 @@ async def _in_one_statement(session: AsyncSession, version: Version) -> None:
     params[inspections.BUMP_PARAMETER] = version.inspection_id
     if not first:
         params["c_existing"] = version.existing
-    # On the session's connection: a statement with no ORM entity needs none of the session's execute machinery.
-    connection = await session.connection()
-    found = (await connection.execute(_FIRST if first else _NEXT, params)).one()
-    if found.written == 1:
+    found = await driver_sql.one(session, _FIRST if first else _NEXT, params)
+    if found["written"] == 1:
         return
-    if found.status is None:
+    if found["status"] is None:
         raise NotFound(f"inspection {version.inspection_id} does not exist")
-    if first or found.status == InspectionStatus.published:
+    if first or found["status"] == InspectionStatus.published:
         raise inspections.published()  # the bump refused, under the row lock (published meanwhile)
     # The version changed meanwhile (or a publication committed while the statement waited for the row lock,
     # which its snapshot does not show: the re-read then says published).
@@ -174,4 +172,4 @@ def _one_statement(first: bool) -> Select[Any]:
 
 # The current row's columns that make the history row (the history's created_at is when the version was written).
 _AS_HISTORY = (*(models.ASSESSMENTS.c[name] for name in _HISTORY[:-1]), models.ASSESSMENTS.c.updated_at)
-_FIRST, _NEXT = _one_statement(first=True), _one_statement(first=False)
+_FIRST, _NEXT = driver_sql.Statement(_one_statement(first=True)), driver_sql.Statement(_one_statement(first=False))

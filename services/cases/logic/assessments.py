@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.cases import models
 from services.cases.logic import assessment_writes, cases, inspections
 from services.cases.logic.answer_rules import rules_of
+from shared import driver_sql
 from shared.concurrency import etag, require_if_match
 from shared.db import get_or_404, utcnow
 from shared.errors import InvalidInput, NotFound
@@ -55,7 +56,7 @@ async def get(session: AsyncSession, case_id: UUID) -> models.Assessment:
 
 
 # The write path in SQL Core: no ORM objects, one read of everything a PUT checks, then the writes.
-_WRITE_CONTEXT = (
+_WRITE_CONTEXT = driver_sql.Statement(
     select(
         models.CASES.c.case_type,
         models.CASES.c.inspection_id,
@@ -93,21 +94,21 @@ async def put(
 ) -> assessment_writes.Version:
     """Store a case's assessment: the first version, or (``if_match`` naming the current one) the next."""
     await assessment_writes.prepare(session)
-    connection = await session.connection()  # Core only: the session's execute machinery is not needed
-    found = (await connection.execute(_WRITE_CONTEXT, {"case_id": case_id})).one_or_none()
+    found = await driver_sql.one_or_none(session, _WRITE_CONTEXT, {"case_id": case_id})
     if found is None:
         raise NotFound(f"case {case_id} does not exist")
-    inspections.ensure_status_open(found.status)
-    existing: int | None = found.version
+    inspections.ensure_status_open(found["status"])
+    existing: int | None = found["version"]
     if existing is not None:
         require_if_match(if_match, etag(case_id, existing))
-    framework = await frameworks.of_inspection(found.framework_id, found.framework_version)
-    errors = check_answers(framework, CaseType(found.case_type), body.answers, body.evidence)
+    framework_id, framework_version = found["framework_id"], found["framework_version"]
+    framework = await frameworks.of_inspection(framework_id, framework_version)
+    errors = check_answers(framework, CaseType(found["case_type"]), body.answers, body.evidence)
     if errors:
         raise InvalidInput(errors)
     submitted = {"answers": body.answers, "evidence": body.evidence, "assessor": body.assessor, "reason": body.reason}
     version = assessment_writes.Version(
-        case_id, found.inspection_id, found.framework_id, found.framework_version, existing, submitted, utcnow()
+        case_id, found["inspection_id"], framework_id, framework_version, existing, submitted, utcnow()
     )
     await assessment_writes.store(session, version)
     return version

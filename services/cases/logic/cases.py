@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.cases import models
 from services.cases.logic import inspections
-from shared import audit, writing_ctes
+from shared import audit, driver_sql, writing_ctes
 from shared.db import get_or_404, utcnow
 from shared.errors import Conflict, NotFound
 from shared.pagination import PageParams, paginate
@@ -35,7 +35,7 @@ def _in_one_statement() -> Select[Any]:
     return select(status.label("status"), written.label("written")).add_cte(*writing_ctes.audit_records(1, after=case))
 
 
-_ONE_STATEMENT = _in_one_statement()
+_ONE_STATEMENT = driver_sql.Statement(_in_one_statement())
 
 
 async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -> Case:
@@ -47,11 +47,10 @@ async def create(session: AsyncSession, inspection_id: UUID, body: CaseCreate) -
             fields = [*_COLUMNS, "revision"]
             record = audit.record(models.CASES.name, case.id, "create", fields, inspection_id)
             params = prefixed(case.model_dump(), "c_") | writing_ctes.audit_params([record])
-            connection = await session.connection()  # Core only, as the assessment PUT's
-            found = (await connection.execute(_ONE_STATEMENT, params | {inspections.BUMP_PARAMETER: inspection_id})).one()
-            if found.status is None:
+            found = await driver_sql.one(session, _ONE_STATEMENT, params | {inspections.BUMP_PARAMETER: inspection_id})
+            if found["status"] is None:
                 raise NotFound(f"inspection {inspection_id} does not exist")
-            if found.written != 1:
+            if found["written"] != 1:
                 raise inspections.published()  # the bump refused, under the row lock
         else:
             revision = await inspections.next_sample_revision(session, inspection_id)  # 404 or 409 unless open

@@ -13,7 +13,7 @@ from services.questionnaires import models
 from services.questionnaires.logic import sample
 from services.questionnaires.logic.sample import CaseAttributes
 from services.questionnaires.logic.templates import Templates
-from shared import writing_ctes
+from shared import driver_sql, writing_ctes
 from shared.concurrency import etag
 from shared.db import utcnow
 from shared.errors import PreconditionFailed
@@ -82,8 +82,10 @@ class Pinned:
 _Q = models.QUESTIONNAIRES.c
 # Only the columns a return needs, in SQL Core: the ORM's load of the whole row (its distribution's cases among
 # them) was a tenth of a return's CPU.
-_PINNED = select(_Q.inspection_id, _Q.respondent, _Q.template_id, _Q.template_version).where(
-    _Q.inspection_id == bindparam("inspection_id"), _Q.respondent == bindparam("respondent")
+_PINNED = driver_sql.Statement(
+    select(_Q.inspection_id, _Q.respondent, _Q.template_id, _Q.template_version).where(
+        _Q.inspection_id == bindparam("inspection_id"), _Q.respondent == bindparam("respondent")
+    )
 )
 
 
@@ -91,10 +93,9 @@ async def pinned_version(
     session: AsyncSession, client: httpx.AsyncClient, templates: Templates, inspection_id: UUID, respondent: Respondent
 ) -> Pinned:
     """The questionnaire as its returns need it, created (``pinned``) on first use."""
-    connection = await session.connection()
-    found = (await connection.execute(_PINNED, {"inspection_id": inspection_id, "respondent": respondent.value})).one_or_none()
+    found = await driver_sql.one_or_none(session, _PINNED, {"inspection_id": inspection_id, "respondent": respondent.value})
     if found is not None:
-        return Pinned(found.inspection_id, found.respondent, found.template_id, found.template_version)
+        return Pinned(found["inspection_id"], found["respondent"], found["template_id"], found["template_version"])
     row = await pinned(session, client, templates, inspection_id, respondent)
     return Pinned(row.inspection_id, row.respondent, row.template_id, row.template_version)
 

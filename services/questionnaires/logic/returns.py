@@ -18,7 +18,7 @@ from services.questionnaires.logic.answers import check_answers, check_case_link
 from services.questionnaires.logic.questionnaires import Pinned
 from services.questionnaires.logic.sample import CaseAttributes
 from services.questionnaires.logic.summary import Counted
-from shared import audit, audit_bulk, writing_ctes
+from shared import audit, audit_bulk, driver_sql, writing_ctes
 from shared.bulk_insert import insert_rows
 from shared.canonical import canonical_sha256
 from shared.db import get_or_404, utcnow
@@ -191,7 +191,7 @@ def _in_one_statement() -> Select[Any]:
     return select(bump.c.revision, written.label("written")).add_cte(*writing_ctes.audit_records(1, after=stored))
 
 
-_ONE_STATEMENT = _in_one_statement()
+_ONE_STATEMENT = driver_sql.Statement(_in_one_statement())
 
 
 async def _store_in_one_statement(session: AsyncSession, questionnaire: Pinned, row: dict[str, Any]) -> dict[str, Any] | None:
@@ -200,9 +200,8 @@ async def _store_in_one_statement(session: AsyncSession, questionnaire: Pinned, 
     records = audit_bulk.created(models.RETURNS.name, [row | {"revision": 0}], ["id"], "inspection_id")
     params = prefixed(row, "q_") | writing_ctes.audit_params(records)
     params |= {"of_inspection": questionnaire.inspection_id, "of_respondent": questionnaire.respondent}
-    connection = await session.connection()  # Core only, as the assessment PUT's
-    revision, written = (await connection.execute(_ONE_STATEMENT, params)).one()
-    return (row | {"revision": int(revision)}) if written else None
+    found = await driver_sql.one(session, _ONE_STATEMENT, params)
+    return (row | {"revision": int(found["revision"])}) if found["written"] else None
 
 
 async def _stored_already(session: AsyncSession, questionnaire: Pinned, row: dict[str, Any]) -> Planned:
