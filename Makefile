@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint typecheck format migrate bench bench-quick bench-tools lock clean demo browser-tools token
+.PHONY: install run test lint typecheck format migrate bench bench-quick bench-ab bench-tools lock clean demo browser-tools token
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -70,6 +70,12 @@ bench: install bench-tools $(RUNTIME_STAMP)
 # The same code with small counts (under a minute on a quiet machine): CI runs it so the benchmark cannot rot.
 bench-quick: install bench-tools $(RUNTIME_STAMP)
 	OMI_BENCH_SERVICE_PYTHON=$(RUNTIME)/bin/python $(PY) -m bench --quick --output bench/results-quick.json $(BENCH_ARGS)
+
+# Two versions compared in one sitting: BASE (a commit, in a scratch worktree) and this tree, the write loads
+# alternated between their suites; BENCH_ARGS for more (e.g. --loads put-direct,put-gw --rounds 6).
+bench-ab: install bench-tools $(RUNTIME_STAMP)
+	@test -n "$(BASE)" || { echo "make bench-ab BASE=<commit>"; exit 2; }
+	OMI_BENCH_SERVICE_PYTHON=$(RUNTIME)/bin/python $(PY) -m bench.ab $(BASE) $(BENCH_ARGS)
 
 # The benchmark's load generator and reference proxy (Debian's wrk and nginx), installed where missing; without
 # them (no root, no network) the benchmark still runs and names the rows it skipped.

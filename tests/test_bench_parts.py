@@ -3,7 +3,7 @@ case type, /proc readings, and the wrk script it generates."""
 
 import os
 
-from bench import ingest, load, proc
+from bench import ab, ingest, load, proc
 from bench.table import Row, percentile, print_table
 
 
@@ -54,3 +54,12 @@ def test_the_table_prints_ratios_and_skipped_rows(capsys) -> None:
     out = capsys.readouterr().out
     assert "0.050" in out and "MISS" in out and "gw 3.60 cases 9.00" in out
     assert "SKIPPED: nginx rows" in out
+
+
+def test_ab_takes_the_median_of_the_runs_after_the_first() -> None:
+    def run(rate: float) -> load.Run:
+        return load.Run(int(rate * 2), 2.0, 0, 0, 1.0, 2.0, 3.0, {"201": int(rate * 2)})
+
+    runs = [(run(900), {"cases": 9.0}), (run(300), {"cases": 2.0}), (run(500), {"cases": 1.0}), (run(400), {"cases": 3.0})]
+    assert ab.medians(runs) == (400.0, {"cases": 2.0})  # the first, a warm-up, left out
+    assert ab.medians(runs[:2]) == (600.0, {"cases": 5.5})  # with two, both kept

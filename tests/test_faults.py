@@ -289,6 +289,18 @@ async def direct_get(url: str) -> httpx.Response:
         return await fresh.get(url)
 
 
+async def _until_in_flight(client: httpx.AsyncClient, method: str, count: int) -> None:
+    """Wait until the service counts ``count`` requests of ``method`` in flight (its /metrics)."""
+    wanted = f'http_request_method="{method}"'
+    for _ in range(600):
+        served = (await client.get("/metrics")).text
+        lines = [line for line in served.splitlines() if line.startswith("http_server_active_requests{") and wanted in line]
+        if sum(float(line.rsplit(" ", 1)[1]) for line in lines) >= count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the service never had {count} {method} requests in flight at once")
+
+
 ROWS = 1500  # per import: imports write thousands of rows a second, so these are large to be still in progress
 
 
@@ -306,7 +318,9 @@ async def test_sigterm_answers_every_accepted_request(processes: dict[str, Proce
             )
             for n, i in enumerate(inspections)
         ]
-        await asyncio.sleep(0.5)
+        # SIGTERM once the service has every request in hand (its own count of those in flight): a connection
+        # still in the listening socket's queue is not accepted, and is refused by the stopping server.
+        await _until_in_flight(direct, "POST", len(imports))
         assert not all(task.done() for task in imports), "the requests were still in progress at SIGTERM"
         code = await asyncio.to_thread(cases.terminate)
         results = await asyncio.gather(*imports)
