@@ -111,6 +111,12 @@ def _after_rollback(session: Session) -> None:
     # Also on a savepoint's rollback, where it would drop the outer transaction's records too: no service uses
     # savepoints (session.begin_nested); one that does needs a list of records per savepoint first.
     session.info.pop(_PENDING, None)
+    _after_commit(session)
+
+
+def _after_commit(session: Session) -> None:
+    # The connection that ran without a transaction is given back: the session's next statement begins one.
+    session.info.pop(WITHOUT_TRANSACTION, None)
 
 
 def _identity(instance: Any) -> tuple[str, object, object]:
@@ -195,6 +201,7 @@ event.listen(AuditedSession, "before_flush", _before_flush)
 event.listen(AuditedSession, "do_orm_execute", _on_execute)
 event.listen(AuditedSession, "before_commit", _before_commit)
 event.listen(AuditedSession, "after_rollback", _after_rollback)
+event.listen(AuditedSession, "after_commit", _after_commit)
 
 
 # --- reading --------------------------------------------------------------------------------------

@@ -82,3 +82,21 @@ async def test_an_audited_write_through_a_session_without_a_transaction_is_refus
             await session.flush()
         await session.rollback()
     assert await _questionnaires_of(stack, str(inspection_id)) == 0
+
+
+async def test_after_a_commit_the_session_writes_in_a_transaction_again(stack: Stack) -> None:
+    """A session that read without a transaction and committed is on a connection of the pool's again: its next
+    audited write is allowed and goes with the transaction it begins (rolled back here: nothing stored)."""
+    inspection_id = uuid.uuid4()
+    async with stack.apps["questionnaires"].state.sessionmaker() as session:
+        await writing_ctes.reads_alone(session)
+        await session.execute(select(func.count()).select_from(questionnaire_models.QUESTIONNAIRES))
+        await session.commit()
+        session.add(
+            questionnaire_models.Questionnaire(
+                inspection_id=inspection_id, respondent="offender", template_id="offender", template_version=1
+            )
+        )
+        await session.flush()
+        await session.rollback()
+    assert await _questionnaires_of(stack, str(inspection_id)) == 0
