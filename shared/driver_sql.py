@@ -91,9 +91,8 @@ def _compile(statement: ClauseElement, dialect: Dialect) -> _ForDriver:
 async def one_or_none(session: AsyncSession, statement: Statement, params: Mapping[str, Any]) -> dict[str, Any] | None:
     """The statement's one row (None if it returned none), run on the session's connection."""
     connection = await session.connection()
-    raw = await connection.get_raw_connection()
-    adapted = raw.dbapi_connection
-    if connection.dialect.driver != "asyncpg" or not getattr(adapted, "autocommit", False):
+    raw = await connection.get_raw_connection() if connection.dialect.driver == "asyncpg" else None
+    if raw is None or not getattr(raw.dbapi_connection, "autocommit", False):
         row = (await connection.execute(statement.statement, params)).mappings().one_or_none()
         return None if row is None else dict(row)
     compiled = statement.for_driver(connection.dialect)
