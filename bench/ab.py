@@ -17,10 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bench import ingest
 from bench.load import Run, wrk
 from bench.proc import Meter
-from bench.questionnaires import offender_rows
-from tests.helpers import LICENCE_CASE
 
 ROOT = Path(__file__).resolve().parents[1]
 LOADS = ("put-direct", "put-gw", "case-gw", "ret-direct", "ret-gw")
@@ -60,11 +59,9 @@ def one_load(served: dict[str, Any], load: str, seconds: float, taken: list[int]
             raise RuntimeError("the seeded cases ran out: give --cases more")
         method, body = "PUT", served["body"]
     elif kind == "case":
-        paths, method = [f"/api/v1/inspections/{served['inspection']}/cases"], "POST"
-        body = json.dumps(LICENCE_CASE | {"reference": "AB@RUN@-@N@"})
+        paths, method, body = [f"/api/v1/inspections/{served['inspection']}/cases"], "POST", ingest.case_body()
     else:
-        paths, method = [served["returns"]], "POST"
-        body = json.dumps({"answers": offender_rows(1, 3)[0]["answers"], "return_key": "ab@RUN@-@N@"})
+        paths, method, body = [served["returns"]], "POST", ingest.return_body()
     meter = Meter({"gateway": served["pids"]["gateway"], service: served["pids"][service]}, served["databases"])
     meter.start()
     run = wrk(base, paths, method, headers, body, seconds)

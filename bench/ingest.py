@@ -144,12 +144,20 @@ async def _returns_fixture(suite: Suite) -> str:
         return (await questionnaire(client, 77)) + "/returns"
 
 
+def case_body() -> str:
+    """A case POST's body, its reference unique per request (wrk fills in @RUN@ and @N@)."""
+    return json.dumps(LICENCE_CASE | {"reference": "P@RUN@-@N@"})
+
+
+def return_body() -> str:
+    """An offender's return POST's body, its key unique per request."""
+    return json.dumps({"answers": offender_rows(1, 3)[0]["answers"], "return_key": "r@RUN@-@N@"})
+
+
 def posts(suite: Suite, counts: Counts, meter: Meter, inspection_id: str, ceiling: float | None) -> list[Row]:
     """Case POSTs and questionnaire return POSTs (each a new one, unique reference/key per request)."""
     json_headers = suite.headers | {"Content-Type": "application/json"}
-    case = json.dumps(LICENCE_CASE | {"reference": "P@RUN@-@N@"})
-    answers = offender_rows(1, 3)[0]["answers"]
-    returned = json.dumps({"answers": answers, "return_key": "r@RUN@-@N@"})
+    case, returned = case_body(), return_body()
     returns_path = asyncio.run(_returns_fixture(suite))
     cases_path = [f"/api/v1/inspections/{inspection_id}/cases"]
     rows = []
