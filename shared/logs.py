@@ -7,6 +7,7 @@ from opentelemetry import trace
 from pythonjsonlogger.json import JsonFormatter
 
 from shared.context import request_id_var
+from shared.privacy import redacting_filter
 
 
 class _ContextFilter(logging.Filter):
@@ -26,6 +27,7 @@ class _ContextFilter(logging.Filter):
 def configure_logging(service: str, level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.addFilter(_ContextFilter(service))
+    handler.addFilter(redacting_filter())  # every logger's records, not only those shared.privacy names
     handler.setFormatter(
         JsonFormatter(
             "%(asctime)s %(levelname)s %(name)s %(message)s %(service)s %(trace_id)s %(span_id)s %(request_id)s",

@@ -77,10 +77,12 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response("internal-error", "An unexpected error occurred; it has been logged.", headers=context)
 
 
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+
+
 def _is_unique_violation(exc: IntegrityError) -> bool:
-    original = exc.orig
-    code = getattr(original, "sqlstate", None) or getattr(original, "pgcode", None)
-    return code == "23505" or "UNIQUE constraint failed" in str(original)
+    return _sqlstate(exc) == "23505" or "UNIQUE constraint failed" in str(exc.orig)
 
 
 async def _on_conflicting_write(request: Request, exc: IntegrityError) -> JSONResponse:
@@ -100,11 +102,17 @@ async def _on_database_failure(request: Request, exc: DBAPIError | ConnectionErr
     # The database went away (restart, failover): the pools reconnect by themselves (shared.db), so
     # this is the database's outage, told as such, not a bug. A connection that broke mid-statement
     # may have committed: 502, read again before resending; one that could not be had (no statement
-    # ran: "shutting down", "starting up", refused): 503, retry.
+    # ran: "shutting down", "starting up", refused), or a statement the database cancelled: 503, retry.
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:
         kind, detail, headers = "bad-gateway", "the database connection broke; read again before resending", {}
     elif not isinstance(exc, DBAPIError) or exc.statement is None or isinstance(exc, OperationalError | InterfaceError):
         kind, detail, headers = "service-unavailable", "the database is unavailable; try again shortly", {"Retry-After": "1"}
+    elif _sqlstate(exc) == "57014":  # query_canceled: a statement timeout or an operator's cancel; rolled back whole
+        kind, detail, headers = (
+            "service-unavailable",
+            "the database cancelled a statement that ran too long; try again shortly",
+            {"Retry-After": "1"},
+        )
     else:
         return await _on_unexpected(request, exc)
     logger.warning("database failure on %s %s: %s", request.method, request.url.path, kind)

@@ -4,6 +4,7 @@ context read from the request, `http.server.request.duration`, active requests, 
 cost per request (it cost a service about an eighth of an assessment PUT, and the gateway more than its forwarding)."""
 
 import time
+import traceback
 from collections import Counter
 from collections.abc import Iterator
 
@@ -18,6 +19,7 @@ from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.metrics import METRICS_PATH
+from shared.privacy import without_row_values
 
 SCOPE = "opentelemetry.instrumentation.asgi"
 UNTRACED = frozenset({"/healthz", "/readyz", METRICS_PATH})
@@ -137,8 +139,10 @@ class ServerSpans:
         except BaseException as exc:
             measured.setdefault("error.type", type(exc).__qualname__)
             span.set_attribute("error.type", measured["error.type"])
-            span.record_exception(exc)
-            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+            message = without_row_values(str(exc))
+            stack = without_row_values("".join(traceback.format_exception(exc)))
+            span.record_exception(exc, {"exception.message": message, "exception.stacktrace": stack})
+            span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {message}"))
             raise
         finally:
             route = self._route(scope)

@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
 from shared.metrics import Metrics, MetricsEndpoint, create_metrics
-from shared.privacy import RedactingSpanProcessor, redact_url_logs
+from shared.privacy import RedactingSpanProcessor, redact_logs
 from shared.server_spans import DURATION_BUCKETS, ServerSpans
 
 # The stable HTTP semantic conventions (http.server.request.duration, http.client.request.duration),
@@ -62,7 +62,7 @@ def instrument_app(app: FastAPI, provider: TracerProvider, prefixes: dict[str, s
     (shared.server_spans; ``prefixes`` name the route of paths the router does not see)."""
     metrics = metrics_of(provider)
     app.state.metrics = metrics
-    redact_url_logs()
+    redact_logs()
     app.add_middleware(MetricsEndpoint, registry=metrics.registry)
     app.add_middleware(ServerSpans, provider=provider, meters=metrics.provider, routes=app.router.routes, prefixes=prefixes)
 

@@ -1,12 +1,22 @@
 """Nothing personal in logs or spans: marker strings posted through every write path (and the bearer token
 itself, in its header or in a report link's URL) never show up in captured log records or exported span
-names, attributes or events."""
+names, statuses, attributes or events; nor do the row values a database error's DETAIL quotes, in a logged
+traceback or a failed request's span."""
 
 import logging
+import traceback
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
+from shared.logs import configure_logging
+from shared.privacy import ERROR_LOGGERS, WITHHELD
+from shared.server_spans import ServerSpans
+from shared.telemetry import metrics_of, tracer_provider
 from tests.conftest import Stack, plan_inspection, url_of
 from tests.helpers import LICENCE_CASE
 from tests.questionnaire_helpers import OFFENDER_BASE
@@ -23,6 +33,7 @@ def _span_texts(stack: Stack) -> list[str]:
     texts = []
     for span in stack.spans.get_finished_spans():
         texts.append(span.name)
+        texts.append(span.status.description or "")  # a failed statement's: PostgreSQL's DETAIL quotes the row
         texts += [f"{k}={v}" for k, v in (span.attributes or {}).items()]
         for event in span.events:
             texts += [event.name] + [f"{k}={v}" for k, v in (event.attributes or {}).items()]
@@ -96,3 +107,60 @@ async def test_markers_posted_through_every_write_path_reach_no_log_or_span(
     for secret in (MARK, token, token.split(".")[1], link, link.split(".")[2]):
         assert not [line for line in logged if secret in line], f"{secret[:12]}... logged"
         assert not [text for text in spans if secret in text], f"{secret[:12]}... in a span"
+
+
+async def _duplicate_error(stack: Stack) -> IntegrityError:
+    """PostgreSQL's own unique violation: its DETAIL quotes MARK."""
+    async with stack.apps["cases"].state.engine.connect() as connection:
+        await connection.execute(text("CREATE TEMPORARY TABLE marked (value text UNIQUE)"))
+        await connection.execute(text("INSERT INTO marked VALUES (:value)"), {"value": MARK})
+        with pytest.raises(IntegrityError) as raised:
+            await connection.execute(text("INSERT INTO marked VALUES (:value)"), {"value": MARK})
+        await connection.rollback()
+    # What there is to withhold: the traceback's chained asyncpg error (SQLAlchemy's own text leaves DETAIL out).
+    assert f"DETAIL:  Key (value)=({MARK}) already exists." in "".join(traceback.format_exception(raised.value))
+    return raised.value
+
+
+def _raised_from(error: Exception) -> BaseException:
+    try:
+        raise RuntimeError("a request failed") from error
+    except RuntimeError as failed:
+        return failed
+
+
+async def test_a_database_errors_row_values_reach_no_log_or_span(stack: Stack, caplog: pytest.LogCaptureFixture, capsys) -> None:
+    if stack.backend != "postgresql":
+        pytest.skip("PostgreSQL's DETAIL line: SQLite's errors quote no values")
+    caplog.set_level(logging.DEBUG)
+    error = await _duplicate_error(stack)
+    # Logged as the 500 handler and uvicorn log it, and by any other logger through the JSON log's handler.
+    for name in ERROR_LOGGERS:
+        logging.getLogger(name).error("unhandled error", exc_info=_raised_from(error))
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("probe", "INFO")
+        logging.getLogger("sqlalchemy.pool").error("reset failed", exc_info=_raised_from(error))
+        logging.getLogger("omi.test").warning("failed: %s", error)
+        json_lines = capsys.readouterr().out
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    logged = [caplog.text, json_lines]
+    assert all("UniqueViolationError" in text and WITHHELD in text for text in logged), logged
+    assert not [text for text in logged if MARK in text]
+    # A request's span, where the error escapes the app (the server span records it as an event).
+    exporter = InMemorySpanExporter()
+    provider = tracer_provider("probe", [SimpleSpanProcessor(exporter)])
+
+    async def failing(scope, receive, send) -> None:
+        raise _raised_from(error)
+
+    served = ServerSpans(failing, provider, metrics_of(provider).provider, routes=[])
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(served), base_url="http://probe") as client:
+        with pytest.raises(RuntimeError):
+            await client.get("/api/v1/anything")
+    (span,) = exporter.get_finished_spans()
+    texts = [span.status.description or "", *(f"{v}" for event in span.events for v in (event.attributes or {}).values())]
+    assert WITHHELD in "".join(texts) and not [text for text in texts if MARK in text], texts
