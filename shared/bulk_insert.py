@@ -8,23 +8,22 @@ from typing import Any
 
 import orjson
 from sqlalchemy import JSON, Table, insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from shared.driver_sql import translated
 
 # Below this many rows one INSERT is cheaper than COPY's extra round trips (it reads the columns' types first).
 COPY_FROM = 64
 
 
 async def insert_rows(connection: AsyncConnection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` (each naming the same columns) into ``table``. A unique violation raises IntegrityError,
-    as an INSERT's would (the request answers 409 and its transaction rolls back whole)."""
+    """Insert ``rows`` (each naming the same columns) into ``table``. A failure raises what an INSERT's would (a
+    unique violation IntegrityError: the request answers 409 and its transaction rolls back whole)."""
     if not rows:
         return
     if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM:
         await connection.execute(insert(table), list(rows))
         return
-    import asyncpg  # type: ignore[import-untyped]  # the PostgreSQL driver, present wherever the dialect is
-
     columns = list(rows[0])
     as_json = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
     take = itemgetter(*columns)
@@ -36,8 +35,11 @@ async def insert_rows(connection: AsyncConnection, table: Table, rows: Sequence[
     raw = await connection.get_raw_connection()
     try:
         await raw.driver_connection.copy_records_to_table(table.name, records=records, columns=columns)  # type: ignore[union-attr]
-    except asyncpg.IntegrityConstraintViolationError as exc:
-        raise IntegrityError(f"COPY {table.name}", None, exc) from exc
+    except Exception as error:
+        # As SQLAlchemy would raise it for an INSERT: a unique violation 409, a cancelled statement (a statement
+        # timeout) 503, a lost connection 502, and the text without the driver's DETAIL (shared.privacy).
+        failed = await translated(connection, raw, f"COPY {table.name}", error)
+        raise failed from failed.orig
 
 
 def _as_json_text(record: tuple[Any, ...], as_json: list[int]) -> tuple[Any, ...]:

@@ -130,7 +130,7 @@ async def _fetch(connection: AsyncConnection, raw: Any, compiled: _ForDriver, pa
         # fetchrow: with fetch, one alternated sitting put 0.3 ms more of cases' CPU on each PUT (one sitting only).
         row = await raw.driver_connection.fetchrow(compiled.sql, *values)
     except Exception as error:
-        failed = await _translated(connection, raw, compiled.sql, error)
+        failed = await translated(connection, raw, compiled.sql, error)
         raise failed from failed.orig  # SQLAlchemy's chain: its exception, the dialect's, the driver's
     return None if row is None else dict(row)
 
@@ -150,10 +150,11 @@ def _attributes(connection: AsyncConnection, compiled: _ForDriver) -> dict[str, 
     return {name: value for name, value in found.items() if value is not None}
 
 
-async def _translated(connection: AsyncConnection, raw: Any, sql: str, error: Exception) -> DBAPIError:
-    """The exception SQLAlchemy raises for the driver's ``error``: translated by its dialect as it would be
-    (shared.problems answers 409, 502 or 503 by its class), the connection and the pool invalidated on a
-    disconnect as SQLAlchemy does."""
+async def translated(connection: AsyncConnection, raw: Any, sql: str, error: Exception) -> DBAPIError:
+    """The exception SQLAlchemy raises for the driver's ``error`` (from a call on ``raw``, the connection's pooled
+    DBAPI connection): translated by its dialect as it would be (shared.problems answers 409, 502 or 503 by its
+    class), the connection and the pool invalidated on a disconnect as SQLAlchemy does. Also for the driver's
+    calls made elsewhere (shared.bulk_insert's COPY)."""
     dialect, adapted = connection.dialect, raw.dbapi_connection
     dbapi_error = dialect.loaded_dbapi.Error
     try:

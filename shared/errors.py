@@ -51,7 +51,12 @@ _TYPES = [
     ProblemType("rate-limited", 429, "Too many requests", "too many requests from this caller; see Retry-After"),
     ProblemType("internal-error", 500, "Internal server error", "a bug: logged with the request id"),
     ProblemType("bad-gateway", 502, "Bad gateway", "a service it needs answered wrongly, or the connection broke mid-request"),
-    ProblemType("service-unavailable", 503, "Service unavailable", "a service it needs cannot be reached; see Retry-After"),
+    ProblemType(
+        "service-unavailable",
+        503,
+        "Service unavailable",
+        "a service or database it needs cannot be reached, or the database cancelled a statement; see Retry-After",
+    ),
     ProblemType("overloaded", 503, "Service overloaded", "the service is at its limit of concurrent requests; see Retry-After"),
     ProblemType("not-ready", 503, "Not ready", "its database is unreachable or not migrated, or it is warming up"),
     ProblemType("service-timeout", 504, "Service timed out", "a service it needs did not answer in time"),

@@ -20,7 +20,9 @@ _IN_URL = re.compile(rf"((?:^|[?&;]){LINK_PARAMETER}=)[^&#\s\"']*")
 URL_LOGGERS = ("uvicorn.access", "uvicorn.error", "httpx", "httpcore")
 # The loggers that write an unexpected error's traceback (the 500 handler; uvicorn, which the error reaches after).
 ERROR_LOGGERS = ("shared.problems", "uvicorn.error")
-_DETAIL = re.compile(r"^(\s*DETAIL:\s*).+$", re.MULTILINE)
+# A DETAIL line met without its exception (text only): withheld to the line's end. With the exception at hand its
+# exact DETAIL text is withheld instead, whatever newlines the quoted values hold.
+_DETAIL = re.compile(r"^([ \t]*DETAIL:[ \t]*)\S.*$", re.MULTILINE)
 WITHHELD = "(withheld: it may quote stored values)"
 
 
@@ -29,9 +31,32 @@ def redact(text: str) -> str:
     return _IN_URL.sub(rf"\g<1>{MASK}", text) if LINK_PARAMETER in text else text
 
 
-def without_row_values(text: str) -> str:
-    """``text`` (an error's message or traceback) with the text of any DETAIL line withheld."""
-    return _DETAIL.sub(rf"\g<1>{WITHHELD}", text) if "DETAIL:" in text else text
+def _details(error: BaseException) -> set[str]:
+    """The DETAIL texts (asyncpg's ``detail``) of ``error`` and of every exception in its chain."""
+    found: set[str] = set()
+    seen: set[int] = set()
+    todo: list[object] = [error]
+    while todo:
+        current = todo.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        detail = getattr(current, "detail", None)
+        if isinstance(detail, str) and detail:
+            found.add(detail)
+        todo += [current.__cause__, current.__context__, getattr(current, "orig", None)]
+    return found
+
+
+def without_row_values(text: str, error: BaseException | None = None) -> str:
+    """``text`` (an error's message or traceback; ``error`` the exception it was made of, where there is one) with
+    the text of any DETAIL withheld."""
+    if "DETAIL:" not in text:
+        return text
+    # Longest first: a DETAIL that holds another's text is withheld whole.
+    for detail in sorted(_details(error), key=len, reverse=True) if error is not None else ():
+        text = text.replace(detail, WITHHELD)
+    return _DETAIL.sub(lambda line: line[0] if line[0].endswith(WITHHELD) else line[1] + WITHHELD, text)
 
 
 def _redacted(value: Any) -> Any:
@@ -39,7 +64,7 @@ def _redacted(value: Any) -> Any:
     if isinstance(value, int | float | bool) or value is None:
         return value
     text = value if isinstance(value, str) else str(value)
-    masked = without_row_values(redact(text))
+    masked = without_row_values(redact(text), value if isinstance(value, BaseException) else None)
     return value if masked == text else masked
 
 
@@ -67,7 +92,8 @@ class _RedactingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info:
             # The traceback formatted here, masked, in place of the exception (every formatter writes exc_text).
-            record.exc_text = without_row_values(redact(self._formatter.formatException(record.exc_info)))
+            error = record.exc_info[1]
+            record.exc_text = without_row_values(redact(self._formatter.formatException(record.exc_info)), error)
             record.exc_info = None
         record.msg = _redacted(record.msg)
         if isinstance(record.args, tuple):

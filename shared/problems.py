@@ -110,7 +110,7 @@ async def _on_database_failure(request: Request, exc: DBAPIError | ConnectionErr
     elif _sqlstate(exc) == "57014":  # query_canceled: a statement timeout or an operator's cancel; rolled back whole
         kind, detail, headers = (
             "service-unavailable",
-            "the database cancelled a statement that ran too long; try again shortly",
+            "the database cancelled a statement (a statement timeout or an operator's cancel); try again shortly",
             {"Retry-After": "1"},
         )
     else:

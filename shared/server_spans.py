@@ -139,8 +139,8 @@ class ServerSpans:
         except BaseException as exc:
             measured.setdefault("error.type", type(exc).__qualname__)
             span.set_attribute("error.type", measured["error.type"])
-            message = without_row_values(str(exc))
-            stack = without_row_values("".join(traceback.format_exception(exc)))
+            message = without_row_values(str(exc), exc)
+            stack = without_row_values("".join(traceback.format_exception(exc)), exc)
             span.record_exception(exc, {"exception.message": message, "exception.stacktrace": stack})
             span.set_status(Status(StatusCode.ERROR, f"{type(exc).__name__}: {message}"))
             raise
