@@ -6,8 +6,11 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from services.scoring.logic import kept, live
+from services.scoring.logic import frameworks, kept, live, scoring
+from services.scoring.settings import ScoringSettings
 from shared.canonical import canonical_sha256
 from shared.errors import UpstreamFailed
 from shared.schemas.cases import Assessment, Case, CaseAssessment
@@ -15,14 +18,12 @@ from tests.conftest import Stack
 from tests.helpers import flipped, put_with_current_etag
 from tests.test_scores import assessed_inspection
 
+FRAMEWORKS_DIR = ScoringSettings().frameworks_dir
 
-def test_scores_and_encoded_answers_are_bounded_by_the_kept_samples() -> None:
+
+def test_scores_are_bounded_by_the_kept_samples() -> None:
     caches = live.Caches.keeping(8)
-    assert (caches.samples.size, caches.scores.size, caches.rows.size) == (
-        8,
-        8 * live.SCORES_PER_SAMPLE,
-        8 * live.ROWS_PER_SAMPLE,
-    )
+    assert (caches.samples.size, caches.scores.size) == (8, 8 * live.SCORES_PER_SAMPLE)
 
 
 async def test_scores_are_kept_for_the_newest_revision_only(stack: Stack, gw: httpx.AsyncClient) -> None:
@@ -78,8 +79,14 @@ def test_a_kept_case_holds_its_answers_and_attributes_as_read() -> None:
     answers = {"1.2.S": "no", "1.1.01": "yes", "2.3.04": "na"}
     item = kept.kept(_item(answers))
     assert item is not None
-    assert list(item.answers().items()) == list(answers.items())
+    assert item.answers() == answers
     assert (item.attribute("case_type"), item.attribute("tier"), item.attribute("ppo")) == ("community", "2", "false")
+
+
+@given(st.dictionaries(st.sampled_from([f"q.{n}" for n in range(40)]), st.sampled_from(["yes", "no", "na"])))
+def test_a_kept_case_gives_back_exactly_the_answers_read(answers: dict[str, str]) -> None:
+    item = kept.kept(_item(answers))
+    assert item is not None and item.answers() == answers
 
 
 def test_the_question_index_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,3 +97,14 @@ def test_the_question_index_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(UpstreamFailed):
         kept.kept(_item({"1.1.01": "no", f"unknown.{uuid4().hex}": "yes"}))
     assert len(kept._QUESTION_IDS) == known
+
+
+def test_a_kept_case_is_encoded_once_under_a_plan_and_afresh_under_another() -> None:
+    (omi,) = [f for f in frameworks.read_documents(FRAMEWORKS_DIR) if f.id == "omi-2008"]
+    plan, other_plan = scoring.Plan(omi), scoring.Plan(omi)
+    case = kept.kept(_item({"1.1.01": "yes", "1.2.S": "no"}))
+    assert case is not None
+    row = case.row(plan)
+    assert row == plan.encode_row(case.answers())
+    assert case.row(plan) is row
+    assert case.row(other_plan) == row and case.row(other_plan) is not row

@@ -571,7 +571,9 @@ def test_kept_draws_are_the_draws_made_afresh_and_read_only() -> None:
     assert kept is _draw_counts(37, 500, 2008)
     assert np.array_equal(kept, _new_draw_counts(37, 500, 2008))
     assert (kept.sum(axis=1) == 37).all()  # every resample draws as many cases as there are
+    assert kept.nbytes == 37 * 500  # a byte a count: a case is drawn at most 37 times
     with pytest.raises(ValueError):
         kept[0, 0] = 0
     big = _KEEP_DRAWS_UP_TO  # too large to keep: drawn afresh, the same all the same
     assert _draw_counts(big, 2, 1) is not _draw_counts(big, 2, 1)
+    assert _draw_counts(256, 2, 1).dtype == np.float32  # a count of 256 would not fit a byte

@@ -83,6 +83,10 @@ def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | Unreadabl
         ]
         if problems:
             raise InvalidInput(problems, "the spreadsheet's columns do not fit the framework")
+        # Each cell goes to its column's reader, found once from the header: a 2,000-row spreadsheet has some
+        # 300,000 cells, and a per-cell lookup of what its column is cost a third of the import.
+        answer_columns = [(position, c) for position, c in enumerate(header) if c in questions]
+        case_columns = [(position, c) for position, c in enumerate(header) if c not in questions]
         rows: list[dict[str, Any] | UnreadableRow] = []
         for number, cells in records:
             if len(cells) != len(header):
@@ -100,14 +104,9 @@ def csv_rows(text: str, framework: Framework) -> list[dict[str, Any] | Unreadabl
                     )
                 )
                 continue
-            row: dict[str, Any] = {"answers": {}}
-            for column, raw in zip(header, cells, strict=True):
-                if raw.strip() == "":
-                    continue  # blank cell: unanswered / not given
-                if column in questions:
-                    row["answers"][column] = raw.strip().lower()
-                else:
-                    row[column] = spreadsheet.case_cell(column, raw)
+            # A blank cell is unanswered (a question) or not given (a case column).
+            row: dict[str, Any] = {c: spreadsheet.case_cell(c, cells[p]) for p, c in case_columns if cells[p].strip()}
+            row["answers"] = {c: a.lower() for p, c in answer_columns if (a := cells[p].strip())}
             rows.append(row)
         return rows
     except SpreadsheetError as exc:

@@ -34,22 +34,19 @@ class LiveSample:
         return self.sample.cases
 
 
-# Scores and encoded answers are of use only while their sample is kept, so they are bounded by the kept
-# samples: a few filtered scores of each, and two whole reads of a 120-case sample (about 5 MB at 64 samples).
+# Scores are of use only while their sample is kept, so they are bounded by the kept samples: a few
+# filtered scores of each. (Encoded answers are kept with their cases: KeptCase.row.)
 SCORES_PER_SAMPLE = 4
-ROWS_PER_SAMPLE = 256
 
 
 @dataclass
 class Caches:
-    """What the scoring service keeps between requests: samples by inspection, the scores of their newest
-    revisions, and their encoded answers."""
+    """What the scoring service keeps between requests: samples by inspection and the scores of their newest
+    revisions."""
 
     samples: LruCache[assessed.KnownSample]  # bounded by the kept_samples setting
     # By inspection, filters and resamples: the newest sample revision (and whole read) scored, and its scores.
     scores: LruCache[tuple[tuple[int, float], scoring.InspectionScore]]
-    # Encoded answers of each assessment version, so a changed sample re-encodes only what changed.
-    rows: LruCache[bytes]
     inspections: LruCache[Inspection] = field(default_factory=lambda: LruCache(4096))
     parsed_frameworks: frameworks.Parsed = field(default_factory=dict)
     plans: dict[tuple[str, int], scoring.Plan] = field(default_factory=dict)
@@ -57,23 +54,16 @@ class Caches:
     @classmethod
     def keeping(cls, samples: int) -> "Caches":
         """Caches that keep up to ``samples`` samples (the kept_samples setting), and what goes with them."""
-        return cls(LruCache(samples), LruCache(SCORES_PER_SAMPLE * samples), LruCache(ROWS_PER_SAMPLE * samples))
+        return cls(LruCache(samples), LruCache(SCORES_PER_SAMPLE * samples))
 
     def plan(self, framework: Framework) -> scoring.Plan:
         key = (framework.id, framework.version)
         return self.plans.get(key) or self.plans.setdefault(key, scoring.Plan(framework))
 
-    def encoded(
-        self, framework: Framework, sample: assessed.Sample, cases: Sequence[KeptCase]
-    ) -> tuple[scoring.Plan, list[bytes]]:
-        """The cases' encoded answers. Kept per whole read of the sample as well: whatever a whole
-        read finds changed, even in place, is encoded afresh."""
-        plan, rows = self.plan(framework), []
-        for item in cases:
-            key = (framework.id, framework.version, sample.read_at, item.id, item.version, item.updated_at)
-            row = self.rows.get(key)
-            rows.append(row if row is not None else self.rows.put(key, plan.encode_row(item.answers())))
-        return plan, rows
+    def encoded(self, framework: Framework, cases: Sequence[KeptCase]) -> tuple[scoring.Plan, list[bytes]]:
+        """The cases' encoded answers under the framework's plan (each case encoded once: KeptCase.row)."""
+        plan = self.plan(framework)
+        return plan, [item.row(plan) for item in cases]
 
 
 @dataclass(frozen=True)
@@ -98,7 +88,7 @@ class Timed:
 def _score(live: LiveSample, cases: Sequence[KeptCase], resamples: int, caches: Caches | None) -> scoring.InspectionScore:
     if caches is None:
         return scoring.score_inspection(live.framework, assessed.answers(cases), resamples=resamples)
-    plan, rows = caches.encoded(live.framework, live.sample, cases)
+    plan, rows = caches.encoded(live.framework, cases)
     return scoring.score_rows(plan, rows, resamples=resamples)
 
 

@@ -404,7 +404,8 @@ def _percentile_intervals(stats: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _draw_counts(n: int, resamples: int, seed: int) -> np.ndarray:
-    """How often each of ``n`` cases is drawn in each resample: a read-only ``resamples x n`` float32 matrix.
+    """How often each of ``n`` cases is drawn in each resample: a read-only ``resamples x n`` matrix, of bytes
+    where the counts fit one (``n`` <= 255: a case is drawn at most ``n`` times), float32 otherwise.
 
     It depends on nothing but its arguments (the cases are put in canonical order before they meet
     it), so draws of a usual size are made once and kept: the same matrix as drawing afresh."""
@@ -416,7 +417,9 @@ def _draw_counts(n: int, resamples: int, seed: int) -> np.ndarray:
 def _new_draw_counts(n: int, resamples: int, seed: int) -> np.ndarray:
     # The matrix is made before its temporaries, so that their memory, freed above it, goes back
     # to the allocator whole (made after them, each kept matrix left holes that stayed resident).
-    counts = np.empty((resamples, n), dtype=np.float32)
+    # Bytes take a quarter of float32's memory (the kept draws of the usual sizes: 1.3 MB, not 5.3) and the
+    # product with float32 indicators is the same float32 product, as fast.
+    counts = np.empty((resamples, n), dtype=np.uint8 if n <= _BYTE_COUNTS_UP_TO else np.float32)
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, n, size=(resamples, n))
     draws += (np.arange(resamples) * n)[:, None]
@@ -427,6 +430,7 @@ def _new_draw_counts(n: int, resamples: int, seed: int) -> np.ndarray:
 
 # A memo of a pure function, bounded: at most 32 matrices of at most 2 MB.
 _KEEP_DRAWS_UP_TO = 500_000
+_BYTE_COUNTS_UP_TO = 255
 _kept_draw_counts = functools.lru_cache(maxsize=32)(_new_draw_counts)
 
 
