@@ -83,6 +83,7 @@ def build_service(
     wiring: Wiring,
     calls: Mapping[str, str] = {},
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
+    on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None,
     warm_up: WarmUp | None = None,
     description: str = "",
     extra_schemas: Sequence[type[BaseModel]] = (),
@@ -121,6 +122,8 @@ def build_service(
         finally:
             if warming is not None:
                 warming.cancel()
+            if on_shutdown is not None:
+                await on_shutdown(app)
             for client in app.state.clients.values():
                 await client.aclose()
             await engine.dispose()

@@ -4,6 +4,7 @@ from fastapi import FastAPI
 
 from services.reporting import api, report_api
 from services.reporting.db import MIGRATIONS
+from services.reporting.logic import printing
 from services.reporting.logic.upstream import Upstream
 from services.reporting.settings import ReportingSettings
 from shared.db import utcnow
@@ -22,6 +23,10 @@ async def _connect(app: FastAPI) -> None:
     )
 
 
+async def _disconnect(app: FastAPI) -> None:
+    printing.close()
+
+
 def create_app(settings: ReportingSettings | None = None, wiring: Wiring = Wiring()) -> FastAPI:
     settings = settings or ReportingSettings()
     app = build_service(
@@ -32,6 +37,7 @@ def create_app(settings: ReportingSettings | None = None, wiring: Wiring = Wirin
         wiring=wiring,
         calls={"cases": settings.cases_url, "scoring": settings.scoring_url, "questionnaires": settings.questionnaires_url},
         on_startup=_connect,
+        on_shutdown=_disconnect,
         description="Section 4 grades, narrative and the report.",
         extra_schemas=[ReportDocument],
     )
