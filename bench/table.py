@@ -137,11 +137,17 @@ def machine() -> dict[str, Any]:
     }
 
 
-def commit() -> str:
+def commit(folder: Path | None = None) -> str:
+    """HEAD's short hash, and "+changes" when a tracked file other than the results differs from it: a run of
+    a tree with changes not yet committed is not taken for a run of its parent."""
+    git = ["git", "-C", str(folder or Path.cwd())]
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
+        head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout
+        status = [*git, "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)bench/results*.json"]
+        changed = subprocess.run(status, capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
+    return head.strip() + ("+changes" if changed.strip() else "")
 
 
 def write(rows: list[Row], skipped: list[str], settings: dict[str, Any], started: dict[str, Any], path: Path = RESULTS) -> None:

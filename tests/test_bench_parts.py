@@ -2,8 +2,10 @@
 case type, /proc readings, and the wrk script it generates."""
 
 import os
+import subprocess
+from pathlib import Path
 
-from bench import ab, ingest, load, proc
+from bench import ab, ingest, load, proc, table
 from bench.table import Row, percentile, print_table
 
 
@@ -63,3 +65,22 @@ def test_ab_takes_the_median_of_the_runs_after_the_first() -> None:
     runs = [(run(900), {"cases": 9.0}), (run(300), {"cases": 2.0}), (run(500), {"cases": 1.0}), (run(400), {"cases": 3.0})]
     assert ab.medians(runs) == (400.0, {"cases": 2.0})  # the first, a warm-up, left out
     assert ab.medians(runs[:2]) == (600.0, {"cases": 5.5})  # with two, both kept
+
+
+def test_the_results_name_a_tree_with_changes_not_committed_as_such(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "bench").mkdir()
+    (tmp_path / "code.py").write_text("a = 1\n")
+    (tmp_path / "bench" / "results.json").write_text("{}\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-q", "-m", "one")
+    head = table.commit(tmp_path)
+    assert head and "+" not in head and head != "unknown"
+    (tmp_path / "bench" / "results.json").write_text('{"rows": []}\n')  # a run's own output is no change
+    (tmp_path / "notes.txt").write_text("untracked\n")
+    assert table.commit(tmp_path) == head
+    (tmp_path / "code.py").write_text("a = 2\n")
+    assert table.commit(tmp_path) == f"{head}+changes"
