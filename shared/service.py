@@ -122,12 +122,12 @@ def build_service(
         finally:
             if warming is not None:
                 warming.cancel()
-            if on_shutdown is not None:
-                await on_shutdown(app)
             for client in app.state.clients.values():
                 await client.aclose()
             await engine.dispose()
             provider.force_flush()
+            if on_shutdown is not None:  # last: should it fail, the rest has been closed already
+                await on_shutdown(app)
 
     app = FastAPI(title=f"omi {name}", description=description, version="1.0.0", lifespan=lifespan)
     app.state.service_name = name

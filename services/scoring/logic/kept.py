@@ -16,9 +16,10 @@ from shared.case_filters import CASE_ATTRIBUTES
 from shared.errors import UpstreamFailed
 from shared.schemas.cases import CaseAssessment, attribute_text
 
-# The answers as one byte per question of the index below, at the question's number (0: not answered): a
-# parsed case with its 125-answer dict and wire documents is about 7 KB, this about 0.2 KB. (Each case's
-# question numbers beside its answers, as before, took twice that again: few cases leave out the same ones.)
+# The answers as one byte per question of the index below, at the question's number (0: not answered), up to
+# its last answered one: a parsed case with its 125-answer dict and wire documents is about 7 KB, this about
+# 0.2 KB under the first framework met (a later framework's cases also carry a byte for each question numbered
+# before theirs). Each case's question numbers beside its answers, as before, took twice that again.
 _CODES = {"yes": 1, "no": 2, "na": 3}
 _JUDGEMENTS = ("", "yes", "no", "na")  # by code (0, not answered, is never read)
 _POSITION = {name: position for position, name in enumerate(CASE_ATTRIBUTES)}
@@ -48,14 +49,14 @@ def _coded(answers: Mapping[str, str]) -> bytes:
     codes = bytearray(len(_QUESTION_IDS))
     for question_id, judgement in answers.items():
         codes[_NUMBERS[question_id]] = _CODES[judgement]
-    return bytes(codes).rstrip(b"\0")  # the trailing questions not answered (another framework's) take no room
+    return bytes(codes).rstrip(b"\0")  # the questions numbered after its last answer take no room
 
 
 def _judgements(answers: Mapping[str, str]) -> bytes:
     """The answers' codes, each at its question's number (0 where a question is not answered)."""
     try:
         return _coded(answers)
-    except KeyError:  # a question met for the first time
+    except (KeyError, IndexError):  # a question met for the first time (or numbered since the codes were sized)
         _number(answers)
         return _coded(answers)
 
